@@ -1,0 +1,44 @@
+# Clusterforge: the two commands a new user needs are `make demo` and `make test`.
+# Each installs what it needs first: npm packages, the Kubernetes binaries, the AWS API emulator.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+include mk/env.mk
+
+.PHONY: help deps build generate check-generated lint typecheck test test-unit test-integration bench demo demo-down
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+# npm ci again only when the lock file changed.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json ## Install the npm packages
+
+build: deps ## Compile TypeScript into dist/
+	npm run -s build
+
+generate: deps ## Regenerate crds/ and docs/lifecycle.md from the code
+	npm run -s gen:crds
+	@if [ -f src/lifecycle/generate-diagram.ts ]; then npx tsx src/lifecycle/generate-diagram.ts; fi
+
+lint: deps ## Lint and format check (Biome)
+	npx biome check .
+
+typecheck: deps ## Type-check everything, tests included
+	npx tsc -p tsconfig.json --noEmit
+
+test-unit: deps ## Unit tests only (no servers)
+	npx vitest run --project unit
+
+test-integration: deps kube-assets aws-emulator ## Integration and end-to-end tests (real kube-apiserver, etcd, AWS emulator)
+	npx vitest run --project integration
+
+test: deps kube-assets aws-emulator lint typecheck build ## Everything CI runs: lint, type-check, every test
+	npx vitest run
+
+bench: deps kube-assets build ## Benchmarks; they print their figures
+	npm run -s bench

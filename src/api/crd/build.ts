@@ -1,0 +1,74 @@
+// Builds CustomResourceDefinition objects from the zod schemas of src/api/v1alpha1.
+import { z } from 'zod';
+import { GROUP, type KindInfo, kinds, VERSION } from '../v1alpha1/index.js';
+import { type JSONSchema, toStructural, undescribed } from './structural.js';
+
+const CATEGORY = 'clusterforge';
+
+function openAPISchema(info: KindInfo): JSONSchema {
+  const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = info.schema.shape;
+  const body = z.object(rest);
+  const generated = z.toJSONSchema(body, { target: 'openapi-3.0', io: 'input' }) as JSONSchema;
+  const structural = toStructural(generated);
+  const properties = structural.properties as Record<string, JSONSchema>;
+  const root: JSONSchema = {
+    type: 'object',
+    description: info.description,
+    properties: {
+      apiVersion: {
+        type: 'string',
+        description: 'APIVersion defines the versioned schema of this representation of an object.',
+      },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource.' },
+      metadata: { type: 'object', description: 'Standard object metadata.' },
+      ...properties,
+    },
+    required: ['spec'],
+  };
+  if (info.rootRules.length > 0) root['x-kubernetes-validations'] = info.rootRules;
+  const missing = undescribed(root);
+  if (missing.length > 0) {
+    throw new Error(
+      `${info.kind}: fields without a description (kubectl explain needs one): ${missing.join(', ')}`,
+    );
+  }
+  return root;
+}
+
+export function buildCRD(info: KindInfo): JSONSchema {
+  const hasStatus = 'status' in info.schema.shape;
+  const subresources: JSONSchema = {};
+  if (hasStatus) subresources.status = {};
+  if (info.scale) subresources.scale = { ...info.scale };
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${info.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: {
+        kind: info.kind,
+        listKind: `${info.kind}List`,
+        plural: info.plural,
+        singular: info.singular,
+        shortNames: info.shortNames,
+        categories: [CATEGORY],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: openAPISchema(info) },
+          ...(Object.keys(subresources).length > 0 ? { subresources } : {}),
+          additionalPrinterColumns: info.printerColumns,
+        },
+      ],
+    },
+  };
+}
+
+export function buildAllCRDs(): { file: string; crd: JSONSchema }[] {
+  return kinds.map((info) => ({ file: `${GROUP}_${info.plural}.yaml`, crd: buildCRD(info) }));
+}

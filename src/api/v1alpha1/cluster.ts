@@ -1,0 +1,304 @@
+// Cluster: the whole cluster; owns its ControlPlane, MachineDeployments and Machines.
+import { z } from 'zod';
+import {
+  conditions,
+  failureMessage,
+  failureReason,
+  localObjectReference,
+  objectMeta,
+  observedGeneration,
+} from './meta.js';
+
+const awsRegion = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/)
+  .meta({ description: 'The AWS region, for example eu-west-1.' });
+
+const cidrBlock = z
+  .string()
+  .max(43)
+  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/)
+  .meta({ description: 'An IPv4 CIDR block, for example 10.0.0.0/16.' });
+
+const awsId = (prefix: string, what: string) =>
+  z
+    .string()
+    .max(64)
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`))
+    .meta({ description: `The ID of an existing ${what} (${prefix}-...).` });
+
+const credentialsRef = localObjectReference.meta({
+  description:
+    "A Secret in the Cluster's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. When absent, the operator's default AWS credential chain is used.",
+});
+
+const awsNetwork = z
+  .object({
+    vpc: z
+      .object({
+        id: awsId('vpc', 'VPC')
+          .optional()
+          .meta({ description: 'Use this existing VPC (bring your own); it is never modified or deleted.' }),
+        cidrBlock: cidrBlock
+          .default('10.0.0.0/16')
+          .meta({ description: 'CIDR block of the VPC to create; ignored when id is set.' }),
+      })
+      .default({ cidrBlock: '10.0.0.0/16' })
+      .meta({ description: 'The VPC the cluster lives in.' }),
+    availabilityZones: z.array(z.string().min(1).max(32)).max(6).optional().meta({
+      description:
+        'Availability zones to spread subnets over; when absent, the first zones of the region are used.',
+    }),
+    availabilityZoneCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(6)
+      .default(3)
+      .meta({ description: 'How many availability zones to use when availabilityZones is not given.' }),
+    subnets: z
+      .array(
+        z.object({
+          id: awsId('subnet', 'subnet')
+            .optional()
+            .meta({ description: 'Use this existing subnet; it is never modified or deleted.' }),
+          cidrBlock: cidrBlock.optional(),
+          availabilityZone: z.string().max(32).optional().meta({ description: "The subnet's zone." }),
+          public: z
+            .boolean()
+            .default(false)
+            .meta({ description: 'Whether the subnet routes to the internet gateway.' }),
+        }),
+      )
+      .max(24)
+      .optional()
+      .meta({ description: 'Subnets to use or create; when absent, one public and one private per zone.' }),
+  })
+  .meta({ description: 'The network on AWS: created and owned by the cluster unless IDs are given.' });
+
+const additionalTags = z
+  .record(z.string().max(128), z.string().max(256))
+  .optional()
+  .meta({ description: 'Extra tags put on every AWS resource the cluster creates.' });
+
+export const localInfrastructure = z
+  .object({
+    bindAddress: z
+      .literal('127.0.0.1')
+      .default('127.0.0.1')
+      .meta({ description: 'The address every process of the cluster listens on; loopback only.' }),
+  })
+  .meta({
+    description:
+      'The embedded local provider: control-plane machines are real etcd and kube-apiserver processes on this host; workers are registered Nodes.',
+  });
+
+export const awsEC2Infrastructure = z
+  .object({
+    region: awsRegion,
+    credentialsRef: credentialsRef.optional(),
+    network: awsNetwork.default({
+      vpc: { cidrBlock: '10.0.0.0/16' },
+      availabilityZoneCount: 3,
+    }),
+    sshKeyName: z
+      .string()
+      .max(255)
+      .optional()
+      .meta({ description: 'Default EC2 key pair for machines, unless the MachineTemplate names one.' }),
+    additionalTags,
+  })
+  .meta({ description: 'Self-managed Kubernetes on EC2 instances, bootstrapped with kubeadm.' });
+
+export const awsEKSInfrastructure = z
+  .object({
+    region: awsRegion,
+    credentialsRef: credentialsRef.optional(),
+    network: awsNetwork.default({
+      vpc: { cidrBlock: '10.0.0.0/16' },
+      availabilityZoneCount: 3,
+    }),
+    roleARN: z
+      .string()
+      .max(2048)
+      .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/)
+      .meta({ description: 'The IAM role the EKS control plane assumes.' }),
+    nodeRoleARN: z
+      .string()
+      .max(2048)
+      .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/)
+      .meta({ description: 'The IAM role of the managed node groups.' }),
+    endpointAccess: z
+      .object({
+        public: z.boolean().default(true).meta({ description: 'Whether the API endpoint is public.' }),
+        private: z.boolean().default(true).meta({ description: 'Whether the API endpoint is in the VPC.' }),
+      })
+      .default({ public: true, private: true })
+      .meta({ description: 'Where the EKS API endpoint can be reached from.' }),
+    additionalTags,
+  })
+  .meta({ description: 'A managed EKS control plane with managed node groups.' });
+
+export const infrastructure = z
+  .object({
+    local: localInfrastructure.optional(),
+    awsEC2: awsEC2Infrastructure.optional(),
+    awsEKS: awsEKSInfrastructure.optional(),
+  })
+  .meta({
+    description: 'Where the cluster runs: exactly one of local, awsEC2 or awsEKS.',
+    'x-kubernetes-validations': [
+      {
+        rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS)].filter(x, x).size() == 1',
+        message: 'exactly one of local, awsEC2 or awsEKS must be set',
+      },
+      {
+        rule: 'has(self.local) == has(oldSelf.local) && has(self.awsEC2) == has(oldSelf.awsEC2) && has(self.awsEKS) == has(oldSelf.awsEKS)',
+        message: 'the infrastructure provider of a cluster cannot change',
+      },
+      {
+        rule: '!has(self.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
+        message: 'the region cannot change',
+        fieldPath: '.awsEC2.region',
+      },
+      {
+        rule: '!has(self.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
+        message: 'the region cannot change',
+        fieldPath: '.awsEKS.region',
+      },
+    ],
+  });
+
+export const clusterNetwork = z
+  .object({
+    pods: z
+      .object({ cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The pod CIDR blocks.' }) })
+      .default({ cidrBlocks: ['192.168.0.0/16'] })
+      .meta({ description: 'The pod network.' }),
+    services: z
+      .object({
+        cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The service CIDR blocks.' }),
+      })
+      .default({ cidrBlocks: ['10.96.0.0/12'] })
+      .meta({ description: "The service network (the API server's --service-cluster-ip-range)." }),
+    serviceDomain: z
+      .string()
+      .max(253)
+      .default('cluster.local')
+      .meta({ description: 'The DNS domain of services.' }),
+  })
+  .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
+
+const publishTarget = (what: string) =>
+  z.object({
+    namespace: z
+      .string()
+      .max(63)
+      .optional()
+      .meta({ description: `The namespace the ${what} registration is written to.` }),
+    labels: z
+      .array(z.string().max(317))
+      .max(32)
+      .optional()
+      .meta({ description: "Keys of the Cluster's own labels copied onto the registration." }),
+  });
+
+export const publish = z
+  .object({
+    argoCD: publishTarget('Argo CD').optional().meta({ description: 'Register the cluster with Argo CD.' }),
+    fleet: publishTarget('Fleet')
+      .optional()
+      .meta({ description: 'Register the cluster with Rancher Fleet.' }),
+    karmada: publishTarget('Karmada').optional().meta({ description: 'Register the cluster with Karmada.' }),
+    istio: publishTarget('Istio')
+      .optional()
+      .meta({ description: 'Publish an Istio multi-cluster remote secret.' }),
+  })
+  .meta({
+    description:
+      'Where to publish the cluster besides the Cluster API kubeconfig Secret <cluster>-kubeconfig, which is always written.',
+  });
+
+export const clusterSpec = z
+  .object({
+    infrastructure,
+    clusterNetwork: clusterNetwork
+      .default({
+        pods: { cidrBlocks: ['192.168.0.0/16'] },
+        services: { cidrBlocks: ['10.96.0.0/12'] },
+        serviceDomain: 'cluster.local',
+      })
+      .meta({
+        'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'clusterNetwork is immutable' }],
+      }),
+    controlPlaneRef: localObjectReference
+      .optional()
+      .meta({ description: 'The ControlPlane of this cluster, in the same namespace.' }),
+    paused: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Stops reconciliation of the cluster and everything it owns.' }),
+    publish: publish.optional(),
+  })
+  .meta({ description: 'The desired state of the cluster.' });
+
+export const clusterPhase = z
+  .enum(['Pending', 'Provisioning', 'Ready', 'Upgrading', 'Scaling', 'Deleting', 'Failed', 'Paused'])
+  .meta({ description: 'A one-word summary of the lifecycle state, for people and printer columns.' });
+
+export const lifecycleSnapshot = z
+  .object({
+    schemaVersion: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ description: 'The version of the lifecycle machine that wrote this snapshot.' }),
+    state: z.string().max(256).meta({
+      description: 'The state of the lifecycle machine, as a dotted path (upgrading.controlPlane).',
+    }),
+    context: z.record(z.string(), z.unknown()).optional().meta({
+      description: 'The small context of the lifecycle machine.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    }),
+  })
+  .meta({ description: "The lifecycle machine's snapshot; the operator resumes from it after a restart." });
+
+export const apiEndpoint = z
+  .object({
+    host: z.string().max(512).meta({ description: 'The host name or IP address of the API server.' }),
+    port: z.number().int().min(1).max(65535).meta({ description: 'The port of the API server.' }),
+  })
+  .meta({ description: "Where the cluster's API server is reached." });
+
+export const clusterStatus = z
+  .object({
+    phase: clusterPhase.optional(),
+    conditions: conditions.optional(),
+    controlPlaneEndpoint: apiEndpoint.optional(),
+    lifecycle: lifecycleSnapshot.optional(),
+    version: z
+      .string()
+      .max(32)
+      .optional()
+      .meta({ description: 'The Kubernetes version every part of the cluster runs, once they agree.' }),
+    observedGeneration: observedGeneration.optional(),
+    failureReason: failureReason.optional(),
+    failureMessage: failureMessage.optional(),
+  })
+  .meta({ description: 'The observed state of the cluster, written by the operator only.' });
+
+export const cluster = z.object({
+  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
+  kind: z.literal('Cluster'),
+  metadata: objectMeta,
+  spec: clusterSpec,
+  status: clusterStatus.optional(),
+});
+
+export type Cluster = z.infer<typeof cluster>;
+export type ClusterSpec = z.infer<typeof clusterSpec>;
+export type ClusterStatus = z.infer<typeof clusterStatus>;
+export type ClusterPhase = z.infer<typeof clusterPhase>;
+export type LifecycleSnapshot = z.infer<typeof lifecycleSnapshot>;

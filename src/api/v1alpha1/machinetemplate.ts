@@ -1,0 +1,124 @@
+// MachineTemplate: a provider's machine spec. Immutable: a change is a new template.
+import { z } from 'zod';
+import { objectMeta } from './meta.js';
+
+export const localMachine = z
+  .object({
+    nodeHeartbeatSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(300)
+      .default(10)
+      .meta({ description: "How often a worker Node's lease is renewed." }),
+  })
+  .meta({ description: 'A machine of the local provider.' });
+
+export const awsEC2Machine = z
+  .object({
+    instanceType: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9-]+\.[a-z0-9]+$/)
+      .meta({ description: 'The EC2 instance type, for example m7i.large.' }),
+    ami: z
+      .object({
+        id: z
+          .string()
+          .max(64)
+          .regex(/^ami-[0-9a-f]{8,17}$/)
+          .optional()
+          .meta({ description: 'This exact image; when absent, an image is looked up for the version.' }),
+      })
+      .default({})
+      .meta({ description: 'The machine image.' }),
+    rootVolume: z
+      .object({
+        sizeGiB: z.number().int().min(8).max(16384).default(40).meta({ description: 'Size in GiB.' }),
+        type: z.enum(['gp2', 'gp3', 'io1', 'io2']).default('gp3').meta({ description: 'EBS volume type.' }),
+      })
+      .default({ sizeGiB: 40, type: 'gp3' })
+      .meta({ description: 'The root EBS volume.' }),
+    sshKeyName: z.string().max(255).optional().meta({ description: 'The EC2 key pair to log in with.' }),
+    iamInstanceProfile: z
+      .string()
+      .max(128)
+      .optional()
+      .meta({ description: 'The IAM instance profile of the instance.' }),
+    subnetID: z
+      .string()
+      .max(64)
+      .regex(/^subnet-[0-9a-f]{8,17}$/)
+      .optional()
+      .meta({ description: 'Put machines in this subnet instead of spreading them over the private ones.' }),
+  })
+  .meta({ description: 'An EC2 instance, bootstrapped with kubeadm.' });
+
+export const awsEKSMachine = z
+  .object({
+    instanceTypes: z
+      .array(z.string().max(64))
+      .min(1)
+      .max(20)
+      .default(['m7i.large'])
+      .meta({ description: 'Instance types of the managed node group.' }),
+    amiType: z
+      .enum([
+        'AL2023_x86_64_STANDARD',
+        'AL2023_ARM_64_STANDARD',
+        'BOTTLEROCKET_x86_64',
+        'BOTTLEROCKET_ARM_64',
+      ])
+      .default('AL2023_x86_64_STANDARD')
+      .meta({ description: 'The EKS AMI type.' }),
+    diskSizeGiB: z.number().int().min(8).max(16384).default(40).meta({ description: 'Disk size in GiB.' }),
+    capacityType: z
+      .enum(['ON_DEMAND', 'SPOT'])
+      .default('ON_DEMAND')
+      .meta({ description: 'On-demand or spot capacity.' }),
+  })
+  .meta({ description: 'A node of an EKS managed node group.' });
+
+export const machineTemplateSpec = z
+  .object({
+    template: z
+      .object({
+        spec: z
+          .object({
+            local: localMachine.optional(),
+            awsEC2: awsEC2Machine.optional(),
+            awsEKS: awsEKSMachine.optional(),
+          })
+          .meta({
+            description: "The provider's machine settings: exactly one of local, awsEC2 or awsEKS.",
+            'x-kubernetes-validations': [
+              {
+                rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS)].filter(x, x).size() == 1',
+                message: 'exactly one of local, awsEC2 or awsEKS must be set',
+              },
+            ],
+          }),
+      })
+      .meta({ description: 'The template every machine made from this object copies.' }),
+  })
+  .meta({
+    description:
+      'The machine settings; immutable: to change machines, create a new template and point to it.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'self == oldSelf',
+        message: 'MachineTemplate spec is immutable; create a new template instead',
+      },
+    ],
+  });
+
+export const machineTemplate = z.object({
+  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
+  kind: z.literal('MachineTemplate'),
+  metadata: objectMeta,
+  spec: machineTemplateSpec,
+});
+
+export type MachineTemplate = z.infer<typeof machineTemplate>;
+export type MachineTemplateSpec = z.infer<typeof machineTemplateSpec>;

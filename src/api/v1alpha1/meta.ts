@@ -1,0 +1,139 @@
+// Shapes shared by every kind of the clusterforge.dev/v1alpha1 API.
+import { z } from 'zod';
+
+export const GROUP = 'clusterforge.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Label on everything a cluster owns (Cluster API uses cluster.x-k8s.io/cluster-name). */
+export const CLUSTER_NAME_LABEL = 'clusterforge.dev/cluster-name';
+export const FINALIZER = 'clusterforge.dev/finalizer';
+export const PAUSED_ANNOTATION = 'clusterforge.dev/paused';
+
+/** A DNS-1123 label: the form of a name that must also fit AWS names and tags. */
+export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+/** Cluster names become parts of AWS resource names (a load balancer name holds 32 characters). */
+export const MAX_CLUSTER_NAME = 40;
+
+/** A Kubernetes release as `v1.MINOR.PATCH`. */
+export const kubernetesVersion = z
+  .string()
+  .max(32)
+  .regex(/^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/)
+  .meta({ description: 'A Kubernetes release, written vMAJOR.MINOR.PATCH (for example v1.37.2).' });
+
+/**
+ * The version rules a schema alone cannot say, as a CEL transition rule on a version field:
+ * it may not go down, and may go up by at most one minor release at a time (the skew policy).
+ */
+export const versionTransitionRules = [
+  {
+    rule: [
+      'self == oldSelf',
+      "|| (int(self.substring(1).split('.')[1]) == int(oldSelf.substring(1).split('.')[1])",
+      "&& int(self.substring(1).split('.')[2]) >= int(oldSelf.substring(1).split('.')[2]))",
+      "|| int(self.substring(1).split('.')[1]) == int(oldSelf.substring(1).split('.')[1]) + 1",
+    ].join(' '),
+    message: 'may not go down, nor up by more than one minor version at a time',
+    reason: 'FieldValueForbidden',
+  },
+];
+
+export const localObjectReference = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)
+      .meta({ description: 'Name of the referenced object, in the same namespace.' }),
+  })
+  .meta({ description: 'A reference to an object in the same namespace.' });
+
+/** Replica counts are never negative; the bound keeps CEL cost estimates small. */
+export const replicaCount = z.number().int().min(0).max(1000);
+
+export const condition = z
+  .object({
+    type: z
+      .string()
+      .min(1)
+      .max(316)
+      .meta({ description: 'Type of the condition, in CamelCase (Ready, InfrastructureReady, ...).' }),
+    status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
+    reason: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({ description: 'A CamelCase word saying why the condition last changed.' }),
+    message: z
+      .string()
+      .max(32768)
+      .optional()
+      .meta({ description: 'A human-readable sentence about the last transition.' }),
+    lastTransitionTime: z
+      .string()
+      .meta({ description: 'When the condition last changed status (RFC 3339).', format: 'date-time' }),
+    observedGeneration: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: 'The metadata.generation the condition was computed from.' }),
+  })
+  .meta({ description: 'A metav1.Condition: one aspect of the current state of the object.' });
+
+export const conditions = z
+  .array(condition)
+  .max(32)
+  .meta({
+    description: 'The current state of the object, one entry per condition type; Ready summarises the rest.',
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  });
+
+export const observedGeneration = z
+  .number()
+  .int()
+  .min(0)
+  .meta({ description: 'The metadata.generation that the controller last reconciled successfully.' });
+
+export const failureReason = z
+  .string()
+  .max(256)
+  .meta({ description: 'A machine-readable word for a terminal problem; empty when there is none.' });
+export const failureMessage = z
+  .string()
+  .max(10240)
+  .meta({ description: 'A human-readable explanation of a terminal problem; empty when there is none.' });
+
+/** The metadata every object carries, loosely typed: the API server validates it, not us. */
+export const objectMeta = z
+  .object({
+    name: z.string().optional(),
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: z.number().optional(),
+    creationTimestamp: z.string().optional(),
+    deletionTimestamp: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+    finalizers: z.array(z.string()).optional(),
+    ownerReferences: z
+      .array(
+        z.object({
+          apiVersion: z.string(),
+          kind: z.string(),
+          name: z.string(),
+          uid: z.string(),
+          controller: z.boolean().optional(),
+          blockOwnerDeletion: z.boolean().optional(),
+        }),
+      )
+      .optional(),
+  })
+  .loose();
+
+export type ObjectMeta = z.infer<typeof objectMeta>;
+export type Condition = z.infer<typeof condition>;

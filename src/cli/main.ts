@@ -1,0 +1,12 @@
+// The `clusterforge` command line.
+import { Command } from 'commander';
+import { versionCommand } from './version.js';
+
+const program = new Command('clusterforge')
+  .description(
+    'Declare Kubernetes clusters as YAML; Clusterforge creates, upgrades, scales and deletes them.',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(versionCommand());
+
+await program.parseAsync(process.argv);

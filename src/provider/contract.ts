@@ -1,0 +1,106 @@
+// The contract every infrastructure provider implements (providers/<name>/).
+// Every call is idempotent and quick: it starts work, reports progress, and never blocks until done.
+import type { Logger } from 'pino';
+import type {
+  Cluster,
+  ControlPlane,
+  Machine,
+  MachineDeployment,
+  MachineTemplate,
+} from '../api/v1alpha1/index.js';
+
+/** The outcome of one provider call. */
+export type Progress =
+  | { state: 'done' }
+  | { state: 'inProgress'; requeueAfterMs: number; message: string }
+  | { state: 'failed'; reason: string; message: string };
+
+export const done = (): Progress => ({ state: 'done' });
+export const inProgress = (message: string, requeueAfterMs = 2_000): Progress => ({
+  state: 'inProgress',
+  requeueAfterMs,
+  message,
+});
+export const failed = (reason: string, message: string): Progress => ({ state: 'failed', reason, message });
+
+/** PEM material of one key pair, as kept in the <cluster>-ca / -etcd / -sa / -proxy Secrets. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** The cluster's certificate authorities, generated once and kept in Secrets while the cluster lives. */
+export interface ClusterCertificates {
+  ca: KeyPair;
+  etcd: KeyPair;
+  /** The service-account signing key pair (`cert` holds the public key PEM). */
+  sa: KeyPair;
+  proxy: KeyPair;
+}
+
+/** What a provider call may read: the objects as the cache has them, and the cluster's PKI. */
+export interface ClusterContext {
+  cluster: Cluster;
+  /** Present for self-managed clusters once the Cluster controller has ensured the PKI. */
+  certificates?: ClusterCertificates;
+  log: Logger;
+}
+
+export interface InfrastructureStatus {
+  progress: Progress;
+  /** Known once the endpoint (load balancer, loopback port, EKS endpoint) is allocated. */
+  endpoint?: { host: string; port: number };
+}
+
+export interface MachineContext extends ClusterContext {
+  machine: Machine;
+  template: MachineTemplate;
+  /** The other machines of the same role that exist now (for etcd membership, join tokens, ...). */
+  peers: Machine[];
+  /** The control plane's endpoint, once known. */
+  endpoint?: { host: string; port: number };
+}
+
+export interface MachineStatusReport {
+  progress: Progress;
+  providerID?: string;
+  addresses?: {
+    type: 'Hostname' | 'ExternalIP' | 'InternalIP' | 'ExternalDNS' | 'InternalDNS';
+    address: string;
+  }[];
+  /** The machine serves its role: a control-plane member answers, or a worker's Node is Ready. */
+  ready: boolean;
+  nodeName?: string;
+}
+
+/** Kubeconfig material for the published `<cluster>-kubeconfig` Secret. */
+export interface KubeconfigMaterial {
+  server: string;
+  caData: string;
+  /** Either a client certificate or a bearer token. */
+  clientCertData?: string;
+  clientKeyData?: string;
+  token?: string;
+  /** When the credential stops working, so it can be rewritten before then. */
+  expiresAt?: Date;
+}
+
+export interface InfrastructureProvider {
+  readonly name: 'local' | 'aws-ec2' | 'aws-eks';
+  /** Whether the provider runs the control plane itself as machines (true) or as a managed service. */
+  readonly selfManagedControlPlane: boolean;
+
+  ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus>;
+  deleteInfrastructure(ctx: ClusterContext): Promise<Progress>;
+
+  ensureMachine(ctx: MachineContext): Promise<MachineStatusReport>;
+  deleteMachine(ctx: MachineContext): Promise<Progress>;
+
+  kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial>;
+
+  /** Managed control planes (EKS) only. */
+  ensureManagedControlPlane?(ctx: ClusterContext, controlPlane: ControlPlane): Promise<InfrastructureStatus>;
+  deleteManagedControlPlane?(ctx: ClusterContext, controlPlane: ControlPlane): Promise<Progress>;
+  ensureNodePool?(ctx: ClusterContext, pool: MachineDeployment, template: MachineTemplate): Promise<Progress>;
+  deleteNodePool?(ctx: ClusterContext, pool: MachineDeployment): Promise<Progress>;
+}
