@@ -20,7 +20,8 @@ function openAPISchema(info: KindInfo): JSONSchema {
         description: 'APIVersion defines the versioned schema of this representation of an object.',
       },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource.' },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      // The API server allows nothing else here: metadata is validated by the server itself.
+      metadata: { type: 'object' },
       ...properties,
     },
     required: ['spec'],

@@ -70,6 +70,7 @@ export function undescribed(schema: JSONSchema, path = ''): string[] {
   const props = schema.properties as Record<string, JSONSchema> | undefined;
   for (const [name, child] of Object.entries(props ?? {})) {
     const childPath = `${path}.${name}`;
+    if (childPath === '.metadata') continue; // the API server forbids a description there
     if (typeof child.description !== 'string' || child.description.length === 0) missing.push(childPath);
     missing.push(...undescribed(child, childPath));
   }

@@ -31,15 +31,15 @@ export interface KindInfo {
   schema: z.ZodObject;
   printerColumns: PrinterColumn[];
   /** Rules on the whole object: the only place CEL may read metadata.name. */
-  rootRules: { rule: string; message: string; fieldPath?: string }[];
+  rootRules: { rule: string; message: string }[];
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
 }
 
 const nameRules = (maxLength: number, why: string) => [
   {
     rule: `self.metadata.name.size() <= ${maxLength} && self.metadata.name.matches('${DNS_LABEL}')`,
+    // No fieldPath: the API server accepts none below metadata, so the message names the field.
     message: `metadata.name must be a DNS label (lower-case letters, digits, '-') of at most ${maxLength} characters: ${why}`,
-    fieldPath: '.metadata.name',
   },
 ];
 

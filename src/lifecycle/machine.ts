@@ -1,0 +1,246 @@
+// The lifecycle machine of a cluster. Pure: it decides, the reconciler acts. No invoke, no after, no I/O;
+// it is driven only with xstate's pure `transition()`, one `OBSERVE` event per reconcile.
+//
+// Shape: every resting state lists its expected moves (the lifecycle as a person tells it: provision,
+// upgrade control plane then workers, scale, delete in order). Whatever else the world says is handled by one
+// choice state, `rederive`, whose branches follow deriveState rule by rule. Every guard is "deriveState picks
+// my target" under a name that says why, so the guards are mutually exclusive and one OBSERVE always lands
+// where deriveState points. `pauseRequested` is the one move every state makes itself, because `paused`
+// remembers where it came from.
+import { assign, setup } from 'xstate';
+import { deriveState, GUARD_FOR } from './derive.js';
+import type { ObservedFailure, ObserveEvent } from './observation.js';
+import type { LifecycleState } from './states.js';
+
+/** The version of the persisted snapshot's meaning. Bump it on any change that makes old snapshots wrong. */
+export const LIFECYCLE_SCHEMA_VERSION = 1;
+
+/** Small and serialisable: it is kept in `status.lifecycle.context`. */
+export interface LifecycleContext {
+  /** In `failed`: the failure that stopped the cluster, with the generation that failed. */
+  failure?: ObservedFailure;
+  /** In `paused`: the state the cluster was in when it was paused. */
+  pausedFrom?: LifecycleState;
+}
+
+const ID = 'clusterLifecycle';
+
+function at<const S extends string>(state: S): `#clusterLifecycle.${S}` {
+  return `#${ID}.${state}`;
+}
+
+const derives =
+  (state: LifecycleState) =>
+  ({ event }: { event: ObserveEvent }): boolean =>
+    deriveState(event.world) === state;
+
+/** The moves of a resting state: pause first, then its own expected moves, then re-derive on anything else. */
+function observe<const E extends readonly object[]>(from: LifecycleState, ...expected: E) {
+  return [
+    {
+      guard: GUARD_FOR.paused,
+      target: at('paused'),
+      actions: { type: 'rememberPausedFrom', params: { state: from } },
+    },
+    ...expected,
+    { guard: { type: 'worldMoved', params: { from } }, target: at('rederive') },
+  ] as const;
+}
+
+export const clusterLifecycle = setup({
+  types: {
+    context: {} as LifecycleContext,
+    events: {} as ObserveEvent,
+  },
+  guards: {
+    pauseRequested: derives('paused'),
+    deletionRequested: derives('deleting.workers'),
+    workersGone: derives('deleting.controlPlane'),
+    controlPlaneGone: derives('deleting.infrastructure'),
+    infrastructureGone: derives('deleting.finalizer'),
+    finalizerRemoved: derives('deleted'),
+    failureReported: derives('failed'),
+    nothingCreated: derives('pending'),
+    infrastructureNotReady: derives('provisioningInfrastructure'),
+    controlPlaneNotReady: derives('provisioningControlPlane'),
+    workersNotReady: derives('provisioningWorkers'),
+    controlPlaneVersionDiffers: derives('upgrading.controlPlane'),
+    workersVersionDiffers: derives('upgrading.workers'),
+    replicasDiffer: derives('scaling'),
+    allReady: derives('ready'),
+    worldMoved: ({ event }, params: { from: LifecycleState }) => deriveState(event.world) !== params.from,
+  },
+  actions: {
+    rememberPausedFrom: assign((_, params: { state: LifecycleState }) => ({ pausedFrom: params.state })),
+    forgetPausedFrom: assign({ pausedFrom: undefined }),
+    recordFailure: assign(({ event }) => {
+      const failure = event.world.failure;
+      return failure
+        ? { failure: { reason: failure.reason, message: failure.message, generation: failure.generation } }
+        : {};
+    }),
+    forgetFailure: assign({ failure: undefined }),
+  },
+}).createMachine({
+  id: ID,
+  description: 'The life of one cluster, stepped once per reconcile by an OBSERVE event.',
+  initial: 'pending',
+  context: {},
+  states: {
+    pending: {
+      description: 'Nothing of the cluster exists yet.',
+      on: {
+        OBSERVE: observe('pending', {
+          guard: GUARD_FOR.provisioningInfrastructure,
+          target: at('provisioningInfrastructure'),
+        }),
+      },
+    },
+    provisioningInfrastructure: {
+      description: 'The network and the control plane endpoint are being made ready.',
+      on: {
+        OBSERVE: observe('provisioningInfrastructure', {
+          guard: GUARD_FOR.provisioningControlPlane,
+          target: at('provisioningControlPlane'),
+        }),
+      },
+    },
+    provisioningControlPlane: {
+      description: 'The control plane is being brought up (or back) to all its replicas ready.',
+      on: {
+        OBSERVE: observe(
+          'provisioningControlPlane',
+          { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
+          { guard: GUARD_FOR.scaling, target: at('scaling') },
+        ),
+      },
+    },
+    provisioningWorkers: {
+      description: 'The control plane is ready; the worker pools are being brought up (or back) to ready.',
+      on: {
+        OBSERVE: observe('provisioningWorkers', { guard: GUARD_FOR.ready, target: at('ready') }),
+      },
+    },
+    ready: {
+      description: 'Every part exists, is ready, runs the desired version and has the desired replicas.',
+      on: {
+        OBSERVE: observe(
+          'ready',
+          { guard: GUARD_FOR['upgrading.controlPlane'], target: at('upgrading') },
+          { guard: GUARD_FOR.scaling, target: at('scaling') },
+        ),
+      },
+    },
+    upgrading: {
+      description: 'A new Kubernetes version is rolled out: the control plane first, then the workers.',
+      initial: 'controlPlane',
+      states: {
+        controlPlane: {
+          description: 'The control plane runs an older version than desired and is being rolled.',
+          on: {
+            OBSERVE: observe('upgrading.controlPlane', {
+              guard: GUARD_FOR['upgrading.workers'],
+              target: at('upgrading.workers'),
+            }),
+          },
+        },
+        workers: {
+          description: 'The control plane runs the desired version; the worker pools are being rolled.',
+          on: {
+            OBSERVE: observe('upgrading.workers', { guard: GUARD_FOR.ready, target: at('ready') }),
+          },
+        },
+      },
+    },
+    scaling: {
+      description: 'Machines are being added or removed to reach the desired replica counts.',
+      on: {
+        OBSERVE: observe(
+          'scaling',
+          { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
+          { guard: GUARD_FOR.ready, target: at('ready') },
+        ),
+      },
+    },
+    deleting: {
+      description:
+        'The cluster is being deleted, in order: workers, control plane, infrastructure, finalizer.',
+      initial: 'workers',
+      states: {
+        workers: {
+          description: 'Worker machines are being deleted.',
+          on: {
+            OBSERVE: observe('deleting.workers', {
+              guard: GUARD_FOR['deleting.controlPlane'],
+              target: at('deleting.controlPlane'),
+            }),
+          },
+        },
+        controlPlane: {
+          description: 'The workers are gone; the control plane is being deleted.',
+          on: {
+            OBSERVE: observe('deleting.controlPlane', {
+              guard: GUARD_FOR['deleting.infrastructure'],
+              target: at('deleting.infrastructure'),
+            }),
+          },
+        },
+        infrastructure: {
+          description: 'The control plane is gone; the infrastructure is being deleted.',
+          on: {
+            OBSERVE: observe('deleting.infrastructure', {
+              guard: GUARD_FOR['deleting.finalizer'],
+              target: at('deleting.finalizer'),
+            }),
+          },
+        },
+        finalizer: {
+          description: 'Everything owned is gone; the finalizer is being removed.',
+          on: {
+            OBSERVE: observe('deleting.finalizer', { guard: GUARD_FOR.deleted, target: at('deleted') }),
+          },
+        },
+      },
+    },
+    deleted: {
+      type: 'final',
+      description: 'Nothing is left and the finalizer is released. Final.',
+    },
+    failed: {
+      description:
+        'A failure of the current generation stopped the cluster; a spec change or its end leaves.',
+      exit: 'forgetFailure',
+      on: {
+        OBSERVE: observe('failed', { guard: GUARD_FOR.failed, actions: 'recordFailure' }),
+      },
+    },
+    paused: {
+      description: 'Not reconciled, not even for deletion; on unpause the world decides where to go.',
+      exit: 'forgetPausedFrom',
+      on: {
+        OBSERVE: { guard: { type: 'worldMoved', params: { from: 'paused' } }, target: at('rederive') },
+      },
+    },
+    rederive: {
+      description: 'A choice: the world moved somewhere no expected move goes; follow deriveState.',
+      always: [
+        { guard: GUARD_FOR['deleting.workers'], target: at('deleting') },
+        { guard: GUARD_FOR['deleting.controlPlane'], target: at('deleting.controlPlane') },
+        { guard: GUARD_FOR['deleting.infrastructure'], target: at('deleting.infrastructure') },
+        { guard: GUARD_FOR['deleting.finalizer'], target: at('deleting.finalizer') },
+        { guard: GUARD_FOR.deleted, target: at('deleted') },
+        { guard: GUARD_FOR.failed, target: at('failed'), actions: 'recordFailure' },
+        { guard: GUARD_FOR.pending, target: at('pending') },
+        { guard: GUARD_FOR['upgrading.controlPlane'], target: at('upgrading') },
+        { guard: GUARD_FOR['upgrading.workers'], target: at('upgrading.workers') },
+        { guard: GUARD_FOR.scaling, target: at('scaling') },
+        { guard: GUARD_FOR.provisioningInfrastructure, target: at('provisioningInfrastructure') },
+        { guard: GUARD_FOR.provisioningControlPlane, target: at('provisioningControlPlane') },
+        { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
+        { guard: GUARD_FOR.ready, target: at('ready') },
+      ],
+    },
+  },
+});
+
+export type ClusterLifecycle = typeof clusterLifecycle;

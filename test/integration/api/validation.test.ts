@@ -1,0 +1,359 @@
+// Bad input is refused by the real API server with a message that names the field, and nothing is stored.
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installCRDs } from '../../support/crds.js';
+import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
+
+type Obj = Record<string, any>;
+const API = 'clusterforge.dev/v1alpha1';
+
+const kc = testKubeConfig();
+const client = KubernetesObjectApi.makeApiClient(kc);
+const namespace = useTestNamespace('api-validation');
+
+const cluster = (spec: Obj = { infrastructure: { local: {} } }, name = 'demo'): Obj => ({
+  apiVersion: API,
+  kind: 'Cluster',
+  metadata: { name },
+  spec,
+});
+const ec2 = { region: 'eu-west-1' };
+const eks = {
+  region: 'eu-west-1',
+  roleARN: 'arn:aws:iam::123456789012:role/eks',
+  nodeRoleARN: 'arn:aws:iam::123456789012:role/nodes',
+};
+const controlPlane = (spec: Obj = {}, name = 'demo-cp'): Obj => ({
+  apiVersion: API,
+  kind: 'ControlPlane',
+  metadata: { name },
+  spec: { version: 'v1.37.2', replicas: 1, machineTemplateRef: { name: 'demo-local' }, ...spec },
+});
+const template = (spec: Obj = { local: {} }, name = 'demo-local'): Obj => ({
+  apiVersion: API,
+  kind: 'MachineTemplate',
+  metadata: { name },
+  spec: { template: { spec } },
+});
+const deployment = (spec: Obj = {}, name = 'demo-workers'): Obj => ({
+  apiVersion: API,
+  kind: 'MachineDeployment',
+  metadata: { name },
+  spec: {
+    clusterName: 'demo',
+    replicas: 2,
+    version: 'v1.37.2',
+    machineTemplateRef: { name: 'demo-local' },
+    ...spec,
+  },
+});
+const machine = (spec: Obj = {}, name = 'demo-m1'): Obj => ({
+  apiVersion: API,
+  kind: 'Machine',
+  metadata: { name },
+  spec: {
+    clusterName: 'demo',
+    role: 'Worker',
+    version: 'v1.37.2',
+    machineTemplateRef: { name: 'demo-local' },
+    ...spec,
+  },
+});
+
+function withNamespace(obj: Obj): Obj {
+  return { ...obj, metadata: { ...obj.metadata, namespace: namespace() } };
+}
+
+/** The API server's message for a refused request, or undefined when it was accepted. */
+async function refusal(action: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await action();
+    return undefined;
+  } catch (err) {
+    const body = (err as { body?: unknown }).body;
+    const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+    return (parsed as { message?: string })?.message ?? String(err);
+  }
+}
+
+async function exists(obj: Obj): Promise<boolean> {
+  try {
+    await client.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: withNamespace(obj).metadata });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// [what is wrong, the object, the field the message must name, a phrase of the message]
+const invalidCreates: [string, Obj, string, string][] = [
+  [
+    'no provider',
+    cluster({ infrastructure: {} }),
+    'spec.infrastructure',
+    'exactly one of local, awsEC2 or awsEKS',
+  ],
+  [
+    'two providers at once',
+    cluster({ infrastructure: { local: {}, awsEC2: ec2 } }),
+    'spec.infrastructure',
+    'exactly one',
+  ],
+  [
+    'three providers at once',
+    cluster({ infrastructure: { local: {}, awsEC2: ec2, awsEKS: eks } }),
+    'spec.infrastructure',
+    'exactly one',
+  ],
+  [
+    'a cluster name too long for AWS names',
+    cluster(undefined, 'c'.repeat(41)),
+    'metadata.name',
+    'at most 40',
+  ],
+  ['a cluster name with a dot', cluster(undefined, 'my.cluster'), 'metadata.name', 'DNS label'],
+  [
+    'a made-up region',
+    cluster({ infrastructure: { awsEC2: { region: 'Mars' } } }),
+    'spec.infrastructure.awsEC2.region',
+    'should match',
+  ],
+  [
+    'a VPC CIDR with a /33 mask',
+    cluster({ infrastructure: { awsEC2: { ...ec2, network: { vpc: { cidrBlock: '10.0.0.0/33' } } } } }),
+    'spec.infrastructure.awsEC2.network.vpc.cidrBlock',
+    'should match',
+  ],
+  [
+    'an EKS role that is not an IAM role ARN',
+    cluster({ infrastructure: { awsEKS: { ...eks, roleARN: 'admin' } } }),
+    'spec.infrastructure.awsEKS.roleARN',
+    'should match',
+  ],
+  [
+    'paused as a string',
+    cluster({ infrastructure: { local: {} }, paused: 'yes' }),
+    'spec.paused',
+    'must be of type boolean',
+  ],
+  [
+    'a service CIDR that is not a CIDR',
+    cluster({ infrastructure: { local: {} }, clusterNetwork: { services: { cidrBlocks: ['10.96.0.0'] } } }),
+    'spec.clusterNetwork.services.cidrBlocks[0]',
+    'should match',
+  ],
+  ['an even control plane', controlPlane({ replicas: 2 }), 'spec.replicas', 'odd number of replicas'],
+  ['a control plane of nine', controlPlane({ replicas: 9 }), 'spec.replicas', 'odd number of replicas'],
+  [
+    'negative control-plane replicas',
+    controlPlane({ replicas: -1 }),
+    'spec.replicas',
+    'greater than or equal to 0',
+  ],
+  ['replicas as a word', controlPlane({ replicas: 'three' }), 'spec.replicas', 'must be of type integer'],
+  ['a version without the v', controlPlane({ version: '1.37.2' }), 'spec.version', 'should match'],
+  ['a version without a patch', controlPlane({ version: 'v1.37' }), 'spec.version', 'should match'],
+  ['no version', controlPlane({ version: undefined }), 'spec.version', 'Required value'],
+  [
+    'a machine template with no provider',
+    template({}),
+    'spec.template.spec',
+    'exactly one of local, awsEC2 or awsEKS',
+  ],
+  [
+    'a machine template for two providers',
+    template({ local: {}, awsEC2: { instanceType: 'm7i.large' } }),
+    'spec.template.spec',
+    'exactly one',
+  ],
+  [
+    'an instance type with spaces',
+    template({ awsEC2: { instanceType: 'M7I LARGE' } }),
+    'spec.template.spec.awsEC2.instanceType',
+    'should match',
+  ],
+  [
+    'a root volume of 4 GiB',
+    template({ awsEC2: { instanceType: 'm7i.large', rootVolume: { sizeGiB: 4 } } }),
+    'spec.template.spec.awsEC2.rootVolume.sizeGiB',
+    'greater than or equal to 8',
+  ],
+  ['negative worker replicas', deployment({ replicas: -3 }), 'spec.replicas', 'greater than or equal to 0'],
+  [
+    'a cluster name with an underscore',
+    deployment({ clusterName: 'Bad_Name' }),
+    'spec.clusterName',
+    'should match',
+  ],
+  [
+    'no machine template',
+    deployment({ machineTemplateRef: undefined }),
+    'spec.machineTemplateRef',
+    'Required value',
+  ],
+  [
+    'a rollout that can make no progress',
+    deployment({ strategy: { maxSurge: 0, maxUnavailable: 0 } }),
+    'spec.strategy',
+    'cannot both be 0',
+  ],
+  [
+    'a pool name too long for a node group',
+    deployment(undefined, 'w'.repeat(51)),
+    'metadata.name',
+    'at most 50',
+  ],
+  ['a machine role that does not exist', machine({ role: 'Master' }), 'spec.role', 'Unsupported value'],
+  ['a machine version of latest', machine({ version: 'latest' }), 'spec.version', 'should match'],
+];
+
+// [what is wrong, the object as created, the change, the field the message must name, a phrase]
+const invalidUpdates: [string, Obj, (o: Obj) => void, string, string][] = [
+  [
+    'a version downgrade',
+    controlPlane({ version: 'v1.37.2' }),
+    (o) => {
+      o.spec.version = 'v1.36.3';
+    },
+    'spec.version',
+    'may not go down',
+  ],
+  [
+    'a two-minor jump',
+    controlPlane({ version: 'v1.35.0' }),
+    (o) => {
+      o.spec.version = 'v1.37.0';
+    },
+    'spec.version',
+    'more than one minor',
+  ],
+  [
+    'a patch downgrade',
+    controlPlane({ version: 'v1.37.2' }),
+    (o) => {
+      o.spec.version = 'v1.37.1';
+    },
+    'spec.version',
+    'may not go down',
+  ],
+  [
+    'a changed machine template',
+    template({ awsEC2: { instanceType: 'm7i.large' } }),
+    (o) => {
+      o.spec.template.spec.awsEC2.instanceType = 'm7i.xlarge';
+    },
+    'spec',
+    'MachineTemplate spec is immutable',
+  ],
+  [
+    "a MachineDeployment's cluster",
+    deployment(),
+    (o) => {
+      o.spec.clusterName = 'other';
+    },
+    'spec.clusterName',
+    'clusterName is immutable',
+  ],
+  [
+    'a worker pool version downgrade',
+    deployment({ version: 'v1.37.2' }),
+    (o) => {
+      o.spec.version = 'v1.36.3';
+    },
+    'spec.version',
+    'may not go down',
+  ],
+  [
+    "a Machine's cluster",
+    machine(),
+    (o) => {
+      o.spec.clusterName = 'other';
+    },
+    'spec.clusterName',
+    'clusterName is immutable',
+  ],
+  [
+    "a Machine's provider ID once set",
+    machine({ providerID: 'local:///ns/demo/m1' }),
+    (o) => {
+      o.spec.providerID = 'local:///ns/demo/m2';
+    },
+    'spec.providerID',
+    'cannot change once set',
+  ],
+  [
+    'a switch of provider',
+    cluster(),
+    (o) => {
+      o.spec.infrastructure = { awsEC2: ec2 };
+    },
+    'spec.infrastructure',
+    'cannot change',
+  ],
+  [
+    'a self-managed control plane scaled to an even count',
+    controlPlane({ replicas: 3 }),
+    (o) => {
+      o.spec.replicas = 4;
+    },
+    'spec.replicas',
+    'odd number',
+  ],
+];
+
+beforeAll(async () => {
+  await installCRDs(kc);
+});
+
+describe('the API server refuses bad objects', () => {
+  it.each(invalidCreates)('%s', async (_what, obj, field, phrase) => {
+    const message = await refusal(() => client.create(withNamespace(obj)));
+    expect(message, 'the API server accepted it').toBeDefined();
+    expect(message).toContain(field);
+    expect(message).toContain(phrase);
+    expect(await exists(obj)).toBe(false);
+  });
+
+  it.each(invalidUpdates)('%s', async (what, obj, change, field, phrase) => {
+    // A name of its own per case: each one creates a valid object first.
+    const name = `upd-${invalidUpdates.findIndex(([w]) => w === what)}`;
+    const created = (await client.create(withNamespace({ ...obj, metadata: { name } }))) as Obj;
+    const changed = structuredClone(created);
+    change(changed);
+    const message = await refusal(() => client.replace(changed));
+    expect(message, 'the API server accepted the change').toBeDefined();
+    expect(message).toContain(field);
+    expect(message).toContain(phrase);
+    const stored = (await client.read(created as never)) as Obj;
+    expect(stored.spec).toEqual(created.spec);
+  });
+});
+
+describe('the API server accepts what the rules allow', () => {
+  it('one minor up and a patch up', async () => {
+    const created = (await client.create(withNamespace(controlPlane({ version: 'v1.36.3' }, 'up')))) as Obj;
+    created.spec.version = 'v1.37.0';
+    const minorUp = (await client.replace(created)) as Obj;
+    minorUp.spec.version = 'v1.37.2';
+    const patchUp = (await client.replace(minorUp)) as Obj;
+    expect(patchUp.spec.version).toBe('v1.37.2');
+  });
+
+  it('a managed control plane with any replica count, and the schema defaults', async () => {
+    const obj = controlPlane({ machineTemplateRef: undefined, replicas: undefined }, 'managed');
+    const created = (await client.create(withNamespace(obj))) as Obj;
+    expect(created.spec.replicas).toBe(1);
+    expect(created.spec.rolloutStrategy).toEqual({ maxSurge: 1 });
+  });
+
+  it('fills defaults into a minimal cluster', async () => {
+    const created = (await client.create(withNamespace(cluster(undefined, 'defaults')))) as Obj;
+    expect(created.spec.paused).toBe(false);
+    expect(created.spec.clusterNetwork).toEqual({
+      pods: { cidrBlocks: ['192.168.0.0/16'] },
+      services: { cidrBlocks: ['10.96.0.0/12'] },
+      serviceDomain: 'cluster.local',
+    });
+    expect(created.spec.infrastructure.local).toEqual({ bindAddress: '127.0.0.1' });
+  });
+});
