@@ -1,5 +1,6 @@
 // The `clusterforge` command line.
 import { Command } from 'commander';
+import { operatorCommand } from './operator.js';
 import { versionCommand } from './version.js';
 
 const program = new Command('clusterforge')
@@ -7,6 +8,7 @@ const program = new Command('clusterforge')
     'Declare Kubernetes clusters as YAML; Clusterforge creates, upgrades, scales and deletes them.',
   )
   .showHelpAfterError('(run with --help for usage)')
+  .addCommand(operatorCommand())
   .addCommand(versionCommand());
 
 await program.parseAsync(process.argv);

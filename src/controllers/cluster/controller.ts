@@ -1,0 +1,96 @@
+// The Cluster reconciler: drives a cluster through the lifecycle machine. It observes, lets the
+// machine decide, performs the tasks of the state it is in, and writes status once.
+import type { Logger } from 'pino';
+import type { Cluster } from '../../api/v1alpha1/index.js';
+import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { resources } from '../../kube/resources.js';
+import { step } from '../../lifecycle/snapshot.js';
+import { setCondition } from '../common/conditions.js';
+import { isPaused } from '../common/labels.js';
+import type { ControllerDeps, Result } from '../deps.js';
+import { observe } from './observe.js';
+import { ClusterScope } from './scope.js';
+import { clusterStatus } from './status.js';
+import { taskRunners } from './tasks.js';
+
+/** How often a Ready cluster is looked at again with nothing changed (drift repair, credential refresh). */
+const READY_RESYNC_MS = 5 * 60_000;
+
+export class ClusterReconciler {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
+    const cluster = this.deps.clusters.get(key.namespace, key.name);
+    if (!cluster) return {};
+    const deleting = Boolean(cluster.metadata.deletionTimestamp);
+    if (deleting && !cluster.metadata.finalizers?.includes(FINALIZER)) return {};
+    if (
+      !deleting &&
+      !isPaused(cluster) &&
+      (await this.deps.writer.addFinalizer(resources.Cluster, cluster, FINALIZER))
+    ) {
+      return {};
+    }
+    const provider = this.deps.providers.for(cluster);
+    if (!provider) return this.providerMissing(cluster);
+
+    const scope = new ClusterScope(cluster, provider, this.deps, log);
+    const before = step(cluster.status?.lifecycle, observe(scope));
+    let succeeded = true;
+    try {
+      if (!isPaused(cluster)) {
+        for (const task of before.tasks) {
+          if (task === 'removeFinalizer') continue; // only once status is written, below
+          await taskRunners[task]?.(scope);
+        }
+      }
+    } catch (err) {
+      succeeded = false;
+      throw err;
+    } finally {
+      const after = step(before.persisted, observe(scope));
+      const status = clusterStatus(scope, after, succeeded);
+      await this.deps.writer.patchStatus(
+        resources.Cluster,
+        key.namespace,
+        key.name,
+        status,
+        cluster.status ?? {},
+      );
+      if (after.state !== before.state) {
+        log.info({ from: before.state, to: after.state }, 'lifecycle transition');
+        this.deps.events.normal(cluster, 'Lifecycle', `${before.state} -> ${after.state}`);
+      }
+      if (after.tasks.includes('removeFinalizer') || after.state === 'deleted') {
+        await this.deps.writer.removeFinalizer(resources.Cluster, cluster, FINALIZER);
+        log.info('cluster deleted');
+      } else if (succeeded) {
+        scope.requeueAfter(
+          after.state !== before.state ? 200 : after.phase === 'Ready' ? READY_RESYNC_MS : 10_000,
+        );
+      }
+    }
+    return scope.requeues.length > 0 ? { requeueAfterMs: Math.min(...scope.requeues) } : {};
+  }
+
+  private async providerMissing(cluster: Cluster): Promise<Result> {
+    const conditions = setCondition(
+      cluster.status?.conditions,
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ProviderNotEnabled',
+        message: `this operator runs the providers ${this.deps.providers.names().join(', ')}; enable this cluster's provider with clusterforge init --infrastructure`,
+      },
+      cluster.metadata.generation,
+    );
+    await this.deps.writer.patchStatus(
+      resources.Cluster,
+      cluster.metadata.namespace!,
+      cluster.metadata.name!,
+      { ...cluster.status, conditions },
+      cluster.status ?? {},
+    );
+    return {};
+  }
+}

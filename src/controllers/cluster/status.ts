@@ -1,0 +1,158 @@
+// The Cluster's status, computed from the scope and the lifecycle step alone: pure.
+import type { ClusterPhase, ClusterStatus, LifecycleSnapshot } from '../../api/v1alpha1/index.js';
+import { isTrue, setCondition, summarise } from '../common/conditions.js';
+import { oldestVersion } from '../common/queries.js';
+import type { ClusterScope } from './scope.js';
+
+export interface LifecycleView {
+  persisted: LifecycleSnapshot;
+  phase: ClusterPhase;
+  state: string;
+}
+
+export function clusterStatus(
+  scope: ClusterScope,
+  lifecycle: LifecycleView,
+  succeeded: boolean,
+): ClusterStatus {
+  const { cluster, controlPlane: cp } = scope;
+  const gen = cluster.metadata.generation;
+  const prev = cluster.status ?? {};
+  let conditions = prev.conditions;
+
+  const infra = scope.infrastructure;
+  if (infra && !cluster.metadata.deletionTimestamp) {
+    const p = infra.progress;
+    conditions = setCondition(
+      conditions,
+      p.state === 'done'
+        ? { type: 'InfrastructureReady', status: 'True', reason: 'Provisioned' }
+        : p.state === 'inProgress'
+          ? { type: 'InfrastructureReady', status: 'False', reason: 'Provisioning', message: p.message }
+          : { type: 'InfrastructureReady', status: 'False', reason: p.reason, message: p.message },
+      gen,
+    );
+  }
+  if (scope.provider.selfManagedControlPlane && (scope.certificates || scope.certificatesError)) {
+    conditions = setCondition(
+      conditions,
+      scope.certificates
+        ? { type: 'CertificatesReady', status: 'True', reason: 'Generated' }
+        : {
+            type: 'CertificatesReady',
+            status: 'False',
+            reason: 'CertificatesFailed',
+            message: scope.certificatesError ?? '',
+          },
+      gen,
+    );
+  }
+  conditions = setCondition(
+    conditions,
+    !cp
+      ? {
+          type: 'ControlPlaneReady',
+          status: 'False',
+          reason: 'ControlPlaneNotFound',
+          message: controlPlaneMissing(scope),
+        }
+      : isTrue(cp.status?.conditions, 'Ready')
+        ? { type: 'ControlPlaneReady', status: 'True', reason: 'Ready' }
+        : {
+            type: 'ControlPlaneReady',
+            status: 'False',
+            reason:
+              cp.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? 'WaitingForControlPlane',
+            message: `${cp.status?.readyReplicas ?? 0} of ${cp.spec.replicas} control-plane machines ready`,
+          },
+    gen,
+  );
+  const notReady = scope.deployments.filter((d) => !isTrue(d.status?.conditions, 'Ready'));
+  conditions = setCondition(
+    conditions,
+    notReady.length === 0
+      ? { type: 'WorkersReady', status: 'True', reason: 'Ready' }
+      : {
+          type: 'WorkersReady',
+          status: 'False',
+          reason: 'WaitingForWorkers',
+          message: notReady
+            .map((d) => `${d.metadata.name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} ready`)
+            .join('; '),
+        },
+    gen,
+  );
+  if (scope.kubeconfig) {
+    const p = scope.kubeconfig.progress;
+    conditions = setCondition(
+      conditions,
+      p.state === 'failed'
+        ? { type: 'KubeconfigPublished', status: 'False', reason: p.reason, message: p.message }
+        : { type: 'KubeconfigPublished', status: 'True', reason: 'Published' },
+      gen,
+    );
+  }
+  if (cluster.metadata.deletionTimestamp) {
+    conditions = setCondition(
+      conditions,
+      {
+        type: 'Deleting',
+        status: 'True',
+        reason: scope.deletion?.step ?? 'Deleting',
+        message: scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : '',
+      },
+      gen,
+    );
+  }
+  const summary = summarise(conditions ?? [], [
+    'InfrastructureReady',
+    ...(scope.provider.selfManagedControlPlane ? ['CertificatesReady'] : []),
+    'ControlPlaneReady',
+    'WorkersReady',
+    'KubeconfigPublished',
+  ]);
+  if (lifecycle.phase === 'Paused') {
+    summary.status = 'False';
+    summary.reason = 'Paused';
+    summary.message = 'reconciliation is paused';
+  } else if (cluster.metadata.deletionTimestamp) {
+    summary.status = 'False';
+    summary.reason = 'Deleting';
+    summary.message = scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : 'deleting';
+  }
+  conditions = setCondition(conditions, summary, gen);
+
+  const status: ClusterStatus = {
+    ...prev,
+    conditions,
+    phase: lifecycle.phase,
+    lifecycle: lifecycle.persisted,
+  };
+  const endpoint = infra?.endpoint ?? prev.controlPlaneEndpoint;
+  if (endpoint) status.controlPlaneEndpoint = endpoint;
+  const version = runningVersion(scope);
+  if (version) status.version = version;
+  if (succeeded) status.observedGeneration = gen ?? 0;
+  const failure = scope.failure();
+  if (failure) {
+    status.failureReason = failure.reason;
+    status.failureMessage = failure.message;
+  } else {
+    delete status.failureReason;
+    delete status.failureMessage;
+  }
+  return status;
+}
+
+/** The oldest version any machine of the cluster runs: what every part can be relied on to speak. */
+function runningVersion(scope: ClusterScope): string | undefined {
+  return (
+    oldestVersion(scope.machines.filter((m) => !m.metadata.deletionTimestamp)) ??
+    scope.controlPlane?.status?.version
+  );
+}
+
+function controlPlaneMissing(scope: ClusterScope): string {
+  const ref = scope.cluster.spec.controlPlaneRef;
+  return ref ? `ControlPlane ${ref.name} does not exist` : 'spec.controlPlaneRef is not set';
+}

@@ -1,0 +1,134 @@
+// The work each lifecycle task stands for. A task acts through the provider or the API and records
+// what it found in the scope; it never decides what comes next (the lifecycle machine does).
+import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { apiMessage } from '../../kube/errors.js';
+import { resources } from '../../kube/resources.js';
+import { kubeconfigSecretName, publishKubeconfigSecret, serverURL } from '../../publish/kubeconfig-secret.js';
+import { certificateSecretNames } from '../common/certificates.js';
+import type { ClusterScope } from './scope.js';
+
+export type TaskRunner = (scope: ClusterScope) => Promise<void>;
+
+const ensureInfrastructure: TaskRunner = async (scope) => {
+  const status = await scope.provider.ensureInfrastructure({ cluster: scope.cluster, log: scope.log });
+  scope.infrastructure = status.endpoint
+    ? { progress: status.progress, endpoint: status.endpoint }
+    : { progress: status.progress };
+  if (status.progress.state === 'inProgress') scope.requeueAfter(status.progress.requeueAfterMs);
+};
+
+const ensureCertificates: TaskRunner = async (scope) => {
+  if (!scope.provider.selfManagedControlPlane) return;
+  try {
+    scope.certificates = await scope.deps.certificates.ensure(scope.cluster);
+  } catch (err) {
+    scope.certificatesError = apiMessage(err);
+    scope.requeueAfter(5_000);
+  }
+};
+
+const publishKubeconfig: TaskRunner = async (scope) => {
+  const endpoint = scope.infrastructure?.endpoint ?? scope.cluster.status?.controlPlaneEndpoint;
+  if (!scope.controlPlane?.status?.initialized || !endpoint) return;
+  const certificates = scope.certificates ?? (await scope.deps.certificates.load(scope.cluster));
+  const ctx = { cluster: scope.cluster, log: scope.log, ...(certificates ? { certificates } : {}) };
+  try {
+    const wrote = await publishKubeconfigSecret(scope.deps.writer, scope.cluster, serverURL(endpoint), () =>
+      scope.provider.kubeconfig(ctx),
+    );
+    if (wrote)
+      scope.deps.events.normal(
+        scope.cluster,
+        'KubeconfigPublished',
+        `wrote Secret ${kubeconfigSecretName(scope.cluster.metadata.name!)}`,
+      );
+    scope.kubeconfig = { progress: { state: 'done' } };
+  } catch (err) {
+    scope.kubeconfig = {
+      progress: { state: 'failed', reason: 'KubeconfigFailed', message: apiMessage(err) },
+    };
+  }
+};
+
+const deleteWorkers: TaskRunner = async (scope) => {
+  const { writer } = scope.deps;
+  const ns = scope.cluster.metadata.namespace!;
+  for (const md of scope.deployments.filter((d) => !d.metadata.deletionTimestamp)) {
+    await writer.delete(resources.MachineDeployment, ns, md.metadata.name!);
+  }
+  // Workers that no pool owns any more (their pool was deleted first) go too.
+  const workers = scope.machines.filter((m) => m.spec.role === 'Worker');
+  for (const m of workers.filter((w) => !w.metadata.deletionTimestamp)) {
+    await writer.delete(resources.Machine, ns, m.metadata.name!);
+  }
+  const left = [
+    ...scope.deployments.map((d) => `MachineDeployment/${d.metadata.name}`),
+    ...workers.map((m) => `Machine/${m.metadata.name}`),
+  ];
+  if (left.length > 0) {
+    scope.deletion = { step: 'WaitingForWorkers', waitingFor: left.join(', ') };
+    scope.requeueAfter(2_000);
+  }
+};
+
+const deleteControlPlane: TaskRunner = async (scope) => {
+  const { writer } = scope.deps;
+  const ns = scope.cluster.metadata.namespace!;
+  if (scope.controlPlane && !scope.controlPlane.metadata.deletionTimestamp) {
+    await writer.delete(resources.ControlPlane, ns, scope.controlPlane.metadata.name!);
+  }
+  const members = scope.machines.filter((m) => m.spec.role === 'ControlPlane');
+  for (const m of members.filter((x) => !x.metadata.deletionTimestamp)) {
+    await writer.delete(resources.Machine, ns, m.metadata.name!);
+  }
+  const left = [
+    ...(scope.controlPlane ? [`ControlPlane/${scope.controlPlane.metadata.name}`] : []),
+    ...members.map((m) => `Machine/${m.metadata.name}`),
+  ];
+  if (left.length > 0) {
+    scope.deletion = { step: 'WaitingForControlPlane', waitingFor: left.join(', ') };
+    scope.requeueAfter(2_000);
+  }
+};
+
+const deleteInfrastructure: TaskRunner = async (scope) => {
+  const progress = await scope.provider.deleteInfrastructure({ cluster: scope.cluster, log: scope.log });
+  if (progress.state !== 'done') {
+    scope.infrastructure = { progress };
+    scope.deletion = {
+      step: 'WaitingForInfrastructure',
+      waitingFor: progress.state === 'failed' ? `${progress.reason}: ${progress.message}` : progress.message,
+    };
+    scope.requeueAfter(progress.state === 'inProgress' ? progress.requeueAfterMs : 15_000);
+    return;
+  }
+  const ns = scope.cluster.metadata.namespace!;
+  const name = scope.cluster.metadata.name!;
+  for (const secret of [...certificateSecretNames(name), kubeconfigSecretName(name)]) {
+    await scope.deps.writer.delete(resources.Secret, ns, secret);
+  }
+  scope.deps.certificates.forget(scope.cluster);
+  scope.infrastructureDeleted = true;
+};
+
+const removeFinalizer: TaskRunner = async (scope) => {
+  await scope.deps.writer.removeFinalizer(resources.Cluster, scope.cluster, FINALIZER);
+};
+
+/** Tasks that need no action here: the ControlPlane and MachineDeployment controllers do that work. */
+const observedElsewhere: TaskRunner = async () => {};
+
+export const taskRunners: Record<string, TaskRunner> = {
+  ensureInfrastructure,
+  ensureCertificates,
+  ensureControlPlane: observedElsewhere,
+  ensureWorkers: observedElsewhere,
+  upgradeControlPlane: observedElsewhere,
+  upgradeWorkers: observedElsewhere,
+  scale: observedElsewhere,
+  publishKubeconfig,
+  deleteWorkers,
+  deleteControlPlane,
+  deleteInfrastructure,
+  removeFinalizer,
+};

@@ -1,0 +1,67 @@
+// Making and removing the Machines of a ControlPlane or a MachineDeployment.
+import { randomBytes } from 'node:crypto';
+import type { Machine } from '../../api/v1alpha1/index.js';
+import { resources } from '../../kube/resources.js';
+import type { ControllerDeps } from '../deps.js';
+import type { Expectations } from './expectations.js';
+import { CLUSTER_NAME_LABEL, controllerOwnerRef, keyOf } from './labels.js';
+import { isMachineReady } from './queries.js';
+import type { MachineView } from './rollout.js';
+
+export interface MachineOwner {
+  kind: 'ControlPlane' | 'MachineDeployment';
+  metadata: { name?: string; namespace?: string; uid?: string };
+}
+
+export interface NewMachine {
+  owner: MachineOwner;
+  ownerLabel: string;
+  clusterName: string;
+  role: Machine['spec']['role'];
+  version: string;
+  templateName: string;
+}
+
+/** Five random lower-case letters and digits, as Kubernetes' generateName uses. */
+function suffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export async function createMachine(
+  deps: ControllerDeps,
+  expectations: Expectations,
+  spec: NewMachine,
+): Promise<string> {
+  const name = `${spec.owner.metadata.name}-${suffix()}`;
+  const machine: Machine = {
+    apiVersion: 'clusterforge.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: {
+      name,
+      namespace: spec.owner.metadata.namespace,
+      labels: { [CLUSTER_NAME_LABEL]: spec.clusterName, [spec.ownerLabel]: spec.owner.metadata.name! },
+      ownerReferences: [controllerOwnerRef(spec.owner)],
+    },
+    spec: {
+      clusterName: spec.clusterName,
+      role: spec.role,
+      version: spec.version,
+      machineTemplateRef: { name: spec.templateName },
+    },
+  };
+  expectations.expect(keyOf(spec.owner), name);
+  await deps.writer.create(resources.Machine, machine);
+  return name;
+}
+
+export function viewOf(m: Machine): MachineView {
+  return {
+    name: m.metadata.name!,
+    version: m.spec.version,
+    template: m.spec.machineTemplateRef.name,
+    ready: isMachineReady(m),
+    deleting: Boolean(m.metadata.deletionTimestamp),
+    created: m.metadata.creationTimestamp ?? '',
+  };
+}

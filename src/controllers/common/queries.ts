@@ -1,0 +1,67 @@
+// Lookups in the caches that more than one controller needs.
+import type { Cluster, ControlPlane, Machine, MachineDeployment } from '../../api/v1alpha1/index.js';
+import type { ControllerDeps } from '../deps.js';
+import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from './labels.js';
+
+export function machinesOfCluster(
+  deps: ControllerDeps,
+  cluster: { metadata: { namespace?: string; name?: string } },
+) {
+  return deps.machines
+    .list(cluster.metadata.namespace)
+    .filter((m) => m.spec.clusterName === cluster.metadata.name);
+}
+
+export function machinesOfControlPlane(deps: ControllerDeps, cp: ControlPlane): Machine[] {
+  return deps.machines
+    .list(cp.metadata.namespace)
+    .filter(
+      (m) =>
+        m.metadata.labels?.[CONTROL_PLANE_NAME_LABEL] === cp.metadata.name && m.spec.role === 'ControlPlane',
+    );
+}
+
+export function machinesOfDeployment(deps: ControllerDeps, md: MachineDeployment): Machine[] {
+  return deps.machines
+    .list(md.metadata.namespace)
+    .filter(
+      (m) => m.metadata.labels?.[DEPLOYMENT_NAME_LABEL] === md.metadata.name && m.spec.role === 'Worker',
+    );
+}
+
+export function deploymentsOfCluster(deps: ControllerDeps, cluster: Cluster): MachineDeployment[] {
+  return deps.deployments
+    .list(cluster.metadata.namespace)
+    .filter((d) => d.spec.clusterName === cluster.metadata.name);
+}
+
+/** The Cluster whose spec.controlPlaneRef names this ControlPlane. */
+export function clusterOfControlPlane(deps: ControllerDeps, cp: ControlPlane): Cluster | undefined {
+  return deps.clusters
+    .list(cp.metadata.namespace)
+    .find((c) => c.spec.controlPlaneRef?.name === cp.metadata.name);
+}
+
+export function controlPlaneOfCluster(deps: ControllerDeps, cluster: Cluster): ControlPlane | undefined {
+  const ref = cluster.spec.controlPlaneRef;
+  return ref ? deps.controlPlanes.get(cluster.metadata.namespace!, ref.name) : undefined;
+}
+
+export const isMachineReady = (m: Machine): boolean =>
+  m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Compares v1.X.Y versions; negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.slice(1).split('.').map(Number);
+  const pb = b.slice(1).split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The oldest version among the machines, or undefined when there are none. */
+export function oldestVersion(machines: Machine[]): string | undefined {
+  return machines.map((m) => m.spec.version).sort(compareVersions)[0];
+}

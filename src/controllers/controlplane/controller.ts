@@ -1,0 +1,169 @@
+// The ControlPlane reconciler: keeps spec.replicas control-plane Machines at spec.version, changing
+// one machine at a time so that etcd never loses quorum.
+import type { Logger } from 'pino';
+import type { ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
+import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { resources } from '../../kube/resources.js';
+import { isTrue, setCondition, summarise } from '../common/conditions.js';
+import { Expectations } from '../common/expectations.js';
+import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
+import { createMachine, viewOf } from '../common/machines.js';
+import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
+import { countReplicas, machineConditions } from '../common/replicas.js';
+import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+
+export class ControlPlaneReconciler {
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
+    const cp = this.deps.controlPlanes.get(key.namespace, key.name);
+    if (!cp) {
+      this.expectations.forget(`${key.namespace}/${key.name}`);
+      return {};
+    }
+    const cluster = clusterOfControlPlane(this.deps, cp);
+    if (cluster && isPaused(cluster)) return {};
+    const machines = machinesOfControlPlane(this.deps, cp);
+    if (cp.metadata.deletionTimestamp) return this.reconcileDelete(cp, log);
+    if (await this.deps.writer.addFinalizer(resources.ControlPlane, cp, FINALIZER)) return {};
+
+    if (!cluster)
+      return this.wait(cp, 'WaitingForCluster', 'no Cluster names this ControlPlane in spec.controlPlaneRef');
+    const templateName = cp.spec.machineTemplateRef?.name;
+    if (!templateName) {
+      return this.wait(
+        cp,
+        'ManagedControlPlaneNotSupported',
+        'managed control planes (EKS) are not supported yet',
+      );
+    }
+    if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
+      return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
+    }
+    if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
+      return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
+    }
+
+    const outstanding = this.expectations.outstanding(keyOf(cp), (n) =>
+      machines.some((m) => m.metadata.name === n),
+    );
+    let plan: RolloutPlan | undefined;
+    if (outstanding.length === 0) {
+      plan = planRollout({
+        replicas: cp.spec.replicas,
+        version: cp.spec.version,
+        template: templateName,
+        machines: machines.map(viewOf),
+        maxSurge: cp.spec.rolloutStrategy.maxSurge,
+        maxUnavailable: 0,
+        oneAtATime: true,
+      });
+      for (let i = 0; i < plan.create; i++) {
+        const name = await createMachine(this.deps, this.expectations, {
+          owner: cp,
+          ownerLabel: CONTROL_PLANE_NAME_LABEL,
+          clusterName: cluster.metadata.name!,
+          role: 'ControlPlane',
+          version: cp.spec.version,
+          templateName,
+        });
+        log.info({ machine: name, version: cp.spec.version }, 'created control-plane machine');
+        this.deps.events.normal(cp, 'MachineCreated', `created control-plane machine ${name}`);
+      }
+      for (const name of plan.delete) {
+        await this.deps.writer.delete(resources.Machine, key.namespace, name);
+        log.info({ machine: name }, 'deleting control-plane machine');
+        this.deps.events.normal(cp, 'MachineDeleted', `deleting control-plane machine ${name}`);
+      }
+    }
+
+    await this.writeStatus(cp, this.status(cp, cluster.metadata.name!, templateName, plan));
+    const acting = plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '';
+    return { requeueAfterMs: acting ? 2_000 : RESYNC_MS };
+  }
+
+  private status(cp: ControlPlane, clusterName: string, templateName: string, plan: RolloutPlan | undefined) {
+    const machines = machinesOfControlPlane(this.deps, cp);
+    const counts = countReplicas(machines, cp.spec.version, templateName);
+    const gen = cp.metadata.generation;
+    const initialized = cp.status?.initialized === true || counts.readyReplicas > 0;
+    let conditions = machineConditions(cp.status?.conditions, counts, cp.spec.replicas, plan, gen);
+    conditions = setCondition(
+      conditions,
+      initialized
+        ? { type: 'Available', status: 'True', reason: 'Initialized' }
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'WaitingForFirstMachine',
+            message: 'no control-plane machine serves yet',
+          },
+      gen,
+    );
+    conditions = setCondition(
+      conditions,
+      summarise(conditions, ['Available', 'MachinesReady', 'MachinesUpToDate']),
+      gen,
+    );
+    const version = oldestVersion(machines.filter((m) => !m.metadata.deletionTimestamp));
+    const status: ControlPlaneStatus = {
+      ...counts,
+      selector: `${CLUSTER_NAME_LABEL}=${clusterName},${CONTROL_PLANE_NAME_LABEL}=${cp.metadata.name}`,
+      initialized,
+      conditions,
+      observedGeneration: gen ?? 0,
+      ...(version ? { version } : {}),
+    };
+    return status;
+  }
+
+  private async reconcileDelete(cp: ControlPlane, log: Logger): Promise<Result> {
+    const machines = machinesOfControlPlane(this.deps, cp);
+    if (machines.length > 0) {
+      // All at once: the cluster is going away, and quorum no longer matters.
+      for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
+        await this.deps.writer.delete(resources.Machine, cp.metadata.namespace!, m.metadata.name!);
+      }
+      await this.writeStatus(cp, {
+        ...cp.status,
+        conditions: setCondition(
+          cp.status?.conditions,
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'Deleting',
+            message: `waiting for ${machines.length} machine(s) to be deleted`,
+          },
+          cp.metadata.generation,
+        ),
+      });
+      log.info({ machines: machines.length }, 'waiting for control-plane machines to be deleted');
+      return { requeueAfterMs: 2_000 };
+    }
+    await this.deps.writer.removeFinalizer(resources.ControlPlane, cp, FINALIZER);
+    return {};
+  }
+
+  private async wait(cp: ControlPlane, reason: string, message: string): Promise<Result> {
+    const conditions = setCondition(
+      cp.status?.conditions,
+      { type: 'Ready', status: 'False', reason, message },
+      cp.metadata.generation,
+    );
+    await this.writeStatus(cp, { ...cp.status, conditions });
+    return { requeueAfterMs: 5_000 };
+  }
+
+  private async writeStatus(cp: ControlPlane, status: ControlPlaneStatus): Promise<void> {
+    await this.deps.writer.patchStatus(
+      resources.ControlPlane,
+      cp.metadata.namespace!,
+      cp.metadata.name!,
+      status,
+      cp.status ?? {},
+    );
+  }
+}

@@ -1,0 +1,44 @@
+// What every controller is given: the caches to read, the writer, the providers, the logger.
+import type { Logger } from 'pino';
+import type {
+  Cluster,
+  ControlPlane,
+  Machine,
+  MachineDeployment,
+  MachineTemplate,
+} from '../api/v1alpha1/index.js';
+import type { ObjectWriter } from '../kube/writer.js';
+import type { ProviderRegistry } from '../provider/registry.js';
+import type { CertificateStore } from './common/certificates.js';
+import type { Store } from './common/store.js';
+
+export interface EventSink {
+  normal(obj: { kind?: string; metadata: object }, reason: string, note: string): void;
+  warning(obj: { kind?: string; metadata: object }, reason: string, note: string): void;
+}
+
+export interface ControllerDeps {
+  clusters: Store<Cluster>;
+  controlPlanes: Store<ControlPlane>;
+  templates: Store<MachineTemplate>;
+  deployments: Store<MachineDeployment>;
+  machines: Store<Machine>;
+  writer: ObjectWriter;
+  providers: ProviderRegistry;
+  certificates: CertificateStore;
+  events: EventSink;
+  log: Logger;
+}
+
+export interface Result {
+  requeueAfterMs?: number;
+}
+
+/** The shortest non-zero requeue wins, as in Cluster API's phase aggregation. */
+export function soonest(...results: (Result | undefined)[]): Result {
+  const delays = results.map((r) => r?.requeueAfterMs).filter((d): d is number => d !== undefined && d >= 0);
+  return delays.length > 0 ? { requeueAfterMs: Math.min(...delays) } : {};
+}
+
+/** How often a provider-backed object is looked at again when nothing changes (drift repair). */
+export const RESYNC_MS = 60_000;

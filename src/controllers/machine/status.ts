@@ -1,0 +1,75 @@
+// A Machine's status, computed from what the provider reported: pure.
+import type { Machine, MachineStatus } from '../../api/v1alpha1/index.js';
+import type { MachineStatusReport } from '../../provider/contract.js';
+import { setCondition } from '../common/conditions.js';
+
+export function statusFromReport(machine: Machine, report: MachineStatusReport): MachineStatus {
+  const gen = machine.metadata.generation;
+  const prev = machine.status ?? {};
+  let conditions = prev.conditions;
+  const p = report.progress;
+  let phase: MachineStatus['phase'];
+  if (p.state === 'failed') {
+    phase = 'Failed';
+    conditions = setCondition(
+      conditions,
+      { type: 'InfrastructureReady', status: 'False', reason: p.reason, message: p.message },
+      gen,
+    );
+  } else if (p.state === 'inProgress') {
+    phase = report.providerID ? 'Provisioned' : 'Provisioning';
+    conditions = setCondition(
+      conditions,
+      { type: 'InfrastructureReady', status: 'False', reason: 'Provisioning', message: p.message },
+      gen,
+    );
+  } else {
+    phase = report.ready ? 'Running' : 'Provisioned';
+    conditions = setCondition(
+      conditions,
+      { type: 'InfrastructureReady', status: 'True', reason: 'Provisioned' },
+      gen,
+    );
+  }
+  const readyMessage =
+    p.state === 'failed'
+      ? p.message
+      : p.state === 'inProgress'
+        ? p.message
+        : report.ready
+          ? ''
+          : 'waiting for the machine to serve';
+  conditions = setCondition(
+    conditions,
+    report.ready
+      ? { type: 'Ready', status: 'True', reason: 'Ready' }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: p.state === 'failed' ? p.reason : 'NotReady',
+          message: readyMessage,
+        },
+    gen,
+  );
+  const status: MachineStatus = { ...prev, phase, conditions, observedGeneration: gen ?? 0 };
+  if (report.addresses) status.addresses = report.addresses;
+  if (report.nodeName) status.nodeRef = { name: report.nodeName };
+  if (p.state === 'failed') {
+    status.failureReason = p.reason;
+    status.failureMessage = p.message;
+  } else {
+    delete status.failureReason;
+    delete status.failureMessage;
+  }
+  return status;
+}
+
+export function waitingStatus(machine: Machine, reason: string, message: string): MachineStatus {
+  const gen = machine.metadata.generation;
+  const conditions = setCondition(
+    machine.status?.conditions,
+    { type: 'Ready', status: 'False', reason, message },
+    gen,
+  );
+  return { ...machine.status, phase: machine.status?.phase ?? 'Pending', conditions };
+}

@@ -1,0 +1,155 @@
+// The MachineDeployment reconciler: keeps spec.replicas worker Machines, rolling them to a new
+// version only once the control plane runs it (workers are never newer than the API server).
+import type { Logger } from 'pino';
+import type { MachineDeployment, MachineDeploymentStatus } from '../../api/v1alpha1/index.js';
+import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { resources } from '../../kube/resources.js';
+import { setCondition, summarise } from '../common/conditions.js';
+import { Expectations } from '../common/expectations.js';
+import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
+import { createMachine, viewOf } from '../common/machines.js';
+import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
+import { countReplicas, machineConditions } from '../common/replicas.js';
+import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+
+export class MachineDeploymentReconciler {
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
+    const md = this.deps.deployments.get(key.namespace, key.name);
+    if (!md) {
+      this.expectations.forget(`${key.namespace}/${key.name}`);
+      return {};
+    }
+    const cluster = this.deps.clusters.get(key.namespace, md.spec.clusterName);
+    if (cluster && isPaused(cluster)) return {};
+    if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, log);
+    if (await this.deps.writer.addFinalizer(resources.MachineDeployment, md, FINALIZER)) return {};
+    if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
+
+    // The version skew rule: a worker may not run a newer version than the control plane.
+    const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;
+    if (!cpVersion) return this.wait(md, 'WaitingForControlPlane', 'the control plane has no machines yet');
+    const version = compareVersions(md.spec.version, cpVersion) <= 0 ? md.spec.version : cpVersion;
+
+    const machines = machinesOfDeployment(this.deps, md);
+    const templateName = md.spec.machineTemplateRef.name;
+    const outstanding = this.expectations.outstanding(keyOf(md), (n) =>
+      machines.some((m) => m.metadata.name === n),
+    );
+    let plan: RolloutPlan | undefined;
+    if (outstanding.length === 0) {
+      plan = planRollout({
+        replicas: md.spec.replicas,
+        version,
+        template: templateName,
+        machines: machines.map(viewOf),
+        maxSurge: md.spec.strategy.maxSurge,
+        maxUnavailable: md.spec.strategy.maxUnavailable,
+        oneAtATime: false,
+      });
+      for (let i = 0; i < plan.create; i++) {
+        const name = await createMachine(this.deps, this.expectations, {
+          owner: md,
+          ownerLabel: DEPLOYMENT_NAME_LABEL,
+          clusterName: md.spec.clusterName,
+          role: 'Worker',
+          version,
+          templateName,
+        });
+        log.info({ machine: name, version }, 'created worker machine');
+      }
+      if (plan.create > 0)
+        this.deps.events.normal(md, 'MachinesCreated', `created ${plan.create} worker machine(s)`);
+      for (const name of plan.delete) {
+        await this.deps.writer.delete(resources.Machine, key.namespace, name);
+        log.info({ machine: name }, 'deleting worker machine');
+      }
+      if (plan.delete.length > 0) {
+        this.deps.events.normal(md, 'MachinesDeleted', `deleting ${plan.delete.join(', ')}`);
+      }
+    }
+
+    const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
+    await this.writeStatus(md, this.status(md, version, plan, held));
+    const acting =
+      plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '' || held !== '';
+    return { requeueAfterMs: acting ? 2_000 : RESYNC_MS };
+  }
+
+  private status(
+    md: MachineDeployment,
+    version: string,
+    plan: RolloutPlan | undefined,
+    held: string,
+  ): MachineDeploymentStatus {
+    const machines = machinesOfDeployment(this.deps, md);
+    const templateName = md.spec.machineTemplateRef.name;
+    const counts = countReplicas(machines, md.spec.version, templateName);
+    const gen = md.metadata.generation;
+    let conditions = machineConditions(md.status?.conditions, counts, md.spec.replicas, plan, gen);
+    if (held) {
+      conditions = setCondition(
+        conditions,
+        { type: 'MachinesUpToDate', status: 'False', reason: 'WaitingForControlPlane', message: held },
+        gen,
+      );
+    }
+    conditions = setCondition(conditions, summarise(conditions, ['MachinesReady', 'MachinesUpToDate']), gen);
+    const outdated = machines.some(
+      (m) => m.spec.version !== version || m.spec.machineTemplateRef.name !== templateName,
+    );
+    const phase: MachineDeploymentStatus['phase'] =
+      outdated || held
+        ? 'Upgrading'
+        : counts.replicas < md.spec.replicas
+          ? 'ScalingUp'
+          : counts.replicas > md.spec.replicas
+            ? 'ScalingDown'
+            : 'Running';
+    return {
+      ...counts,
+      phase,
+      selector: `${CLUSTER_NAME_LABEL}=${md.spec.clusterName},${DEPLOYMENT_NAME_LABEL}=${md.metadata.name}`,
+      conditions,
+      observedGeneration: gen ?? 0,
+    };
+  }
+
+  private async reconcileDelete(md: MachineDeployment, log: Logger): Promise<Result> {
+    const machines = machinesOfDeployment(this.deps, md);
+    if (machines.length > 0) {
+      for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
+        await this.deps.writer.delete(resources.Machine, md.metadata.namespace!, m.metadata.name!);
+      }
+      await this.writeStatus(md, { ...md.status, phase: 'Deleting' });
+      log.info({ machines: machines.length }, 'waiting for worker machines to be deleted');
+      return { requeueAfterMs: 2_000 };
+    }
+    await this.deps.writer.removeFinalizer(resources.MachineDeployment, md, FINALIZER);
+    return {};
+  }
+
+  private async wait(md: MachineDeployment, reason: string, message: string): Promise<Result> {
+    const conditions = setCondition(
+      md.status?.conditions,
+      { type: 'Ready', status: 'False', reason, message },
+      md.metadata.generation,
+    );
+    await this.writeStatus(md, { ...md.status, conditions });
+    return { requeueAfterMs: 5_000 };
+  }
+
+  private async writeStatus(md: MachineDeployment, status: MachineDeploymentStatus): Promise<void> {
+    await this.deps.writer.patchStatus(
+      resources.MachineDeployment,
+      md.metadata.namespace!,
+      md.metadata.name!,
+      status,
+      md.status ?? {},
+    );
+  }
+}

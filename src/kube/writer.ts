@@ -1,0 +1,141 @@
+// Every write the controllers make, in one place: status, finalizers, children, the few spec fields
+// the operator owns. Status goes through the status subresource as a JSON merge patch of only what
+// changed, so a controller never rewrites what the user owns and an idle cluster makes no writes.
+// Requests go through the runtime's KubeClient, so /metrics counts them with the informers' own.
+import type { V1Secret } from '@kubernetes/client-node';
+import { isConflict, isNotFound } from '../runtime/errors.js';
+import { type KubeClient, resourcePath } from '../runtime/transport.js';
+import { mergePatchOf } from './merge-patch.js';
+import { apiVersionOf, type Resource, resources } from './resources.js';
+
+interface Named {
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; finalizers?: string[] };
+}
+
+const MERGE_PATCH = 'application/merge-patch+json';
+
+export class ObjectWriter {
+  constructor(
+    private readonly client: KubeClient,
+    readonly fieldManager = 'clusterforge',
+  ) {}
+
+  async create<T extends Named>(resource: Resource, obj: T): Promise<T> {
+    return this.client.request<T>({
+      method: 'POST',
+      path: resourcePath(resource, { namespace: obj.metadata.namespace }),
+      query: { fieldManager: this.fieldManager },
+      body: { apiVersion: apiVersionOf(resource), kind: resource.kind, ...obj },
+    });
+  }
+
+  /** Deletes, treating "already gone" as success. Returns whether the object existed. */
+  async delete(resource: Resource, namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.client.request({
+        method: 'DELETE',
+        path: resourcePath(resource, { namespace, name }),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Turns `before` (the status as cached) into `after` through the status subresource, with a merge
+   * patch of just the differences. Returns false, making no request, when there are none.
+   */
+  async patchStatus(
+    resource: Resource,
+    namespace: string,
+    name: string,
+    after: object,
+    before: object = {},
+  ): Promise<boolean> {
+    const status = mergePatchOf(before, after);
+    if (status === undefined) return false;
+    await this.client.request({
+      method: 'PATCH',
+      path: resourcePath(resource, { namespace, name, subresource: 'status' }),
+      query: { fieldManager: this.fieldManager },
+      body: { status },
+      contentType: MERGE_PATCH,
+    });
+    return true;
+  }
+
+  /** A merge patch of the main resource; a resourceVersion in the body makes it conditional. */
+  async patch(resource: Resource, namespace: string, name: string, body: object): Promise<unknown> {
+    return this.client.request({
+      method: 'PATCH',
+      path: resourcePath(resource, { namespace, name }),
+      query: { fieldManager: this.fieldManager },
+      body,
+      contentType: MERGE_PATCH,
+    });
+  }
+
+  /** Adds the finalizer unless present; a conflict (someone wrote first) surfaces as a 409 to retry. */
+  async addFinalizer(resource: Resource, obj: Named, finalizer: string): Promise<boolean> {
+    const current = obj.metadata.finalizers ?? [];
+    if (current.includes(finalizer)) return false;
+    await this.patch(resource, obj.metadata.namespace!, obj.metadata.name!, {
+      metadata: { finalizers: [...current, finalizer], resourceVersion: obj.metadata.resourceVersion },
+    });
+    return true;
+  }
+
+  async removeFinalizer(resource: Resource, obj: Named, finalizer: string): Promise<void> {
+    const current = obj.metadata.finalizers ?? [];
+    if (!current.includes(finalizer)) return;
+    try {
+      await this.patch(resource, obj.metadata.namespace!, obj.metadata.name!, {
+        metadata: {
+          finalizers: current.filter((f) => f !== finalizer),
+          resourceVersion: obj.metadata.resourceVersion,
+        },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.client.request<V1Secret>({
+        method: 'GET',
+        path: resourcePath(resources.Secret, { namespace, name }),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates the Secret; returns false when one of that name exists already (it is left as it is). */
+  async createSecret(secret: V1Secret): Promise<boolean> {
+    try {
+      await this.create(resources.Secret, secret as Named);
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Replaces the Secret; its metadata.resourceVersion makes this fail on a concurrent change. */
+  async replaceSecret(secret: V1Secret): Promise<void> {
+    await this.client.request({
+      method: 'PUT',
+      path: resourcePath(resources.Secret, {
+        namespace: secret.metadata!.namespace,
+        name: secret.metadata!.name!,
+      }),
+      query: { fieldManager: this.fieldManager },
+      body: secret,
+    });
+  }
+}

@@ -1,0 +1,53 @@
+// Starts the operator: the manager (leader election, health, metrics), the providers, the controllers.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { LocalProvider } from '../../providers/local/provider.js';
+import type { ControllerDeps } from '../controllers/deps.js';
+import type { InfrastructureProvider } from '../provider/contract.js';
+import { Manager } from '../runtime/manager.js';
+import { registerControllers } from './controllers.js';
+
+export interface OperatorRunOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  /** host:port of /healthz, /readyz, /metrics; port 0 picks one. */
+  metricsBindAddress?: string;
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string;
+  /** Concurrent reconciles per controller. */
+  concurrency?: number;
+  /** Watch one namespace only; default all. */
+  namespace?: string;
+  /** Defaults to every provider this build has. */
+  providers?: InfrastructureProvider[];
+  handleSignals?: boolean;
+}
+
+export interface RunningOperator {
+  manager: Manager;
+  deps: ControllerDeps;
+  stop(opts?: { releaseLease?: boolean }): Promise<void>;
+}
+
+export function defaultProviders(): InfrastructureProvider[] {
+  return [new LocalProvider()];
+}
+
+export async function startOperator(opts: OperatorRunOptions): Promise<RunningOperator> {
+  const manager = new Manager({
+    kubeConfig: opts.kubeConfig,
+    log: opts.log,
+    address: opts.metricsBindAddress ?? '127.0.0.1:8080',
+    leaderElection: opts.leaderElect
+      ? { namespace: opts.leaderElectionNamespace ?? 'clusterforge-system', name: 'clusterforge-operator' }
+      : false,
+    handleSignals: opts.handleSignals ?? false,
+  });
+  const deps = registerControllers(manager, {
+    providers: opts.providers ?? defaultProviders(),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
+  });
+  await manager.start();
+  return { manager, deps, stop: (o) => manager.stop(o) };
+}

@@ -1,0 +1,88 @@
+// Runs the operator in this test process against the shared test API server, with its own state
+// folder for the local provider, and waits for what a user would wait for.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
+import { LocalProvider } from '../../providers/local/provider.js';
+import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
+import { type RunningOperator, startOperator } from '../../src/operator/run.js';
+import { createLogger } from '../../src/runtime/log.js';
+import { testKubeConfig } from './kube.js';
+
+export interface OperatorHandle {
+  operator: RunningOperator;
+  stateDir: string;
+  provider: LocalProvider;
+}
+
+/** Starts the operator before the tests of the file (watching one namespace) and stops it after. */
+export function useOperator(namespace: () => string): () => OperatorHandle {
+  let handle: OperatorHandle | undefined;
+  beforeAll(async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'clusterforge-state-'));
+    const provider = new LocalProvider({ stateDir });
+    const operator = await startOperator({
+      kubeConfig: testKubeConfig(),
+      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      metricsBindAddress: '127.0.0.1:0',
+      namespace: namespace(),
+      providers: [provider],
+      concurrency: 2,
+    });
+    handle = { operator, stateDir, provider };
+  });
+  afterAll(async () => {
+    await handle?.operator.stop();
+    if (handle) await rm(handle.stateDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!handle) throw new Error('useOperator: only inside tests');
+    return handle;
+  };
+}
+
+export async function getObject(
+  kc: KubeConfig,
+  plural: string,
+  namespace: string,
+  name: string,
+): Promise<any> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  try {
+    return await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name });
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function listObjects(kc: KubeConfig, plural: string, namespace: string): Promise<any[]> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const list = (await api.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural,
+  })) as { items: any[] };
+  return list.items;
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails with `what` and the last seen state. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      const state = opts.describe ? `\n${await opts.describe()}` : '';
+      throw new Error(`timed out waiting for ${what}${state}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+  }
+}
