@@ -16,4 +16,12 @@ export async function installCRDs(_kc?: KubeConfig, kubeconfigPath = testKubecon
     kubeconfigPath,
   });
   if (established.code !== 0) throw new Error(`CRDs not Established: ${established.stderr}`);
+  // Established is not yet servable: the storage of a new CRD answers 429 for a moment.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const listed = await kubectl(['get', 'clusterforge', '--all-namespaces'], { kubeconfigPath });
+    if (listed.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`CRDs not servable after 30 s: ${listed.stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

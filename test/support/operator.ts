@@ -10,6 +10,7 @@ import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 import { type RunningOperator, startOperator } from '../../src/operator/run.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { testKubeConfig } from './kube.js';
+import { processesMentioning } from './procs.js';
 
 export interface OperatorHandle {
   operator: RunningOperator;
@@ -34,8 +35,38 @@ export function useOperator(namespace: () => string): () => OperatorHandle {
     handle = { operator, stateDir, provider };
   });
   afterAll(async () => {
-    await handle?.operator.stop();
-    if (handle) await rm(handle.stateDir, { recursive: true, force: true });
+    if (!handle) return;
+    // Tear down what the tests left, through the operator, so that no process outlives the file.
+    const kc = testKubeConfig();
+    for (const cluster of await listObjects(kc, 'clusters', namespace())) {
+      await kc
+        .makeApiClient(CustomObjectsApi)
+        .deleteNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: namespace(),
+          plural: 'clusters',
+          name: cluster.metadata.name,
+        })
+        .catch(() => undefined);
+    }
+    await waitFor(
+      'clusters to be deleted',
+      async () => ((await listObjects(kc, 'clusters', namespace())).length === 0 ? true : undefined),
+      {
+        timeoutMs: 90_000,
+      },
+    ).catch((err) => console.error(`useOperator teardown: ${(err as Error).message}`));
+    await handle.operator.stop();
+    for (const p of await processesMentioning(handle.stateDir)) {
+      console.error(`useOperator teardown: killing leftover process ${p.pid}: ${p.cmdline.slice(0, 120)}`);
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    await rm(handle.stateDir, { recursive: true, force: true });
   });
   return () => {
     if (!handle) throw new Error('useOperator: only inside tests');

@@ -63,7 +63,10 @@ describe('control plane (one at a time)', () => {
   });
 
   it('replaces an outdated machine that never became ready instead of waiting for it', () => {
-    expect(planRollout(cp([m('a', { version: 'v1.37.0', ready: false })], 1))).toMatchObject({ create: 0, delete: ['a'] });
+    expect(planRollout(cp([m('a', { version: 'v1.37.0', ready: false })], 1))).toMatchObject({
+      create: 0,
+      delete: ['a'],
+    });
   });
 
   it('rests when the machines match', () => {

@@ -1,0 +1,243 @@
+// A controller: informers feed keys into a work queue; workers reconcile one key at a time.
+//
+// - The primary informer's adds, updates and deletes enqueue the object's own key.
+// - A mapped watch turns a change of another kind into primary keys (a Machine into its Cluster).
+// - The reconciler gets the key only and reads the object from the cache; whatever an event carried is
+//   never handed to it.
+// - Outcome of a reconcile: a result with requeueAfterMs -> reconcile again after that long (back-off
+//   reset); a plain result -> done (back-off reset); TerminalError -> not requeued (back-off reset; the
+//   reconciler records the reason in status); any other throw -> requeue with per-key back-off.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isTerminalError, isTransientError } from './errors.js';
+import {
+  formatKey,
+  type Informer,
+  type InformerHandler,
+  type KubeObject,
+  type ObjectKey,
+  parseKey,
+} from './informer.js';
+import { silentLogger } from './log.js';
+import { defaultMetrics, type ReconcileResult, type RuntimeMetrics } from './metrics.js';
+import { WorkQueue, type WorkQueueOptions } from './workqueue.js';
+
+export type { ObjectKey } from './informer.js';
+
+export interface Result {
+  /** Reconcile this key again after this long (e.g. to look at a long provider operation again). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  /**
+   * Brings the world in line with the object `key` names, as the cache has it (it may be gone: then
+   * clean up or return). `log` carries controller, namespace, name and reconcileID.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an async reconcile that returns nothing means done.
+  reconcile(key: ObjectKey, log: Logger): Promise<Result | undefined | void>;
+}
+
+/** From a watched object (its key, and the object as cached, or as last seen when deleted) to primary keys. */
+export type MapFunc<T extends KubeObject = KubeObject> = (key: ObjectKey, obj: T) => ObjectKey[];
+
+export interface MappedWatch<T extends KubeObject = KubeObject> {
+  informer: Informer<T>;
+  map: MapFunc<T>;
+}
+
+export interface ControllerOptions<P extends KubeObject = KubeObject> {
+  /** e.g. `cluster`; names the queue, the metrics and the log field `controller`. */
+  name: string;
+  /** The primary kind's informer. */
+  for: Informer<P>;
+  reconciler: Reconciler;
+  // biome-ignore lint/suspicious/noExplicitAny: each watch has its own object type.
+  watches?: Array<MappedWatch<any>>;
+  /** Concurrent reconciles (of different keys). Default 2. */
+  workers?: number;
+  queue?: WorkQueueOptions;
+  log?: Logger;
+  metrics?: RuntimeMetrics;
+  /** How long start() waits for the informers to sync before it gives up. Default: no limit. */
+  syncTimeoutMs?: number;
+}
+
+/** A MapFunc to the object named by a label (e.g. `clusterforge.dev/cluster-name`) in the same namespace. */
+export function mapByLabel(label: string): MapFunc {
+  return (key, obj) => {
+    const name = obj.metadata?.labels?.[label];
+    return name ? [{ namespace: key.namespace, name }] : [];
+  };
+}
+
+/** A MapFunc to the owner of a given kind (by ownerReferences), in the same namespace. */
+export function mapToOwner(kind: string, apiGroup?: string): MapFunc {
+  return (key, obj) => {
+    return (obj.metadata?.ownerReferences ?? [])
+      .filter(
+        (ref) => ref.kind === kind && (apiGroup === undefined || ref.apiVersion?.split('/')[0] === apiGroup),
+      )
+      .filter((ref): ref is { name: string } => typeof ref.name === 'string')
+      .map((ref) => ({ namespace: key.namespace, name: ref.name }));
+  };
+}
+
+export class Controller<P extends KubeObject = KubeObject> {
+  readonly name: string;
+  readonly informer: Informer<P>;
+  private readonly reconciler: Reconciler;
+  // biome-ignore lint/suspicious/noExplicitAny: see ControllerOptions.watches.
+  private readonly watches: Array<MappedWatch<any>>;
+  private readonly workers: number;
+  private readonly queueOptions: WorkQueueOptions;
+  private readonly log: Logger;
+  private readonly metrics: RuntimeMetrics;
+  private readonly syncTimeoutMs: number | undefined;
+
+  private queue: WorkQueue | undefined;
+  private unsubscribe: Array<() => void> = [];
+  private untrackQueue: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private abortStart: AbortController | undefined;
+
+  constructor(opts: ControllerOptions<P>) {
+    this.name = opts.name;
+    this.informer = opts.for;
+    this.reconciler = opts.reconciler;
+    this.watches = opts.watches ?? [];
+    this.workers = opts.workers ?? 2;
+    this.queueOptions = opts.queue ?? {};
+    this.log = (opts.log ?? silentLogger()).child({ controller: this.name });
+    this.metrics = opts.metrics ?? defaultMetrics();
+    this.syncTimeoutMs = opts.syncTimeoutMs;
+  }
+
+  /** The informers this controller reads (primary first). */
+  informers(): Informer<KubeObject>[] {
+    return [this.informer as unknown as Informer<KubeObject>, ...this.watches.map((w) => w.informer)];
+  }
+
+  isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * Subscribes to the informers, waits for them to sync, then runs the workers in the background.
+   * Resolves once the workers run. May be called again after stop().
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const queue = new WorkQueue(this.queueOptions);
+    this.queue = queue;
+    this.untrackQueue = this.metrics.trackQueue(this.name, queue);
+    const enqueue = (key: ObjectKey): void => queue.add(formatKey(key.namespace, key.name));
+    const primary: InformerHandler<P> = {
+      onAdd: (key) => queue.add(key),
+      onUpdate: (key) => queue.add(key),
+      onDelete: (key) => queue.add(key),
+    };
+    this.unsubscribe.push(this.informer.addHandler(primary));
+    for (const watch of this.watches) {
+      const mapped = (key: string, obj: KubeObject | undefined): void => {
+        if (!obj) return;
+        try {
+          for (const target of watch.map(parseKey(key), obj)) enqueue(target);
+        } catch (err) {
+          this.log.error({ err, key, watch: watch.informer.name }, 'watch mapping function threw');
+        }
+      };
+      this.unsubscribe.push(
+        watch.informer.addHandler({
+          onAdd: (key) => mapped(key, watch.informer.getByKey(key)),
+          onUpdate: (key) => mapped(key, watch.informer.getByKey(key)),
+          onDelete: (key, last) => mapped(key, last),
+        }),
+      );
+    }
+    this.running = queue.run(this.workers, (key) => this.process(queue, key));
+    this.abortStart = new AbortController();
+    const signal = this.abortStart.signal;
+    try {
+      await Promise.all(
+        this.informers().map((informer) => informer.waitForSync({ signal, timeoutMs: this.syncTimeoutMs })),
+      );
+    } catch (err) {
+      if (signal.aborted) return;
+      await this.stop();
+      throw err;
+    }
+    this.log.info({ workers: this.workers }, 'controller started');
+  }
+
+  /** Stops taking keys, waits for the reconciles in flight, and unsubscribes. */
+  async stop(): Promise<void> {
+    const queue = this.queue;
+    if (!queue) return;
+    this.abortStart?.abort();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    await queue.shutDown({ dropQueued: true });
+    await this.running;
+    this.untrackQueue?.();
+    this.queue = undefined;
+    this.running = undefined;
+    this.log.info('controller stopped');
+  }
+
+  /** Queues a key by hand (e.g. from a timer or another controller). Ignored while stopped. */
+  enqueue(key: ObjectKey): void {
+    this.queue?.add(formatKey(key.namespace, key.name));
+  }
+
+  /** Keys ready to be reconciled. */
+  queueLength(): number {
+    return this.queue?.len() ?? 0;
+  }
+
+  private async process(queue: WorkQueue, key: string): Promise<void> {
+    // Keys queued before the informers synced wait here: reconciling from a half-filled cache could
+    // mistake an object for deleted.
+    if (!this.informers().every((informer) => informer.hasSynced())) {
+      queue.addAfter(key, 100);
+      return;
+    }
+    const objectKey = parseKey(key);
+    const reconcileID = randomUUID();
+    const log = this.log.child({ namespace: objectKey.namespace, name: objectKey.name, reconcileID });
+    const started = performance.now();
+    let result: ReconcileResult;
+    try {
+      const res = await this.reconciler.reconcile(objectKey, log);
+      queue.forget(key);
+      const after = res?.requeueAfterMs;
+      if (after !== undefined && after > 0) {
+        queue.addAfter(key, after);
+        result = 'requeue';
+      } else {
+        result = 'success';
+      }
+    } catch (err) {
+      if (isTerminalError(err)) {
+        queue.forget(key);
+        result = 'terminal';
+        log.error({ err, reason: err.reason }, 'reconcile failed; not retrying');
+      } else {
+        result = 'error';
+        this.metrics.queueRetries.inc({ name: this.name });
+        if (isTransientError(err) && err.requeueAfterMs !== undefined) {
+          queue.addAfter(key, err.requeueAfterMs);
+          log.warn({ err, retryInMs: err.requeueAfterMs }, 'reconcile failed; retrying');
+        } else {
+          queue.addRateLimited(key);
+          log[isTransientError(err) ? 'warn' : 'error'](
+            { err, retries: queue.numRequeues(key) },
+            'reconcile failed; retrying with back-off',
+          );
+        }
+      }
+    }
+    const durationMs = performance.now() - started;
+    this.metrics.observeReconcile(this.name, result, durationMs);
+    log.debug({ result, durationMs: Math.round(durationMs) }, 'reconciled');
+  }
+}

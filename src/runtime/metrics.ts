@@ -1,0 +1,254 @@
+// Prometheus metrics of the runtime (prom-client), served by the manager on /metrics.
+//
+// One RuntimeMetrics owns one Registry, so two managers in one process (tests) do not collide. Code that
+// has no manager at hand (providers) uses defaultMetrics(), which is also what a manager uses unless it is
+// given another one.
+import {
+  type Configuration,
+  createConfiguration,
+  IsomorphicFetchHttpLibrary,
+  type KubeConfig,
+  type ResponseContext,
+  ServerConfiguration,
+  wrapHttpLibrary,
+} from '@kubernetes/client-node';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { kubeVerb, type RequestObserver } from './transport.js';
+
+const PREFIX = 'clusterforge_';
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
+
+export interface RuntimeMetricsOptions {
+  /** Also export the process metrics (CPU, memory, event loop lag, ...). Default true. */
+  processMetrics?: boolean;
+}
+
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+
+  readonly reconcileTotal: Counter<'controller' | 'result'>;
+  readonly reconcileErrors: Counter<'controller'>;
+  readonly reconcileDuration: Histogram<'controller'>;
+  readonly queueDepth: Gauge<'name'>;
+  readonly queueInFlight: Gauge<'name'>;
+  readonly queueRetries: Counter<'name'>;
+  readonly apiRequests: Counter<'verb' | 'code'>;
+  readonly apiRequestDuration: Histogram<'verb'>;
+  readonly informerLoop: Counter<'informer' | 'event'>;
+  readonly providerCalls: Counter<'provider' | 'operation' | 'outcome'>;
+  readonly providerCallDuration: Histogram<'provider' | 'operation'>;
+  readonly leader: Gauge<'lease'>;
+
+  private readonly queues = new Map<string, Set<{ len(): number; inFlight(): number }>>();
+
+  constructor(opts: RuntimeMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.reconcileTotal = new Counter({
+      name: `${PREFIX}reconcile_total`,
+      help: 'Reconciles by controller and result (success, requeue, error, terminal).',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: `${PREFIX}reconcile_errors_total`,
+      help: 'Reconciles that failed (transient or terminal), by controller.',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: `${PREFIX}reconcile_duration_seconds`,
+      help: 'Time taken by one reconcile, by controller.',
+      labelNames: ['controller'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    const queues = this.queues;
+    this.queueDepth = new Gauge({
+      name: `${PREFIX}workqueue_depth`,
+      help: 'Keys ready to be reconciled, by controller.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, set] of queues) {
+          let sum = 0;
+          for (const q of set) sum += q.len();
+          this.set({ name }, sum);
+        }
+      },
+    });
+    this.queueInFlight = new Gauge({
+      name: `${PREFIX}workqueue_in_flight`,
+      help: 'Keys being reconciled now, by controller.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, set] of queues) {
+          let sum = 0;
+          for (const q of set) sum += q.inFlight();
+          this.set({ name }, sum);
+        }
+      },
+    });
+    this.queueRetries = new Counter({
+      name: `${PREFIX}workqueue_retries_total`,
+      help: 'Keys requeued with back-off, by controller.',
+      labelNames: ['name'],
+      registers,
+    });
+    this.apiRequests = new Counter({
+      name: `${PREFIX}api_requests_total`,
+      help: 'Requests to the Kubernetes API by verb and HTTP code (0: no answer).',
+      labelNames: ['verb', 'code'],
+      registers,
+    });
+    this.apiRequestDuration = new Histogram({
+      name: `${PREFIX}api_request_duration_seconds`,
+      help: 'Duration of requests to the Kubernetes API by verb (a watch lasts as long as it stays open).',
+      labelNames: ['verb'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.informerLoop = new Counter({
+      name: `${PREFIX}informer_loop_events_total`,
+      help: 'Informer lists, relists, 410s, stale watches and reconnects.',
+      labelNames: ['informer', 'event'],
+      registers,
+    });
+    this.providerCalls = new Counter({
+      name: `${PREFIX}provider_calls_total`,
+      help: 'Provider calls by provider, operation and outcome (done, inProgress, failed, error).',
+      labelNames: ['provider', 'operation', 'outcome'],
+      registers,
+    });
+    this.providerCallDuration = new Histogram({
+      name: `${PREFIX}provider_call_duration_seconds`,
+      help: 'Duration of provider calls by provider and operation.',
+      labelNames: ['provider', 'operation'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.leader = new Gauge({
+      name: `${PREFIX}leader`,
+      help: '1 while this process holds the leader-election lease.',
+      labelNames: ['lease'],
+      registers,
+    });
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** Exposes a queue's depth under `name` until the returned function is called. */
+  trackQueue(name: string, queue: { len(): number; inFlight(): number }): () => void {
+    let set = this.queues.get(name);
+    if (!set) {
+      set = new Set();
+      this.queues.set(name, set);
+    }
+    set.add(queue);
+    return () => {
+      set.delete(queue);
+    };
+  }
+
+  /** A RequestObserver for KubeClient and instrumentedApiClient. */
+  readonly observeApiRequest: RequestObserver = (verb, code, durationMs) => {
+    this.apiRequests.inc({ verb, code: String(code) });
+    this.apiRequestDuration.observe({ verb }, durationMs / 1000);
+  };
+
+  observeReconcile(controller: string, result: ReconcileResult, durationMs: number): void {
+    this.reconcileTotal.inc({ controller, result });
+    if (result === 'error' || result === 'terminal') this.reconcileErrors.inc({ controller });
+    this.reconcileDuration.observe({ controller }, durationMs / 1000);
+  }
+
+  /** The text served on /metrics. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+let defaultInstance: RuntimeMetrics | undefined;
+
+/** The process-wide metrics (created on first use). */
+export function defaultMetrics(): RuntimeMetrics {
+  defaultInstance ??= new RuntimeMetrics();
+  return defaultInstance;
+}
+
+/** The outcome label of a provider call's result: a Progress `state` (or `progress.state`) when it has one. */
+function outcomeOf(result: unknown): string {
+  if (typeof result === 'object' && result !== null) {
+    const state = (result as { state?: unknown }).state;
+    if (typeof state === 'string') return state;
+    const progress = (result as { progress?: { state?: unknown } }).progress;
+    if (typeof progress?.state === 'string') return progress.state;
+  }
+  return 'done';
+}
+
+/**
+ * Runs one provider call and records it: `clusterforge_provider_calls_total{provider, operation, outcome}`
+ * (outcome: the returned Progress's state, or `error` when it throws) and the duration histogram.
+ *
+ *   const status = await observeProviderCall('aws-ec2', 'ensureInfrastructure', () => svc.ensure(ctx));
+ */
+export async function observeProviderCall<T>(
+  provider: string,
+  operation: string,
+  call: () => Promise<T>,
+  metrics: RuntimeMetrics = defaultMetrics(),
+): Promise<T> {
+  const started = performance.now();
+  let outcome = 'error';
+  try {
+    const result = await call();
+    outcome = outcomeOf(result);
+    return result;
+  } finally {
+    metrics.providerCalls.inc({ provider, operation, outcome });
+    metrics.providerCallDuration.observe({ provider, operation }, (performance.now() - started) / 1000);
+  }
+}
+
+/**
+ * Like `kubeConfig.makeApiClient(CoreV1Api)`, but every request is counted in
+ * clusterforge_api_requests_total (by Kubernetes verb and HTTP code) through `observe`.
+ */
+export function instrumentedApiClient<T>(
+  kubeConfig: KubeConfig,
+  apiClientType: new (config: Configuration) => T,
+  observe: RequestObserver = defaultMetrics().observeApiRequest,
+): T {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const inner = new IsomorphicFetchHttpLibrary();
+  const httpApi = wrapHttpLibrary({
+    async send(request): Promise<ResponseContext> {
+      const url = new URL(request.getUrl());
+      const started = performance.now();
+      let code = 0;
+      try {
+        const response = await inner.send(request).toPromise();
+        code = response.httpStatusCode;
+        return response;
+      } finally {
+        observe(
+          kubeVerb(request.getHttpMethod(), url.pathname, url.searchParams),
+          code,
+          performance.now() - started,
+        );
+      }
+    },
+  });
+  return new apiClientType(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kubeConfig },
+      httpApi,
+    }),
+  );
+}

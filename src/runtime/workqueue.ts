@@ -1,0 +1,251 @@
+// A work queue in the spirit of client-go's: keys (`namespace/name`) are de-duplicated while they wait,
+// a key is handed to at most one worker at a time (a key added while it is being processed is queued
+// again when that worker calls done()), failures back off per key exponentially and overall through a
+// token bucket, and a key can be added after a delay.
+//
+// Everything here is synchronous bookkeeping on one event loop, so no locks are needed; the only waits
+// are get() (for a key) and shutDown() (for in-flight keys to finish).
+
+export interface WorkQueueOptions {
+  /** Per-key back-off: the first retry waits baseDelayMs, each further one twice as long. Default 200 ms. */
+  baseDelayMs?: number;
+  /** Upper bound of the per-key back-off. Default 5 minutes. */
+  maxDelayMs?: number;
+  /** Overall rate of rate-limited adds (token bucket refill, per second). Default 10. */
+  qps?: number;
+  /** Token bucket size: rate-limited adds that may go at once. Default 100. */
+  burst?: number;
+}
+
+export interface ShutDownOptions {
+  /**
+   * Drop keys that are queued but not started (default true: keys are level-triggered, and whoever runs
+   * next lists everything again). With false, workers keep taking queued keys until none is left.
+   * Keys waiting for a delay (addAfter, back-off) are always dropped.
+   */
+  dropQueued?: boolean;
+}
+
+/** The per-key exponential back-off of client-go's ItemExponentialFailureRateLimiter. */
+export class ExponentialBackoff {
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    readonly baseDelayMs: number,
+    readonly maxDelayMs: number,
+  ) {}
+
+  /** Counts a failure of `key` and returns how long to wait before its next attempt. */
+  next(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    // 2 ** n overflows to Infinity long after it passes any sane maximum; Math.min keeps it finite.
+    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+  }
+
+  count(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+/** A token bucket: `reserve()` takes a token and says how long to wait until that token exists. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly qps: number,
+    readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  reserve(): number {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.qps) / 1000);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.qps);
+  }
+}
+
+type Waiter = (key: string | undefined) => void;
+
+export class WorkQueue {
+  /** Keys ready to be handed out, in order. A key is here at most once. */
+  private readonly queue: string[] = [];
+  /** Keys that need processing: queued, or added again while being processed. */
+  private readonly dirty = new Set<string>();
+  /** Keys a worker holds now. */
+  private readonly processing = new Set<string>();
+  /** Keys waiting for a delay, with when they become ready. */
+  private readonly waiting = new Map<string, { readyAt: number; timer: NodeJS.Timeout }>();
+  private readonly getters: Waiter[] = [];
+  private readonly drained: Array<() => void> = [];
+  private readonly backoff: ExponentialBackoff;
+  private readonly bucket: TokenBucket;
+  private shuttingDown = false;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.backoff = new ExponentialBackoff(opts.baseDelayMs ?? 200, opts.maxDelayMs ?? 5 * 60_000);
+    this.bucket = new TokenBucket(opts.qps ?? 10, opts.burst ?? 100);
+  }
+
+  /** Queues `key` now, unless it is already queued. Ignored after shutDown(). */
+  add(key: string): void {
+    if (this.shuttingDown) return;
+    this.cancelWait(key);
+    if (this.dirty.has(key)) return;
+    this.dirty.add(key);
+    // A key being processed is queued again by done().
+    if (this.processing.has(key)) return;
+    this.push(key);
+  }
+
+  /** Queues `key` after `delayMs`; an earlier pending delay of the same key wins over a later one. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const readyAt = Date.now() + delayMs;
+    const pending = this.waiting.get(key);
+    if (pending && pending.readyAt <= readyAt) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.waiting.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref?.();
+    this.waiting.set(key, { readyAt, timer });
+  }
+
+  /** Queues `key` after its back-off (which grows with each call until forget()) and the overall rate limit. */
+  addRateLimited(key: string): void {
+    if (this.shuttingDown) return;
+    const delay = Math.max(this.backoff.next(key), this.bucket.reserve());
+    this.addAfter(key, delay);
+  }
+
+  /** Ends the back-off of `key` (call it after a successful reconcile). */
+  forget(key: string): void {
+    this.backoff.forget(key);
+  }
+
+  /** How many times `key` failed since the last forget(). */
+  numRequeues(key: string): number {
+    return this.backoff.count(key);
+  }
+
+  /**
+   * The next key to process; resolves with undefined once the queue is shut down (and, without
+   * dropQueued, empty). The caller owns the key until it calls done(key).
+   */
+  get(): Promise<string | undefined> {
+    const key = this.queue.shift();
+    if (key !== undefined) return Promise.resolve(this.take(key));
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  /** Releases `key`: if it was added while being processed, it is queued again. */
+  done(key: string): void {
+    if (!this.processing.delete(key)) return;
+    // After shutDown({ dropQueued: true }) no key is dirty any more, so this only drains when asked to.
+    if (this.dirty.has(key)) this.push(key);
+    this.checkDrained();
+  }
+
+  /** Keys ready to be processed (not counting those in a worker or waiting for a delay). */
+  len(): number {
+    return this.queue.length;
+  }
+
+  /** Keys being processed now. */
+  inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Keys waiting for a delay (addAfter or back-off). */
+  delayed(): number {
+    return this.waiting.size;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Stops taking keys (add* are ignored from now on), drops delayed keys (and queued ones, unless
+   * `dropQueued` is false), and resolves once every key handed out has been released with done().
+   */
+  shutDown(opts: ShutDownOptions = {}): Promise<void> {
+    this.shuttingDown = true;
+    for (const { timer } of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+    if (opts.dropQueued ?? true) {
+      for (const key of this.queue) this.dirty.delete(key);
+      this.queue.length = 0;
+      for (const key of this.processing) this.dirty.delete(key);
+    }
+    if (this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+    return new Promise((resolve) => {
+      this.drained.push(resolve);
+      this.checkDrained();
+    });
+  }
+
+  /**
+   * Runs `workers` loops, each taking a key, awaiting `handler(key)` and releasing the key. A handler that
+   * throws gets its key requeued with back-off (handlers should catch and decide themselves). Resolves when
+   * the queue is shut down and every worker has stopped.
+   */
+  async run(workers: number, handler: (key: string) => Promise<void>): Promise<void> {
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const key = await this.get();
+        if (key === undefined) return;
+        try {
+          await handler(key);
+        } catch {
+          this.addRateLimited(key);
+        } finally {
+          this.done(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, workers) }, loop));
+  }
+
+  private push(key: string): void {
+    const getter = this.getters.shift();
+    if (getter) getter(this.take(key));
+    else this.queue.push(key);
+  }
+
+  private take(key: string): string {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    return key;
+  }
+
+  private cancelWait(key: string): void {
+    const pending = this.waiting.get(key);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.waiting.delete(key);
+  }
+
+  private checkDrained(): void {
+    if (!this.shuttingDown || this.processing.size > 0 || this.queue.length > 0) return;
+    for (const resolve of this.drained.splice(0)) resolve();
+    for (const resolve of this.getters.splice(0)) resolve(undefined);
+  }
+}

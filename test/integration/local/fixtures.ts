@@ -1,0 +1,213 @@
+// Plain Cluster / Machine / MachineTemplate objects for driving the local provider directly, made
+// through the API's zod schemas (so defaults are applied as the API server would), and a driver that
+// calls the provider the way a reconciler would: again and again, honouring requeueAfterMs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { ProcessRecord } from '../../../providers/local/processes.js';
+import {
+  type Cluster,
+  cluster as clusterSchema,
+  type Machine,
+  type MachineTemplate,
+  machine as machineSchema,
+  machineTemplate as machineTemplateSchema,
+} from '../../../src/api/v1alpha1/index.js';
+import type {
+  ClusterCertificates,
+  ClusterContext,
+  InfrastructureProvider,
+  MachineContext,
+  MachineStatusReport,
+  Progress,
+} from '../../../src/provider/contract.js';
+
+export const NAMESPACE = 'team-a';
+
+export const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+export function makeCluster(name: string): Cluster {
+  return clusterSchema.parse({
+    apiVersion: 'clusterforge.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace: NAMESPACE, uid: `uid-${name}` },
+    spec: { infrastructure: { local: {} } },
+  });
+}
+
+export function makeTemplate(name: string, nodeHeartbeatSeconds = 5): MachineTemplate {
+  return machineTemplateSchema.parse({
+    apiVersion: 'clusterforge.dev/v1alpha1',
+    kind: 'MachineTemplate',
+    metadata: { name, namespace: NAMESPACE },
+    spec: { template: { spec: { local: { nodeHeartbeatSeconds } } } },
+  });
+}
+
+export function makeMachine(
+  cluster: Cluster,
+  name: string,
+  role: 'ControlPlane' | 'Worker',
+  version: string,
+  template: MachineTemplate,
+): Machine {
+  return machineSchema.parse({
+    apiVersion: 'clusterforge.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: {
+      name,
+      namespace: NAMESPACE,
+      labels: { 'clusterforge.dev/cluster-name': cluster.metadata.name as string },
+    },
+    spec: {
+      clusterName: cluster.metadata.name,
+      role,
+      version,
+      machineTemplateRef: { name: template.metadata.name },
+    },
+  });
+}
+
+export function clusterContext(cluster: Cluster, certificates: ClusterCertificates): ClusterContext {
+  return { cluster, certificates, log };
+}
+
+export function machineContext(
+  cluster: Cluster,
+  certificates: ClusterCertificates,
+  machine: Machine,
+  template: MachineTemplate,
+): MachineContext {
+  return { cluster, certificates, log, machine, template, peers: [] };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Calls step until it reports done; fails on `failed` or when time runs out. */
+export async function driveUntilDone<T extends { progress: Progress }>(
+  what: string,
+  step: () => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await step();
+      lastError = undefined;
+      if (last.progress.state === 'done') return last;
+      if (last.progress.state === 'failed') {
+        throw new Error(`${what}: failed ${last.progress.reason}: ${last.progress.message}`);
+      }
+      await sleep(Math.min(last.progress.requeueAfterMs, 500));
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith(`${what}: failed`)) throw err;
+      lastError = err;
+      await sleep(500);
+    }
+  }
+  const state = last ? JSON.stringify(last.progress) : 'no answer';
+  throw new Error(
+    `${what}: not done after ${timeoutMs} ms (last: ${state}${lastError ? `; error: ${lastError}` : ''})`,
+  );
+}
+
+export async function ensureMachineReady(
+  provider: InfrastructureProvider,
+  ctx: MachineContext,
+  timeoutMs: number,
+): Promise<MachineStatusReport> {
+  return await driveUntilDone(
+    `machine ${ctx.machine.metadata.name}`,
+    async () => {
+      const report = await provider.ensureMachine(ctx);
+      if (report.progress.state === 'done' && !report.ready) {
+        return {
+          ...report,
+          progress: { state: 'inProgress', requeueAfterMs: 500, message: 'not ready' } as Progress,
+        };
+      }
+      return report;
+    },
+    timeoutMs,
+  );
+}
+
+export async function deleteMachineFully(
+  provider: InfrastructureProvider,
+  ctx: MachineContext,
+  timeoutMs: number,
+) {
+  await driveUntilDone(
+    `delete ${ctx.machine.metadata.name}`,
+    async () => ({ progress: await provider.deleteMachine(ctx) }),
+    timeoutMs,
+  );
+}
+
+/** Every process whose command line mentions `dir` (the test's state folder), from /proc. */
+export function processesUnder(dir: string): { pid: number; argv: string[] }[] {
+  const found: { pid: number; argv: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      if (argv.some((a) => a.includes(dir))) found.push({ pid: Number(entry), argv });
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/** The processes recorded in the state folder, by what they are ("cp-1/etcd", "lb", ...). */
+export function recordedProcesses(stateDir: string): Map<string, ProcessRecord> {
+  const out = new Map<string, ProcessRecord>();
+  const root = join(stateDir, 'local', NAMESPACE);
+  let clusters: string[] = [];
+  try {
+    clusters = readdirSync(root);
+  } catch {
+    return out;
+  }
+  for (const cluster of clusters) {
+    const dir = join(root, cluster);
+    try {
+      const record = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'));
+      if (record.loadBalancer) out.set(`${cluster}/lb`, record.loadBalancer);
+    } catch {
+      // no record
+    }
+    let machines: string[] = [];
+    try {
+      machines = readdirSync(join(dir, 'machines'));
+    } catch {
+      continue;
+    }
+    for (const m of machines) {
+      try {
+        const r = JSON.parse(readFileSync(join(dir, 'machines', m, 'machine.json'), 'utf8'));
+        if (r.etcd?.process) out.set(`${m}/etcd`, r.etcd.process);
+        if (r.apiServer?.process) out.set(`${m}/kube-apiserver`, r.apiServer.process);
+        if (r.worker?.heartbeat?.process) out.set(`${m}/heartbeat`, r.worker.heartbeat.process);
+      } catch {
+        // no record
+      }
+    }
+  }
+  return out;
+}
+
+/** Last resort after a failed test: SIGKILL whatever still runs from the state folder. */
+export function killEverythingUnder(dir: string): void {
+  for (const p of processesUnder(dir)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
