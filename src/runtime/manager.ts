@@ -5,7 +5,8 @@
 // - Controllers run only while this process leads (or always, without leader election). When the lease is
 //   lost, they stop (finishing the reconciles in flight) and the process campaigns again.
 // - stop() (and SIGTERM/SIGINT, when handleSignals is set): stop taking keys, let the reconciles in flight
-//   finish (up to shutdownTimeoutMs), release the lease, stop the informers, close the endpoints.
+//   finish (up to shutdownTimeoutMs), release the lease, stop the informers, close the endpoints. The
+//   signal handlers are removed as the stop begins, so a second Ctrl-C ends the process at once.
 // - One HTTP server on a loopback address by default serves /healthz, /readyz and /metrics.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
