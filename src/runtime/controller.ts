@@ -9,7 +9,7 @@
 //   reconciler records the reason in status); any other throw -> requeue with per-key back-off.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isTerminalError, isTransientError } from './errors.js';
+import { isConflict, isTerminalError, isTransientError } from './errors.js';
 import {
   formatKey,
   type Informer,
@@ -221,6 +221,12 @@ export class Controller<P extends KubeObject = KubeObject> {
         queue.forget(key);
         result = 'terminal';
         log.error({ err, reason: err.reason }, 'reconcile failed; not retrying');
+      } else if (isConflict(err)) {
+        // Someone wrote the object since our cache saw it (often our own status write): an expected
+        // race, not a failure. Look again once the cache has caught up.
+        result = 'requeue';
+        queue.addRateLimited(key);
+        log.debug({ err }, 'conflict; reconciling again from a fresher cache');
       } else {
         result = 'error';
         this.metrics.queueRetries.inc({ name: this.name });
