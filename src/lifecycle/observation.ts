@@ -31,7 +31,10 @@ export interface Observation {
   desiredVersion: string;
   /** Every pool has `readyReplicas == replicas` and all of them updated. */
   workersReady: boolean;
-  /** Every worker machine runs `desiredVersion` (true when there is no worker machine). */
+  /**
+   * Every pool runs the version its own spec asks for (true when there is no pool). Pools may lag the
+   * control plane within the skew policy, so this is not a comparison with `desiredVersion`.
+   */
   workersAtDesiredVersion: boolean;
   /** The control plane and every pool have exactly their desired replica counts (no machine missing or extra). */
   replicasMatch: boolean;

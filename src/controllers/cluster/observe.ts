@@ -30,13 +30,16 @@ export function observe(scope: ClusterScope): Observation {
     controlPlaneReady: cp !== undefined && current(cp) && isTrue(cp.status?.conditions, 'Ready'),
     desiredVersion: cp?.spec.version ?? '',
     workersReady,
+    // Every machine that exists runs its pool's version and template; missing ones are scaling.
     workersAtDesiredVersion: deployments.every(
-      (d) => current(d) && d.status?.updatedReplicas === d.spec.replicas,
+      (d) => current(d) && (d.status?.updatedReplicas ?? 0) === (d.status?.replicas ?? 0),
     ),
+    // Until the cluster has been Ready once, missing machines are provisioning, not scaling.
     replicasMatch:
-      cp !== undefined &&
-      cp.status?.replicas === cp.spec.replicas &&
-      deployments.every((d) => d.status?.replicas === d.spec.replicas),
+      !isTrue(cluster.status?.conditions, 'Provisioned') ||
+      (cp !== undefined &&
+        cp.status?.replicas === cp.spec.replicas &&
+        deployments.every((d) => d.status?.replicas === d.spec.replicas)),
     childrenGone: {
       workers: deployments.length === 0 && !machines.some((m) => m.spec.role === 'Worker'),
       controlPlane: cp === undefined && !machines.some((m) => m.spec.role === 'ControlPlane'),

@@ -121,6 +121,19 @@ export function clusterStatus(
     summary.message = scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : 'deleting';
   }
   conditions = setCondition(conditions, summary, gen);
+  // Sticky once the cluster has been Ready: later missing machines are scaling, not provisioning.
+  conditions = setCondition(
+    conditions,
+    isTrue(prev.conditions, 'Provisioned') || lifecycle.phase === 'Ready'
+      ? { type: 'Provisioned', status: 'True', reason: 'FirstReady' }
+      : {
+          type: 'Provisioned',
+          status: 'False',
+          reason: 'Provisioning',
+          message: 'the cluster has not been Ready yet',
+        },
+    gen,
+  );
 
   const status: ClusterStatus = {
     ...prev,

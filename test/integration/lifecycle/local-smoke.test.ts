@@ -25,16 +25,21 @@ describe('a local cluster', () => {
     expect(applied.stderr).toBe('');
     const describe = async () =>
       JSON.stringify((await getObject(kc, 'clusters', namespace(), 'smoke'))?.status, null, 1);
+    const phases: string[] = [];
     await waitFor(
       'Cluster smoke Ready',
       async () => {
         const c = await getObject(kc, 'clusters', namespace(), 'smoke');
+        const phase = c?.status?.phase;
+        if (phase && phases.at(-1) !== phase) phases.push(phase);
         return c?.status?.conditions?.find((x: any) => x.type === 'Ready' && x.status === 'True')
           ? c
           : undefined;
       },
-      { timeoutMs: 90_000, describe },
+      { timeoutMs: 90_000, intervalMs: 50, describe },
     );
+    // A person watching `kubectl get cfc -w` sees provisioning, then Ready: never Scaling or Failed.
+    expect(phases.filter((p) => p !== 'Pending' && p !== 'Provisioning')).toEqual(['Ready']);
     const secret = await kc
       .makeApiClient(CoreV1Api)
       .readNamespacedSecret({ name: 'smoke-kubeconfig', namespace: namespace() });
