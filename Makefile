@@ -42,3 +42,15 @@ test: deps kube-assets aws-emulator lint typecheck build ## Everything CI runs: 
 
 bench: deps kube-assets build ## Benchmarks; they print their figures
 	npm run -s bench
+
+# The demo needs the binaries of one Kubernetes version only (the first of hack/kube-versions);
+# KUBE_VERSIONS=... on the command line still wins. DEV_FLAGS passes flags to `dev up`, e.g.
+# make demo DEV_FLAGS='--workers 3'.
+DEV_FLAGS ?=
+demo: KUBE_VERSIONS = $(firstword $(shell grep -Ev '^[[:space:]]*(\#|$$)' hack/kube-versions))
+demo: deps kube-assets build ## Start a local management plane, the operator and a cluster (1 control plane, 2 workers); leaves them running
+	@node bin/clusterforge.js dev up $(DEV_FLAGS)
+
+demo-down: ## Stop everything `make demo` started and remove .clusterforge/dev (safe when nothing runs)
+	@if [ -f dist/src/cli/main.js ]; then node bin/clusterforge.js dev down; \
+	else $(MAKE) -s build && node bin/clusterforge.js dev down; fi

@@ -1,5 +1,6 @@
 // The `clusterforge` command line.
 import { Command } from 'commander';
+import { devCommand } from './dev.js';
 import { operatorCommand } from './operator.js';
 import { versionCommand } from './version.js';
 
@@ -8,6 +9,7 @@ const program = new Command('clusterforge')
     'Declare Kubernetes clusters as YAML; Clusterforge creates, upgrades, scales and deletes them.',
   )
   .showHelpAfterError('(run with --help for usage)')
+  .addCommand(devCommand())
   .addCommand(operatorCommand())
   .addCommand(versionCommand());
 

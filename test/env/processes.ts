@@ -17,8 +17,19 @@
 // directly: it is stopped by one of the paths above, in order (kube-apiserver before etcd).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import type { ExitInfo, ProcessHandle } from '../../src/devenv/processes.js';
+
+// What the test harness and the dev environment share (src/devenv/processes.ts).
+export {
+  type ExitInfo,
+  freePort,
+  freePorts,
+  sleep,
+  tailFile,
+  type WaitReadyOptions,
+  waitReady,
+} from '../../src/devenv/processes.js';
 
 const REAPER_SOURCE = String.raw`
 'use strict';
@@ -171,13 +182,7 @@ export function removeGuardedDir(path: string): void {
   tellReaper({ op: 'undir', path });
 }
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-}
-
-export interface Supervised {
+export interface Supervised extends ProcessHandle {
   readonly name: string;
   readonly pid: number;
   readonly logPath: string;
@@ -267,79 +272,4 @@ export function spawnSupervised(
       killGroupSync(child.pid, 'SIGKILL');
     },
   };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not get a free port'))));
-    });
-  });
-}
-
-/** Distinct free ports (a port is not handed out twice by one call). */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-/** The last lines of a log file, or a note that there is none. */
-export function tailFile(path: string, lines = 40): string {
-  if (!existsSync(path)) return `(no log at ${path})`;
-  const text = readFileSync(path, 'utf8').trimEnd();
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export interface WaitReadyOptions {
-  /** What is being waited for, for the error message. */
-  what: string;
-  timeoutMs: number;
-  intervalMs?: number;
-  /** The process whose early exit ends the wait with an error. */
-  process: Supervised;
-}
-
-/**
- * Polls probe() until it returns true. Fails with a clear error, carrying the tail of the process's
- * log, when the process exits first or the time runs out.
- */
-export async function waitReady(probe: () => Promise<boolean>, opts: WaitReadyOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let lastError = '';
-  for (;;) {
-    if (!opts.process.running()) {
-      const info = await opts.process.exited;
-      const how = info.error
-        ? `could not be started: ${info.error.message}`
-        : `exited (code ${info.code}, signal ${info.signal})`;
-      throw new Error(
-        `${opts.what}: ${opts.process.name} ${how} before it was ready.\n` +
-          `--- last lines of ${opts.process.logPath} ---\n${tailFile(opts.process.logPath)}`,
-      );
-    }
-    try {
-      if (await probe()) return;
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${opts.what}: ${opts.process.name} not ready after ${opts.timeoutMs} ms` +
-          `${lastError ? ` (last probe error: ${lastError})` : ''}.\n` +
-          `--- last lines of ${opts.process.logPath} ---\n${tailFile(opts.process.logPath)}`,
-      );
-    }
-    await sleep(opts.intervalMs ?? 100);
-  }
 }
