@@ -19,3 +19,22 @@ aws-emulator:
 	else \
 	  $(PYTHON) -m pip install 'moto[server]'; \
 	fi
+
+# Lua 5.1, for the test of the Argo CD health check in docs/gitops/: Argo CD runs health checks in
+# gopher-lua, which implements the Lua 5.1 language, so that is the interpreter the test uses.
+# Installed with apt-get (as root, or through sudo) when missing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: lua
+lua: ## Install the Lua 5.1 interpreter the health-check test runs (apt-get), unless it is there
+	@if command -v lua5.1 >/dev/null 2>&1; then \
+	  echo "lua5.1 is installed: $$(command -v lua5.1)" >&2; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  $(SUDO) apt-get install -y -qq lua5.1 >/dev/null || \
+	    { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lua5.1 >/dev/null; }; \
+	else \
+	  echo "lua5.1 is missing and there is no apt-get here: install Lua 5.1 with your package manager" >&2; exit 1; \
+	fi
+
+# The integration tests include that test.
+test test-integration: lua

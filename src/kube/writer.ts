@@ -4,7 +4,7 @@
 // Requests go through the runtime's KubeClient, so /metrics counts them with the informers' own.
 import type { V1Secret } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../runtime/errors.js';
-import { type KubeClient, resourcePath } from '../runtime/transport.js';
+import { type KubeClient, type ResourceRef, resourcePath } from '../runtime/transport.js';
 import { mergePatchOf } from './merge-patch.js';
 import { apiVersionOf, type Resource, resources } from './resources.js';
 
@@ -12,7 +12,16 @@ interface Named {
   metadata: { name?: string; namespace?: string; resourceVersion?: string; finalizers?: string[] };
 }
 
+/** A whole object as server-side apply takes it: apiVersion, kind, metadata.name, the fields we own. */
+export interface AppliedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
 const MERGE_PATCH = 'application/merge-patch+json';
+const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export class ObjectWriter {
   constructor(
@@ -137,5 +146,73 @@ export class ObjectWriter {
       query: { fieldManager: this.fieldManager },
       body: secret,
     });
+  }
+
+  // Objects of any kind, by resource (ours, core, or another project's CRD): for the publishers,
+  // whose objects live in other namespaces and other API groups.
+
+  /** Reads one object; undefined when it does not exist. A namespace of '' or undefined: cluster-scoped. */
+  async get<T>(resource: ResourceRef, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.client.request<T>({
+        method: 'GET',
+        path: resourcePath(resource, { namespace, name }),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists by label selector, in one namespace or (namespace undefined) in all of them. */
+  async list<T>(resource: ResourceRef, opts: { namespace?: string; labelSelector: string }): Promise<T[]> {
+    const list = await this.client.request<{ items?: T[] }>({
+      method: 'GET',
+      path: resourcePath(resource, { namespace: opts.namespace }),
+      query: { labelSelector: opts.labelSelector },
+    });
+    return list.items ?? [];
+  }
+
+  /**
+   * Server-side apply of `obj` (apiVersion and kind included) with our field manager, taking over
+   * conflicting fields: what we applied before and leave out now is removed, what others own stays.
+   */
+  async apply<T>(resource: ResourceRef, obj: AppliedObject): Promise<T> {
+    return this.client.request<T>({
+      method: 'PATCH',
+      path: resourcePath(resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }),
+      query: { fieldManager: this.fieldManager, force: true },
+      body: obj,
+      contentType: APPLY_PATCH,
+    });
+  }
+
+  /** Deletes any object, treating "already gone" as success. Returns whether it existed. */
+  async deleteObject(resource: ResourceRef, namespace: string | undefined, name: string): Promise<boolean> {
+    try {
+      await this.client.request({
+        method: 'DELETE',
+        path: resourcePath(resource, { namespace, name }),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Whether the API server serves the resource (its CRD is installed), from discovery. */
+  async serves(resource: ResourceRef): Promise<boolean> {
+    const path =
+      resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+    try {
+      const list = await this.client.request<{ resources?: { name: string }[] }>({ method: 'GET', path });
+      return (list.resources ?? []).some((r) => r.name === resource.plural);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 }

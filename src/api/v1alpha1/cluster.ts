@@ -191,13 +191,26 @@ export const clusterNetwork = z
   })
   .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
 
-const publishTarget = (what: string) =>
+const publishTarget = (what: string, defaultNamespace: string) =>
   z.object({
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .optional()
+      .meta({
+        description: `The name the cluster is registered under in ${what}; default the Cluster's name.`,
+      }),
     namespace: z
       .string()
+      .min(1)
       .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
       .optional()
-      .meta({ description: `The namespace the ${what} registration is written to.` }),
+      .meta({
+        description: `The namespace of the management cluster the ${what} registration is written to; default ${defaultNamespace}.`,
+      }),
     labels: z
       .array(z.string().max(317))
       .max(32)
@@ -207,12 +220,16 @@ const publishTarget = (what: string) =>
 
 export const publish = z
   .object({
-    argoCD: publishTarget('Argo CD').optional().meta({ description: 'Register the cluster with Argo CD.' }),
-    fleet: publishTarget('Fleet')
+    argoCD: publishTarget('Argo CD', 'argocd')
+      .optional()
+      .meta({ description: 'Register the cluster with Argo CD.' }),
+    fleet: publishTarget('Fleet', 'fleet-default')
       .optional()
       .meta({ description: 'Register the cluster with Rancher Fleet.' }),
-    karmada: publishTarget('Karmada').optional().meta({ description: 'Register the cluster with Karmada.' }),
-    istio: publishTarget('Istio')
+    karmada: publishTarget('Karmada', 'karmada-cluster')
+      .optional()
+      .meta({ description: 'Register the cluster with Karmada.' }),
+    istio: publishTarget('Istio', 'istio-system')
       .optional()
       .meta({ description: 'Publish an Istio multi-cluster remote secret.' }),
   })

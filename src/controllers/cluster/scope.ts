@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Cluster, ControlPlane, Machine, MachineDeployment } from '../../api/v1alpha1/index.js';
 import type { ClusterCertificates, InfrastructureProvider, Progress } from '../../provider/contract.js';
+import type { PublishOutcome } from '../../publish/publisher.js';
 import { controlPlaneOfCluster, deploymentsOfCluster, machinesOfCluster } from '../common/queries.js';
 import type { ControllerDeps } from '../deps.js';
 
@@ -18,6 +19,8 @@ export class ClusterScope {
   certificates?: ClusterCertificates;
   certificatesError?: string;
   kubeconfig?: TaskOutcome;
+  /** What each publisher of spec.publish did, by its condition type. */
+  publications = new Map<string, PublishOutcome>();
   /** What blocks a deletion, for the Deleting condition. */
   deletion?: { step: string; waitingFor: string };
   infrastructureDeleted = false;

@@ -2,6 +2,7 @@
 import type { ClusterPhase, ClusterStatus, LifecycleSnapshot } from '../../api/v1alpha1/index.js';
 import { isTrue, setCondition, summarise } from '../common/conditions.js';
 import { oldestVersion } from '../common/queries.js';
+import { publicationConditions } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
 export interface LifecycleView {
@@ -92,6 +93,9 @@ export function clusterStatus(
       gen,
     );
   }
+  // Not part of Ready: a downstream tool that is missing never holds the cluster back.
+  if (!cluster.metadata.deletionTimestamp)
+    conditions = publicationConditions(conditions, scope.publications, gen);
   if (cluster.metadata.deletionTimestamp) {
     conditions = setCondition(
       conditions,

@@ -5,6 +5,7 @@ import { apiMessage } from '../../kube/errors.js';
 import { resources } from '../../kube/resources.js';
 import { kubeconfigSecretName, publishKubeconfigSecret, serverURL } from '../../publish/kubeconfig-secret.js';
 import { certificateSecretNames } from '../common/certificates.js';
+import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
 export type TaskRunner = (scope: ClusterScope) => Promise<void>;
@@ -47,10 +48,13 @@ const publishKubeconfig: TaskRunner = async (scope) => {
     scope.kubeconfig = {
       progress: { state: 'failed', reason: 'KubeconfigFailed', message: apiMessage(err) },
     };
+    return;
   }
+  await publishToConsumers(scope, ctx);
 };
 
 const deleteWorkers: TaskRunner = async (scope) => {
+  await withdrawPublications(scope); // first, so no tool deploys to a cluster going away
   const { writer } = scope.deps;
   const ns = scope.cluster.metadata.namespace!;
   for (const md of scope.deployments.filter((d) => !d.metadata.deletionTimestamp)) {
@@ -72,6 +76,7 @@ const deleteWorkers: TaskRunner = async (scope) => {
 };
 
 const deleteControlPlane: TaskRunner = async (scope) => {
+  await withdrawPublications(scope);
   const { writer } = scope.deps;
   const ns = scope.cluster.metadata.namespace!;
   if (scope.controlPlane && !scope.controlPlane.metadata.deletionTimestamp) {
@@ -92,6 +97,8 @@ const deleteControlPlane: TaskRunner = async (scope) => {
 };
 
 const deleteInfrastructure: TaskRunner = async (scope) => {
+  // Registrations in other namespaces carry no owner reference: nothing else would remove them.
+  if (!(await withdrawPublications(scope))) return;
   const progress = await scope.provider.deleteInfrastructure({ cluster: scope.cluster, log: scope.log });
   if (progress.state !== 'done') {
     scope.infrastructure = { progress };

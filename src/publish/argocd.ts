@@ -1,0 +1,50 @@
+// Argo CD: a declarative cluster Secret in Argo CD's namespace (default `argocd`), labelled
+// `argocd.argoproj.io/secret-type: cluster`, with the keys Argo CD reads: `name`, `server` and
+// `config` (the JSON of its ClusterConfig: a bearer token and the cluster CA). The chosen labels of
+// the Cluster are copied onto it, so ApplicationSet cluster generators can select on them.
+// Argo CD deploys anything anywhere in the cluster, so its ServiceAccount is cluster-admin, as the
+// `argocd-manager` that `argocd cluster add` makes.
+import { CLUSTER_ADMIN_RULES } from './consumers.js';
+import { SECRETS } from './publisher.js';
+import type { TargetDefinition } from './registration.js';
+
+export const ARGOCD_SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
+
+/** The Secret's name: the Cluster's namespace and name, so clusters of two namespaces never clash. */
+export const argoCDSecretName = (namespace: string, cluster: string): string =>
+  `clusterforge-${namespace}-${cluster}`;
+
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+export const argoCD: TargetDefinition = {
+  target: 'argoCD',
+  conditionType: 'ArgoCDPublished',
+  tool: 'Argo CD',
+  id: 'argocd',
+  defaultNamespace: 'argocd',
+  consumer: { serviceAccount: 'argocd', rules: CLUSTER_ADMIN_RULES, access: 'cluster-admin' },
+  kinds: [SECRETS],
+  render(inputs, credential) {
+    const config = {
+      bearerToken: credential.token,
+      tlsClientConfig: { insecure: false, caData: b64(inputs.caPEM) },
+    };
+    return [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: {
+          name: argoCDSecretName(inputs.cluster.metadata.namespace!, inputs.cluster.metadata.name!),
+          namespace: inputs.namespace,
+          labels: { [ARGOCD_SECRET_TYPE_LABEL]: 'cluster' },
+        },
+        data: {
+          name: b64(inputs.name),
+          server: b64(inputs.server),
+          config: b64(JSON.stringify(config)),
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,189 @@
+// The consumers' identities in a workload cluster: one ServiceAccount per tool in the namespace
+// `clusterforge-consumers`, a ClusterRole with what that tool needs and a binding, and short-lived
+// tokens from the TokenRequest API. Only the operator talks to the workload cluster as its admin,
+// to make these; no consumer is ever given the admin credential.
+//
+// The workload cluster may run no kube-controller-manager (the local provider's do not): nothing
+// here relies on one. The ServiceAccount is made directly and its tokens come from TokenRequest,
+// which the API server signs itself; no token Secret is involved.
+import { KubeConfig } from '@kubernetes/client-node';
+import { ObjectWriter } from '../kube/writer.js';
+import { toBase64Data } from '../pki/pem.js';
+import type { KubeconfigMaterial } from '../provider/contract.js';
+import { KubeClient, resourcePath } from '../runtime/transport.js';
+import type { ConsumerRole, Credential, KindRef, PolicyRule, TokenSource } from './publisher.js';
+
+export const CONSUMER_NAMESPACE = 'clusterforge-consumers';
+/** The ClusterRole and ClusterRoleBinding of a consumer. */
+export const consumerRoleName = (role: ConsumerRole): string =>
+  `clusterforge:consumer:${role.serviceAccount}`;
+
+const NAMESPACES: KindRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
+const SERVICE_ACCOUNTS: KindRef = {
+  group: '',
+  version: 'v1',
+  plural: 'serviceaccounts',
+  kind: 'ServiceAccount',
+};
+const CLUSTER_ROLES: KindRef = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural: 'clusterroles',
+  kind: 'ClusterRole',
+};
+const CLUSTER_ROLE_BINDINGS: KindRef = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural: 'clusterrolebindings',
+  kind: 'ClusterRoleBinding',
+};
+
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'clusterforge' };
+
+/** Everything, as Argo CD's `argocd-manager`, Fleet's and Karmada's push-mode identities need. */
+export const CLUSTER_ADMIN_RULES: PolicyRule[] = [
+  { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+  { nonResourceURLs: ['*'], verbs: ['*'] },
+];
+
+const READ = ['get', 'list', 'watch'];
+
+/**
+ * What an Istio control plane reads from a remote cluster: the read rules of Istio's own
+ * `istio-reader` ClusterRole, and nothing that writes (its tokenreviews and subjectaccessreviews
+ * `create` rules are left out; see docs/publishing.md).
+ */
+export const ISTIO_READER_RULES: PolicyRule[] = [
+  {
+    apiGroups: [
+      'config.istio.io',
+      'security.istio.io',
+      'networking.istio.io',
+      'authentication.istio.io',
+      'rbac.istio.io',
+      'telemetry.istio.io',
+      'extensions.istio.io',
+    ],
+    resources: ['*'],
+    verbs: READ,
+  },
+  {
+    apiGroups: [''],
+    resources: ['endpoints', 'pods', 'services', 'nodes', 'replicationcontrollers', 'namespaces', 'secrets'],
+    verbs: READ,
+  },
+  { apiGroups: ['networking.x-k8s.io', 'gateway.networking.k8s.io'], resources: ['*'], verbs: READ },
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+  { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports', 'serviceimports'], verbs: READ },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: READ },
+];
+
+interface TokenRequestStatus {
+  status?: { token?: string; expirationTimestamp?: string };
+}
+
+/** A KubeConfig from the provider's admin material (client certificate or token). */
+export function adminKubeConfig(material: KubeconfigMaterial): KubeConfig {
+  const kc = new KubeConfig();
+  const user =
+    material.token !== undefined
+      ? { name: 'admin', token: material.token }
+      : {
+          name: 'admin',
+          certData: toBase64Data(material.clientCertData!),
+          keyData: toBase64Data(material.clientKeyData!),
+        };
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'workload',
+        server: material.server,
+        caData: toBase64Data(material.caData),
+        skipTLSVerify: false,
+      },
+    ],
+    users: [user],
+    contexts: [{ name: 'admin@workload', cluster: 'workload', user: 'admin' }],
+    currentContext: 'admin@workload',
+  });
+  return kc;
+}
+
+/** The consumers' identities in one workload cluster, reached as its admin. */
+export class WorkloadTokens implements TokenSource {
+  private readonly writer: ObjectWriter;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly ttlSeconds: number,
+  ) {
+    this.writer = new ObjectWriter(client, 'clusterforge');
+  }
+
+  static fromAdmin(material: KubeconfigMaterial, ttlSeconds: number): WorkloadTokens {
+    return new WorkloadTokens(
+      new KubeClient(adminKubeConfig(material), { timeoutMs: 10_000, userAgent: 'clusterforge-publisher' }),
+      ttlSeconds,
+    );
+  }
+
+  /** Makes (or repairs) the consumer's ServiceAccount and RBAC, then asks for a token. */
+  async issue(role: ConsumerRole): Promise<Credential> {
+    await this.ensureIdentity(role);
+    const issuedAt = new Date();
+    const answer = await this.client.request<TokenRequestStatus>({
+      method: 'POST',
+      path: resourcePath(SERVICE_ACCOUNTS, {
+        namespace: CONSUMER_NAMESPACE,
+        name: role.serviceAccount,
+        subresource: 'token',
+      }),
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: this.ttlSeconds },
+      },
+    });
+    const token = answer.status?.token;
+    const expires = Date.parse(answer.status?.expirationTimestamp ?? '');
+    if (!token || Number.isNaN(expires)) throw new Error('the TokenRequest answer holds no token');
+    return { token, issuedAt, expiresAt: new Date(expires) };
+  }
+
+  async revoke(role: ConsumerRole): Promise<void> {
+    const name = consumerRoleName(role);
+    await this.writer.deleteObject(CLUSTER_ROLE_BINDINGS, undefined, name);
+    await this.writer.deleteObject(CLUSTER_ROLES, undefined, name);
+    // Tokens are bound to the ServiceAccount's UID: with it gone, none of them authenticates.
+    await this.writer.deleteObject(SERVICE_ACCOUNTS, CONSUMER_NAMESPACE, role.serviceAccount);
+  }
+
+  private async ensureIdentity(role: ConsumerRole): Promise<void> {
+    const name = consumerRoleName(role);
+    const meta = { labels: { ...MANAGED_BY, 'clusterforge.dev/consumer-access': role.access } };
+    await this.writer.apply(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: CONSUMER_NAMESPACE, labels: MANAGED_BY },
+    });
+    await this.writer.apply(SERVICE_ACCOUNTS, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: role.serviceAccount, namespace: CONSUMER_NAMESPACE, ...meta },
+    });
+    await this.writer.apply(CLUSTER_ROLES, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name, ...meta },
+      rules: role.rules,
+    });
+    await this.writer.apply(CLUSTER_ROLE_BINDINGS, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name, ...meta },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name: role.serviceAccount, namespace: CONSUMER_NAMESPACE }],
+    });
+  }
+}
