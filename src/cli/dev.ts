@@ -1,7 +1,11 @@
 // `clusterforge dev up|down|status`: a whole local environment (management plane, CRDs, operator and a
 // local cluster) in one folder, what `make demo` runs. See src/devenv/dev-env.ts.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DEV_DIR, devDown, devStatus, devUp, printStatus } from '../devenv/dev-env.js';
+import { DEFAULT_DEV_DIR } from '../devenv/defaults.js';
+
+// The dev environment (and the Kubernetes client under it) loads only when a dev command runs, so
+// that `clusterforge --help` and the other commands start fast.
+const devEnv = () => import('../devenv/dev-env.js');
 
 /** 90s, 5m, 1h, 1500ms; a bare number is seconds. */
 export function parseDuration(text: string): number {
@@ -97,7 +101,7 @@ Afterwards:
     )
     .action(
       run('dev up', async (flags: UpFlags) => {
-        await devUp({
+        await (await devEnv()).devUp({
           dir: flags.dir,
           name: flags.name,
           kubernetesVersion: flags.kubernetesVersion ?? '',
@@ -131,7 +135,7 @@ Examples:
     )
     .action(
       run('dev down', async (flags: { dir: string; timeout: number }) => {
-        await devDown({ dir: flags.dir, timeoutMs: flags.timeout });
+        await (await devEnv()).devDown({ dir: flags.dir, timeoutMs: flags.timeout });
       }),
     );
 }
@@ -156,6 +160,7 @@ Examples:
         if (flags.output !== 'text' && flags.output !== 'json') {
           throw new Error(`unknown --output '${flags.output}' (use text or json)`);
         }
+        const { devStatus, printStatus } = await devEnv();
         const report = await devStatus(flags.dir);
         if (flags.output === 'json') console.log(JSON.stringify(report, null, 2));
         else printStatus(report);

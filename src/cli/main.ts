@@ -1,6 +1,11 @@
 // The `clusterforge` command line.
 import { Command } from 'commander';
+import { deleteCommand } from './delete.js';
+import { describeCommand } from './describe.js';
 import { devCommand } from './dev.js';
+import { generateCommand } from './generate.js';
+import { getCommand } from './get.js';
+import { initCommand } from './init.js';
 import { operatorCommand } from './operator.js';
 import { versionCommand } from './version.js';
 
@@ -9,6 +14,11 @@ const program = new Command('clusterforge')
     'Declare Kubernetes clusters as YAML; Clusterforge creates, upgrades, scales and deletes them.',
   )
   .showHelpAfterError('(run with --help for usage)')
+  .addCommand(initCommand())
+  .addCommand(generateCommand())
+  .addCommand(getCommand())
+  .addCommand(describeCommand())
+  .addCommand(deleteCommand())
   .addCommand(devCommand())
   .addCommand(operatorCommand())
   .addCommand(versionCommand());

@@ -1,9 +1,6 @@
 // `clusterforge operator`: runs the controllers (what the in-cluster Deployment runs; also usable
 // from a laptop against any management cluster).
 import { Command, Option } from 'commander';
-import { startOperator } from '../operator/run.js';
-import { createLogger } from '../runtime/log.js';
-import { loadKubeConfig } from './kubeconfig.js';
 
 interface Flags {
   kubeconfig?: string;
@@ -41,6 +38,12 @@ export function operatorCommand(): Command {
       '\nExamples:\n  clusterforge operator --kubeconfig .clusterforge/dev/kubeconfig\n  clusterforge operator --leader-elect --metrics-bind-address 0.0.0.0:8080',
     )
     .action(async (flags: Flags) => {
+      // Loaded here, not at start-up: every other command would pay for the controllers and providers.
+      const [{ startOperator }, { createLogger }, { loadKubeConfig }] = await Promise.all([
+        import('../operator/run.js'),
+        import('../runtime/log.js'),
+        import('./kubeconfig.js'),
+      ]);
       const log = createLogger({ name: 'clusterforge' });
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) {

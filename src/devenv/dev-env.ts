@@ -35,6 +35,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes
 import { GROUP, VERSION } from '../api/v1alpha1/meta.js';
 import { renderTemplate } from '../templates/render.js';
 import { type KubeAssets, packageRoot, resolveKubeAssets } from './assets.js';
+import { DEFAULT_DEV_DIR } from './defaults.js';
 import { kubectl, kubectlOk } from './kubectl.js';
 import {
   adminTls,
@@ -61,7 +62,8 @@ import {
 } from './processes.js';
 import { Progress } from './progress.js';
 
-export const DEFAULT_DEV_DIR = '.clusterforge/dev';
+export { DEFAULT_DEV_DIR };
+
 const STATE_SCHEMA_VERSION = 1;
 const PLANE_NAME = 'clusterforge-dev';
 const ADMIN_USER = 'clusterforge-dev-admin';

@@ -66,13 +66,19 @@ export class ObjectWriter {
   ): Promise<boolean> {
     const status = mergePatchOf(before, after);
     if (status === undefined) return false;
-    await this.client.request({
-      method: 'PATCH',
-      path: resourcePath(resource, { namespace, name, subresource: 'status' }),
-      query: { fieldManager: this.fieldManager },
-      body: { status },
-      contentType: MERGE_PATCH,
-    });
+    try {
+      await this.client.request({
+        method: 'PATCH',
+        path: resourcePath(resource, { namespace, name, subresource: 'status' }),
+        query: { fieldManager: this.fieldManager },
+        body: { status },
+        contentType: MERGE_PATCH,
+      });
+    } catch (err) {
+      // The object went away since the cache saw it (a finished delete): there is no status to write.
+      if (isNotFound(err)) return false;
+      throw err;
+    }
     return true;
   }
 

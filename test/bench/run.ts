@@ -35,7 +35,9 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     child.stderr.on('data', (d) => {
       err += d;
     });
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${err}`)),
+    );
     child.stdin.end(input ?? '');
   });
 }
@@ -57,24 +59,46 @@ async function peakRSSMiB(pid: number): Promise<number> {
 async function main() {
   const env = await startKubeEnv();
   const stateDir = await mkdtemp(join(tmpdir(), 'clusterforge-bench-'));
-  const kubectl = (args: string[], input?: string) => run('kubectl', [`--kubeconfig=${env.kubeconfigPath}`, ...args], input);
+  const kubectl = (args: string[], input?: string) =>
+    run('kubectl', [`--kubeconfig=${env.kubeconfigPath}`, ...args], input);
   const port = await freePort();
   const operator = spawn(
     process.execPath,
-    [join(repo, 'bin/clusterforge.js'), 'operator', `--kubeconfig=${env.kubeconfigPath}`, `--metrics-bind-address=127.0.0.1:${port}`],
-    { env: { ...process.env, CLUSTERFORGE_STATE_DIR: stateDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    [
+      join(repo, 'bin/clusterforge.js'),
+      'operator',
+      `--kubeconfig=${env.kubeconfigPath}`,
+      `--metrics-bind-address=127.0.0.1:${port}`,
+    ],
+    {
+      env: { ...process.env, CLUSTERFORGE_STATE_DIR: stateDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
   );
   const metricsURL = `http://127.0.0.1:${port}`;
   const api = env.kubeConfig.makeApiClient(CustomObjectsApi);
   const get = (name: string) =>
     api
-      .getNamespacedCustomObject({ group: 'clusterforge.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name })
+      .getNamespacedCustomObject({
+        group: 'clusterforge.dev',
+        version: 'v1alpha1',
+        namespace: 'default',
+        plural: 'clusters',
+        name,
+      })
       .catch(() => undefined) as Promise<any>;
   const rows: string[] = [];
   try {
     await kubectl(['apply', '--server-side', '-f', join(repo, 'crds')]);
     await kubectl(['wait', '--for=condition=Established', '-f', join(repo, 'crds')]);
-    for (let i = 0; i < 100 && !(await fetch(`${metricsURL}/readyz`).then((r) => r.ok).catch(() => false)); i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`${metricsURL}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const template = await readFile(join(repo, 'templates/local/cluster-template.yaml'), 'utf8');
@@ -89,7 +113,8 @@ async function main() {
       for (;;) {
         const c = await get(name);
         if (c?.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True')) break;
-        if (performance.now() - started > DEADLINE_MS) throw new Error(`${name} not Ready after ${DEADLINE_MS / 1000} s`);
+        if (performance.now() - started > DEADLINE_MS)
+          throw new Error(`${name} not Ready after ${DEADLINE_MS / 1000} s`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const seconds = (performance.now() - started) / 1000;
@@ -105,7 +130,8 @@ async function main() {
       await kubectl(['delete', 'cluster.clusterforge.dev', name, '--wait=false']);
       const deleting = performance.now();
       while (await get(name)) {
-        if (performance.now() - deleting > DEADLINE_MS) throw new Error(`${name} not deleted after ${DEADLINE_MS / 1000} s`);
+        if (performance.now() - deleting > DEADLINE_MS)
+          throw new Error(`${name} not deleted after ${DEADLINE_MS / 1000} s`);
         await new Promise((r) => setTimeout(r, 200));
       }
       rows.push(`  delete -> gone ${((performance.now() - deleting) / 1000).toFixed(1)} s`);

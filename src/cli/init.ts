@@ -1,0 +1,247 @@
+// `clusterforge init`: installs (or upgrades) Clusterforge in the management cluster with server-side
+// apply, then waits for the operator to roll out. A second run changes nothing.
+import { Command, Option } from 'commander';
+import { Progress } from '../devenv/progress.js';
+import { isNotFound } from '../runtime/errors.js';
+import type { KubeClient } from '../runtime/transport.js';
+import {
+  action,
+  CliError,
+  connect,
+  ExitCode,
+  formatObjects,
+  type KubeFlags,
+  type OutputFormat,
+  outputOption,
+  packageRoot,
+  packageVersion,
+  parseBoolean,
+  parseDuration,
+  usageExits,
+  withKubeFlags,
+} from './common.js';
+import { type Applied, displayName, serverSideApply } from './install/apply.js';
+import {
+  AWS_CREDENTIALS_SECRET,
+  FIELD_MANAGER,
+  installObjects,
+  type KubeObject,
+  OPERATOR_NAME,
+  parseProviders,
+} from './install/manifests.js';
+import {
+  type DeploymentLike,
+  formatDuration,
+  type PodLike,
+  podHints,
+  pollUntil,
+  rolloutStep,
+} from './wait.js';
+
+interface InitFlags extends KubeFlags {
+  infrastructure: string;
+  namespace: string;
+  image?: string;
+  dryRun?: boolean;
+  output?: OutputFormat;
+  wait: boolean;
+  waitTimeout: number;
+}
+
+const EXAMPLES = `
+Examples:
+  # Install the operator with the local provider, and wait until it runs
+  clusterforge init
+
+  # With the AWS providers (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...)
+  clusterforge init --infrastructure local,aws-ec2,aws-eks
+
+  # Everything init would apply, for a GitOps repository; touches nothing
+  clusterforge init --dry-run -o yaml > clusterforge.yaml
+
+  # Apply and return at once (CI)
+  clusterforge init --wait=false`;
+
+export function initCommand(): Command {
+  const cmd = withKubeFlags(
+    new Command('init')
+      .description(
+        'Install or upgrade Clusterforge in the management cluster: CRDs, RBAC, the operator Deployment',
+      )
+      .option(
+        '-i, --infrastructure <providers>',
+        'comma-separated providers to enable: local, aws-ec2, aws-eks',
+        'local',
+      )
+      .option('-n, --namespace <ns>', 'namespace of the operator', 'clusterforge-system')
+      .option('--image <image>', 'operator image (default: ghcr.io/clusterforge/clusterforge:v<version>)')
+      .option('--dry-run', 'print the objects instead of applying them (with -o yaml or -o json)')
+      .addOption(
+        outputOption(['yaml', 'json'], 'print objects (with --dry-run) or the results as yaml or json'),
+      )
+      .addOption(
+        new Option('--wait [bool]', 'wait for the operator to roll out; --wait=false returns at once')
+          .argParser(parseBoolean)
+          .default(true)
+          .preset(true),
+      )
+      .addOption(
+        new Option('--wait-timeout <duration>', 'how long to wait for the rollout (e.g. 90s, 5m)')
+          .argParser(parseDuration)
+          .default(300_000, '5m'),
+      ),
+  )
+    .addHelpText('after', EXAMPLES)
+    .action(action('init', runInit));
+  return usageExits(cmd);
+}
+
+async function runInit(flags: InitFlags): Promise<void> {
+  const version = packageVersion();
+  const providers = parseProviders(flags.infrastructure);
+  const objects = installObjects({
+    namespace: flags.namespace,
+    image: flags.image ?? `ghcr.io/clusterforge/clusterforge:v${version}`,
+    providers,
+    version,
+    env: process.env,
+    crdDir: new URL('crds/', packageRoot()),
+  });
+
+  if (flags.dryRun) {
+    if (objects.some((o) => o.kind === 'Secret')) {
+      process.stderr.write(
+        `warning: the output holds your AWS credentials in the Secret ${AWS_CREDENTIALS_SECRET}; encrypt it (SOPS, Sealed Secrets) before it goes into Git\n`,
+      );
+    }
+    process.stdout.write(formatObjects(objects, flags.output ?? 'yaml'));
+    return;
+  }
+
+  const { client, server } = await connect(flags);
+  // With -o, stdout carries the results only; progress goes to stderr.
+  const out = flags.output ? process.stderr : process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+  say(
+    `Installing Clusterforge ${version} into namespace ${flags.namespace} of ${server} (providers: ${providers.join(', ')})`,
+  );
+  const applied: Applied[] = [];
+  const width = Math.max(...objects.map((o) => displayName(o).length));
+  try {
+    for (const obj of objects) {
+      const { result } = await serverSideApply(client, obj, FIELD_MANAGER);
+      applied.push({
+        kind: obj.kind,
+        name: obj.metadata.name,
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+        result,
+      });
+      say(`  ${displayName(obj).padEnd(width)}  ${result}`);
+    }
+  } catch (err) {
+    throw withServer(err, server);
+  }
+  const changed = applied.filter((a) => a.result !== 'unchanged').length;
+  say(changed === 0 ? 'Nothing changed.' : `${changed} of ${applied.length} objects created or changed.`);
+
+  if (flags.wait) {
+    await waitForOperator(client, objects, flags, out);
+  }
+  if (flags.output) {
+    process.stdout.write(formatObjects(applied, flags.output));
+  } else {
+    say('');
+    say('Next: write a cluster and apply it:');
+    say('  clusterforge generate cluster my-cluster --infrastructure local | kubectl apply -f -');
+  }
+}
+
+function withServer(err: unknown, server: string): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    return new CliError(
+      `cannot reach the management cluster at ${server}: ${(err as Error).message}`,
+      ExitCode.unreachable,
+      'is it running? check --kubeconfig, KUBECONFIG and --context',
+    );
+  }
+  return err;
+}
+
+async function waitForOperator(
+  client: KubeClient,
+  objects: KubeObject[],
+  flags: InitFlags,
+  stream: NodeJS.WriteStream,
+): Promise<void> {
+  const timeoutFix = `see kubectl -n ${flags.namespace} describe deployment ${OPERATOR_NAME}; or run init with --wait=false`;
+  const progress = new Progress('waiting for the operator', { stream });
+  const started = Date.now();
+  const budget = () => Math.max(1000, flags.waitTimeout - (Date.now() - started));
+  try {
+    // The CRDs first: a Cluster applied right after init must find its kind served.
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
+    await pollUntil({
+      what: 'the CRDs to be established',
+      timeoutMs: budget(),
+      intervalMs: 250,
+      timeoutFix,
+      timeoutLabel: formatDuration(flags.waitTimeout),
+      onStep: (m) => progress.update(m),
+      check: async () => {
+        const pending: string[] = [];
+        for (const name of crds) {
+          const crd = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+            method: 'GET',
+            path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+          });
+          const established = crd.status?.conditions?.some(
+            (c) => c.type === 'Established' && c.status === 'True',
+          );
+          if (!established) pending.push(name);
+        }
+        return pending.length === 0
+          ? { state: 'done', value: undefined, message: 'CRDs established' }
+          : { state: 'waiting', message: `CRDs not established yet: ${pending.join(', ')}` };
+      },
+    });
+    const deploymentPath = `/apis/apps/v1/namespaces/${encodeURIComponent(flags.namespace)}/deployments/${OPERATOR_NAME}`;
+    const podsPath = `/api/v1/namespaces/${encodeURIComponent(flags.namespace)}/pods`;
+    await pollUntil({
+      what: `Deployment ${flags.namespace}/${OPERATOR_NAME} to roll out`,
+      timeoutMs: budget(),
+      intervalMs: 1000,
+      timeoutFix,
+      timeoutLabel: formatDuration(flags.waitTimeout),
+      onStep: (m) => progress.update(m),
+      check: async () => {
+        let deployment: DeploymentLike;
+        try {
+          deployment = await client.request<DeploymentLike>({ method: 'GET', path: deploymentPath });
+        } catch (err) {
+          if (isNotFound(err))
+            return {
+              state: 'failed',
+              message: `Deployment ${flags.namespace}/${OPERATOR_NAME} disappeared while we waited`,
+            };
+          throw err;
+        }
+        const step = rolloutStep(deployment);
+        if (step.state !== 'waiting') return step;
+        const pods = await client.request<{ items: PodLike[] }>({
+          method: 'GET',
+          path: podsPath,
+          query: {
+            labelSelector: 'app.kubernetes.io/name=clusterforge,app.kubernetes.io/component=operator',
+          },
+        });
+        const hints = podHints(pods.items);
+        return hints.length ? { state: 'waiting', message: `${step.message}; ${hints.join('; ')}` } : step;
+      },
+    });
+    progress.done(`Operator running in ${flags.namespace}`);
+  } catch (err) {
+    progress.fail();
+    throw err;
+  }
+}

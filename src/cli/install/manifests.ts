@@ -1,0 +1,252 @@
+// Everything `clusterforge init` installs, as plain objects: the CRDs, the namespace, the operator's
+// ServiceAccount and RBAC, the AWS credentials Secret (for the AWS providers), and the Deployment.
+// Pure apart from reading crds/; `init --dry-run -o yaml` prints exactly these.
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { CliError, ExitCode } from '../common.js';
+import { operatorClusterRules, operatorNamespaceRules } from './rbac.js';
+
+export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const OPERATOR_NAME = 'clusterforge-operator';
+export const AWS_CREDENTIALS_SECRET = 'clusterforge-aws-credentials';
+export const METRICS_PORT = 8080;
+/** The field manager of every object `init` applies (server-side apply). */
+export const FIELD_MANAGER = 'clusterforge-init';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  [key: string]: unknown;
+}
+
+export interface InstallOptions {
+  namespace: string;
+  image: string;
+  providers: ProviderName[];
+  /** The package version, for labels. */
+  version: string;
+  /** Where AWS credentials come from (process.env). */
+  env: Record<string, string | undefined>;
+  /** The folder with the CRD manifests. */
+  crdDir: URL;
+}
+
+/** Required for the AWS providers; the others are copied when set. */
+const AWS_REQUIRED = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+const AWS_OPTIONAL = ['AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_ENDPOINT_URL'] as const;
+
+export function parseProviders(text: string): ProviderName[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new CliError('--infrastructure names no provider', ExitCode.usage);
+  for (const name of names) {
+    if (!(PROVIDERS as readonly string[]).includes(name)) {
+      throw new CliError(
+        `unknown infrastructure provider '${name}'`,
+        ExitCode.usage,
+        `use one or more of ${PROVIDERS.join(', ')} (comma-separated)`,
+      );
+    }
+  }
+  return [...new Set(names)] as ProviderName[];
+}
+
+const labels = (version: string): Record<string, string> => ({
+  'app.kubernetes.io/name': 'clusterforge',
+  'app.kubernetes.io/part-of': 'clusterforge',
+  'app.kubernetes.io/managed-by': FIELD_MANAGER,
+  'app.kubernetes.io/version': version,
+});
+
+const selectorLabels = {
+  'app.kubernetes.io/name': 'clusterforge',
+  'app.kubernetes.io/component': 'operator',
+};
+
+/** The checked-in CRDs, in file-name order. */
+export function loadCRDs(crdDir: URL): KubeObject[] {
+  return readdirSync(crdDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => parse(readFileSync(new URL(f, crdDir), 'utf8')) as KubeObject);
+}
+
+/** The AWS credentials Secret's data, or a usage error naming the first missing variable. */
+export function awsCredentials(env: Record<string, string | undefined>): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const name of AWS_REQUIRED) {
+    const value = env[name];
+    if (!value) {
+      throw new CliError(
+        `the AWS providers need credentials, and ${name} is not set`,
+        ExitCode.usage,
+        `export ${AWS_REQUIRED.join(', ')} (and AWS_SESSION_TOKEN, AWS_REGION when you use them), or leave out aws-ec2 and aws-eks from --infrastructure`,
+      );
+    }
+    data[name] = value;
+  }
+  for (const name of AWS_OPTIONAL) {
+    const value = env[name];
+    if (value) data[name] = value;
+  }
+  return data;
+}
+
+export function installObjects(opts: InstallOptions): KubeObject[] {
+  const ns = opts.namespace;
+  const common = labels(opts.version);
+  const aws = opts.providers.some((p) => p !== 'local');
+  const objects: KubeObject[] = [...loadCRDs(opts.crdDir)];
+
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: ns,
+      labels: {
+        ...common,
+        // The operator's pod meets the restricted Pod Security Standard; nothing else should run here.
+        'pod-security.kubernetes.io/enforce': 'restricted',
+      },
+    },
+  });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: OPERATOR_NAME, namespace: ns, labels: common },
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: OPERATOR_NAME, labels: common },
+    rules: operatorClusterRules,
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: OPERATOR_NAME, labels: common },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns }],
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels: common },
+    rules: operatorNamespaceRules,
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels: common },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: `${OPERATOR_NAME}-leader-election`,
+    },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns }],
+  });
+  if (aws) {
+    const data = awsCredentials(opts.env);
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: AWS_CREDENTIALS_SECRET, namespace: ns, labels: common },
+      type: 'Opaque',
+      // `data`, not `stringData`: stringData is write-only, so a second apply would always differ.
+      data: Object.fromEntries(
+        Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]),
+      ),
+    });
+  }
+  objects.push(operatorDeployment(opts, common));
+  return objects;
+}
+
+function operatorDeployment(opts: InstallOptions, common: Record<string, string>): KubeObject {
+  const podLabels = { ...common, ...selectorLabels };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: OPERATOR_NAME,
+      namespace: opts.namespace,
+      labels: podLabels,
+      annotations: { 'clusterforge.dev/providers': opts.providers.join(',') },
+    },
+    spec: {
+      // Leader election is on, so a second replica would be a warm standby; one is the default.
+      replicas: 1,
+      selector: { matchLabels: selectorLabels },
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: OPERATOR_NAME,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'operator',
+              image: opts.image,
+              args: [
+                'operator',
+                '--leader-elect',
+                `--leader-election-namespace=${opts.namespace}`,
+                `--metrics-bind-address=0.0.0.0:${METRICS_PORT}`,
+              ],
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+              env: [
+                // The local provider keeps its state under XDG_STATE_HOME; the root filesystem is read-only.
+                { name: 'XDG_STATE_HOME', value: '/var/lib/clusterforge' },
+              ],
+              // AWS credentials when `init --infrastructure aws-...` created the Secret; optional otherwise.
+              envFrom: [{ secretRef: { name: AWS_CREDENTIALS_SECRET, optional: true } }],
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: 'metrics' },
+                initialDelaySeconds: 10,
+                periodSeconds: 20,
+              },
+              readinessProbe: {
+                httpGet: { path: '/readyz', port: 'metrics' },
+                initialDelaySeconds: 5,
+                periodSeconds: 10,
+              },
+              resources: {
+                requests: { cpu: '100m', memory: '128Mi' },
+                limits: { memory: '512Mi' },
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'state', mountPath: '/var/lib/clusterforge' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'tmp', emptyDir: {} },
+            { name: 'state', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// What `clusterforge init` installs, without a cluster: least privilege, a hardened Deployment, and AWS
+// credentials from the environment only when an AWS provider is asked for.
+import { describe, expect, it } from 'vitest';
+import { CliError, ExitCode, packageRoot } from '../../../src/cli/common.js';
+import { installObjects, parseProviders } from '../../../src/cli/install/manifests.js';
+
+const base = {
+  namespace: 'clusterforge-system',
+  image: 'example.com/clusterforge:dev',
+  version: '0.0.0',
+  env: {},
+  crdDir: new URL('crds/', packageRoot()),
+};
+
+describe('installObjects', () => {
+  it('holds the CRDs, then the namespace, RBAC and the Deployment; no Secret without an AWS provider', () => {
+    const objects = installObjects({ ...base, providers: ['local'] });
+    expect(objects.map((o) => o.kind)).toEqual([
+      ...Array(5).fill('CustomResourceDefinition'),
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Deployment',
+    ]);
+  });
+
+  it('has no wildcard in any rule, and the Lease rules only in the namespace', () => {
+    const objects = installObjects({ ...base, providers: ['local'] });
+    const rules = objects
+      .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+      .flatMap((o) => o.rules as any[]);
+    expect(JSON.stringify(rules)).not.toContain('*');
+    const clusterRole = objects.find((o) => o.kind === 'ClusterRole')!;
+    expect(JSON.stringify(clusterRole.rules)).not.toContain('leases');
+    for (const rule of rules) expect(rule.verbs).not.toContain('escalate');
+  });
+
+  it('builds the AWS Secret from the environment and names the first missing variable', () => {
+    expect(() =>
+      installObjects({ ...base, providers: ['aws-eks'], env: { AWS_ACCESS_KEY_ID: 'a' } }),
+    ).toThrow(/AWS_SECRET_ACCESS_KEY is not set/);
+    const objects = installObjects({
+      ...base,
+      providers: ['local', 'aws-ec2'],
+      env: { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_REGION: 'eu-west-1', UNRELATED: 'x' },
+    });
+    const secret = objects.find((o) => o.kind === 'Secret')!;
+    expect(Object.keys(secret.data as object).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+  });
+
+  it('runs the operator non-root on a read-only root with leader election and probes', () => {
+    const deployment = installObjects({ ...base, providers: ['local'] }).find(
+      (o) => o.kind === 'Deployment',
+    ) as any;
+    const pod = deployment.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.args).toContain('--leader-elect');
+    expect(c.args).toContain('--metrics-bind-address=0.0.0.0:8080');
+    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+});
+
+describe('parseProviders', () => {
+  it('takes a comma-separated list and refuses unknown names with exit code 2', () => {
+    expect(parseProviders('local, aws-ec2,local')).toEqual(['local', 'aws-ec2']);
+    const err = (() => {
+      try {
+        parseProviders('local,gcp');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(CliError);
+    expect(err).toMatchObject({ exitCode: ExitCode.usage });
+  });
+});
