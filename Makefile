@@ -11,9 +11,11 @@ include mk/env.mk
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-# npm ci again only when the lock file changed.
+# Install again only when the lock file changed. `npm install` with the checked-in lock installs
+# exactly its versions; `npm ci` would be the usual choice, but it refuses a lock that lacks Biome's
+# packages for other platforms, and the registry these machines reach does not serve those.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json ## Install the npm packages

@@ -1,8 +1,11 @@
 // Starts the operator: the manager (leader election, health, metrics), the providers, the controllers.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
 import { LocalProvider } from '../../providers/local/provider.js';
 import type { ControllerDeps } from '../controllers/deps.js';
+import { type SecretDataReader, secretDataReader } from '../kube/secret-data.js';
+import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { Manager } from '../runtime/manager.js';
 import { registerControllers } from './controllers.js';
@@ -29,8 +32,9 @@ export interface RunningOperator {
   stop(opts?: { releaseLease?: boolean }): Promise<void>;
 }
 
-export function defaultProviders(): InfrastructureProvider[] {
-  return [new LocalProvider()];
+/** `secrets` reads the Secrets that AWS clusters name in their credentialsRef. */
+export function defaultProviders(secrets?: SecretDataReader): InfrastructureProvider[] {
+  return [new LocalProvider(), new AwsEc2Provider({ secrets })];
 }
 
 export async function startOperator(opts: OperatorRunOptions): Promise<RunningOperator> {
@@ -44,7 +48,7 @@ export async function startOperator(opts: OperatorRunOptions): Promise<RunningOp
     handleSignals: opts.handleSignals ?? false,
   });
   const deps = registerControllers(manager, {
-    providers: opts.providers ?? defaultProviders(),
+    providers: opts.providers ?? defaultProviders(secretDataReader(new ObjectWriter(manager.client))),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
   });

@@ -1,0 +1,54 @@
+// Small helpers the EC2 services share.
+import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
+import { classifyAwsError } from '../../aws-common/errors.js';
+import type { Ec2Scope } from '../scope.js';
+
+export const ANYWHERE = '0.0.0.0/0';
+
+export function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+/**
+ * Network interfaces that keep a subnet, security group or VPC alive, named for a condition message
+ * ("eni-1 (ELB net/...)").
+ */
+export async function blockingInterfaces(
+  s: Ec2Scope,
+  filter: { name: 'subnet-id' | 'group-id' | 'vpc-id'; value: string },
+): Promise<string> {
+  try {
+    const out = await s.clients.ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: filter.name, Values: [filter.value] }] }),
+    );
+    const enis = (out.NetworkInterfaces ?? []).map(
+      (n) => `${n.NetworkInterfaceId}${n.Description ? ` (${n.Description})` : ''}`,
+    );
+    return enis.length > 0
+      ? `; in use by ${enis.slice(0, 5).join(', ')}${enis.length > 5 ? ', ...' : ''}`
+      : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Runs one delete. Gone (or already absent): undefined. Blocked by a dependency: a sentence naming
+ * what is blocked and, when `blockers` can tell, by what. Any other error is thrown.
+ */
+export async function tryDelete(
+  what: string,
+  call: () => Promise<unknown>,
+  blockers?: () => Promise<string>,
+): Promise<string | undefined> {
+  try {
+    await call();
+    return undefined;
+  } catch (err) {
+    const c = classifyAwsError(err);
+    if (c.kind === 'notFound') return undefined;
+    if (c.kind === 'dependency')
+      return `${what} is blocked (${c.code}: ${c.message})${blockers ? await blockers() : ''}`;
+    throw err;
+  }
+}

@@ -1,0 +1,248 @@
+// The `aws-eks` infrastructure provider: a managed EKS control plane with managed node groups.
+// - ensureInfrastructure: the network (the aws-ec2 provider's VPC, subnet, gateway and route steps);
+// - ensureManagedControlPlane: the EKS cluster, watched to ACTIVE, upgraded one minor at a time;
+// - ensureNodePool: a MachineDeployment as a managed node group (scale, upgrade);
+// - kubeconfig: the cluster's endpoint and CA with a token presigned from STS GetCallerIdentity;
+// - deleteInfrastructure: node groups, the EKS cluster, then the network, each by requeue.
+// Machines are not used: EKS runs the workers.
+import type { Logger } from 'pino';
+import type { ControlPlane, MachineDeployment, MachineTemplate } from '../../src/api/v1alpha1/index.js';
+import {
+  type ClusterContext,
+  done,
+  failed,
+  type InfrastructureProvider,
+  type InfrastructureStatus,
+  inProgress,
+  type KubeconfigMaterial,
+  type MachineContext,
+  type MachineStatusReport,
+  type Progress,
+} from '../../src/provider/contract.js';
+import { AwsClientFactory } from '../aws-common/clients.js';
+import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
+import { classifyAwsError, progressFromAwsError } from '../aws-common/errors.js';
+import { DELETE_PHASES } from '../aws-ec2/provider.js';
+import {
+  type AwsEKSSpec,
+  type ClusterState,
+  Ec2Scope,
+  identityOf,
+  newClusterState,
+  ProviderFailure,
+  type StepOutcome,
+} from '../aws-ec2/scope.js';
+import { discoverSubnets, discoverVpc } from '../aws-ec2/services/discovery.js';
+import {
+  reconcileInternetGateway,
+  reconcileNatGateways,
+  reconcileRouteTables,
+  reconcileSubnets,
+  reconcileVpc,
+} from '../aws-ec2/services/network.js';
+import {
+  deleteControlPlane,
+  describeOwnedCluster,
+  eksClusterName,
+  endpointOf,
+  ensureControlPlane,
+} from './services/controlplane.js';
+import { deleteNodegroup, ensureNodegroup } from './services/nodegroups.js';
+import { eksToken } from './services/token.js';
+
+export interface AwsEksProviderOptions {
+  secrets?: SecretReader;
+  clients?: AwsClientFactory;
+}
+
+const NETWORK_STEPS: { what: string; run: (s: Ec2Scope) => Promise<StepOutcome> }[] = [
+  { what: 'the VPC', run: reconcileVpc },
+  { what: 'the subnets', run: reconcileSubnets },
+  { what: 'the internet gateway', run: reconcileInternetGateway },
+  { what: 'the NAT gateways', run: reconcileNatGateways },
+  { what: 'the route tables', run: reconcileRouteTables },
+];
+
+function errorProgress(err: unknown, doing: string): Progress {
+  if (err instanceof ProviderFailure) return failed(err.reason, err.message);
+  return progressFromAwsError(err, doing);
+}
+
+export class AwsEksProvider implements InfrastructureProvider {
+  readonly name = 'aws-eks' as const;
+  readonly selfManagedControlPlane = false;
+  private readonly factory: AwsClientFactory;
+  private readonly states = new Map<string, ClusterState>();
+
+  constructor(private readonly opts: AwsEksProviderOptions = {}) {
+    this.factory = opts.clients ?? new AwsClientFactory();
+  }
+
+  private async scope(ctx: ClusterContext): Promise<{ s: Ec2Scope; spec: AwsEKSSpec } | Progress> {
+    const spec = ctx.cluster.spec.infrastructure.awsEKS;
+    if (!spec) return failed('NotAwsEKS', 'spec.infrastructure.awsEKS is not set on this Cluster');
+    const id = identityOf(ctx.cluster);
+    const creds = await resolveCredentials(spec.credentialsRef, id.namespace, this.opts.secrets);
+    if ('progress' in creds) return creds.progress;
+    let state = this.states.get(id.uid);
+    if (!state) {
+      state = newClusterState();
+      this.states.set(id.uid, state);
+    }
+    const log: Logger = ctx.log.child({ provider: 'aws-eks', cluster: `${id.namespace}/${id.name}` });
+    const clients = this.factory.get(spec.region, creds.credentials, creds.cacheKey);
+    return { s: new Ec2Scope(ctx.cluster, clients, state, log), spec };
+  }
+
+  /** Runs `work` in the cluster's scope, turning an error into the Progress it means. */
+  private async within<T>(
+    ctx: ClusterContext,
+    doing: string,
+    work: (s: Ec2Scope, spec: AwsEKSSpec) => Promise<T>,
+    wrap: (p: Progress) => T,
+  ): Promise<T> {
+    const scoped = await this.scope(ctx);
+    if (!('s' in scoped)) return wrap(scoped);
+    try {
+      return await work(scoped.s, scoped.spec);
+    } catch (err) {
+      const progress = errorProgress(err, doing);
+      scoped.s.log.warn({ code: classifyAwsError(err).code, progress }, `${doing} did not succeed`);
+      return wrap(progress);
+    }
+  }
+
+  /** The network, found again by tag after a restart. */
+  private async network(s: Ec2Scope): Promise<void> {
+    await discoverVpc(s);
+    await discoverSubnets(s);
+  }
+
+  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+    return await this.within(
+      ctx,
+      'reconciling the network',
+      async (s) => {
+        const waits: string[] = [];
+        for (const step of NETWORK_STEPS) {
+          const outcome = await step.run(s);
+          if (!outcome.ready) waits.push(outcome.waitingFor);
+        }
+        const endpoint = endpointOf(await describeOwnedCluster(s));
+        const progress = waits.length > 0 ? inProgress(`waiting for ${waits.join('; ')}`, 5_000) : done();
+        return endpoint ? { progress, endpoint } : { progress };
+      },
+      (progress) => ({ progress }),
+    );
+  }
+
+  async ensureManagedControlPlane(
+    ctx: ClusterContext,
+    controlPlane: ControlPlane,
+  ): Promise<InfrastructureStatus> {
+    return await this.within(
+      ctx,
+      'reconciling the EKS control plane',
+      async (s, spec) => {
+        await this.network(s);
+        return await ensureControlPlane(s, spec, controlPlane);
+      },
+      (progress) => ({ progress }),
+    );
+  }
+
+  async deleteManagedControlPlane(ctx: ClusterContext): Promise<Progress> {
+    return await this.within(
+      ctx,
+      'deleting the EKS control plane',
+      (s) => deleteControlPlane(s),
+      (p) => p,
+    );
+  }
+
+  async ensureNodePool(
+    ctx: ClusterContext,
+    pool: MachineDeployment,
+    template: MachineTemplate,
+  ): Promise<Progress> {
+    return await this.within(
+      ctx,
+      `reconciling node group ${pool.metadata.name}`,
+      async (s, spec) => {
+        const cluster = await describeOwnedCluster(s);
+        if (cluster?.status !== 'ACTIVE' || !cluster.name || !cluster.version) {
+          return inProgress('waiting for the EKS control plane to be ACTIVE', 15_000);
+        }
+        await this.network(s);
+        return await ensureNodegroup(s, spec, cluster.name, cluster.version, pool, template);
+      },
+      (p) => p,
+    );
+  }
+
+  async deleteNodePool(ctx: ClusterContext, pool: MachineDeployment): Promise<Progress> {
+    return await this.within(
+      ctx,
+      `deleting node group ${pool.metadata.name}`,
+      (s) => deleteNodegroup(s, eksClusterName(s.id), pool),
+      (p) => p,
+    );
+  }
+
+  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+    return await this.within(
+      ctx,
+      'deleting the infrastructure',
+      async (s) => {
+        const controlPlane = await deleteControlPlane(s);
+        if (controlPlane.state !== 'done') return controlPlane;
+        for (const phase of DELETE_PHASES) {
+          const remaining = await phase.run(s);
+          if (remaining.length > 0) {
+            return inProgress(`deleting ${phase.what}: ${remaining.join('; ')}`, phase.requeueAfterMs);
+          }
+        }
+        this.states.delete(s.id.uid);
+        s.log.info('infrastructure deleted');
+        return done();
+      },
+      (p) => p,
+    );
+  }
+
+  async ensureMachine(_ctx: MachineContext): Promise<MachineStatusReport> {
+    return {
+      progress: failed('NotSupported', 'aws-eks runs workers as managed node groups; it makes no Machines'),
+      ready: false,
+    };
+  }
+
+  async deleteMachine(_ctx: MachineContext): Promise<Progress> {
+    return done();
+  }
+
+  /** The EKS endpoint and CA, with a token presigned from STS for the operator's own identity. */
+  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+    const scoped = await this.scope(ctx);
+    if (!('s' in scoped)) throw new Error(scoped.state === 'failed' ? scoped.message : 'no AWS scope');
+    const { s, spec } = scoped;
+    const cluster = await describeOwnedCluster(s);
+    if (!cluster?.endpoint || !cluster.certificateAuthority?.data || !cluster.name) {
+      throw new Error(`cluster ${s.id.namespace}/${s.name}: the EKS cluster has no endpoint yet`);
+    }
+    const credentials = await s.clients.sts.config.credentials();
+    const { token, expiresAt } = eksToken({ region: spec.region, credentials, clusterName: cluster.name });
+    // host:port, as the Cluster's controlPlaneEndpoint says it (the publisher compares the two).
+    const endpoint = endpointOf(cluster) as { host: string; port: number };
+    return {
+      server: `https://${endpoint.host}:${endpoint.port}`,
+      caData: cluster.certificateAuthority.data,
+      token,
+      expiresAt,
+    };
+  }
+
+  destroy(): void {
+    this.factory.destroy();
+  }
+}

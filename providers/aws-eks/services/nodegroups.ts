@@ -1,0 +1,154 @@
+// A MachineDeployment of an EKS cluster is a managed node group: created in the private subnets with
+// the node role from the spec, scaled with UpdateNodegroupConfig, upgraded with UpdateNodegroupVersion
+// (never past the control plane's version), deleted with the pool.
+import {
+  CreateNodegroupCommand,
+  DeleteNodegroupCommand,
+  DescribeNodegroupCommand,
+  UpdateNodegroupConfigCommand,
+  UpdateNodegroupVersionCommand,
+} from '@aws-sdk/client-eks';
+import type { MachineDeployment, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
+import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
+import { unlessNotFound } from '../../aws-common/errors.js';
+import { clientToken } from '../../aws-common/names.js';
+import { isOwned } from '../../aws-common/tags.js';
+import { type AwsEKSSpec, type Ec2Scope, ProviderFailure } from '../../aws-ec2/scope.js';
+import { minorNumber, minorOf } from './controlplane.js';
+
+const poolUid = (pool: MachineDeployment) =>
+  pool.metadata.uid ?? `${pool.metadata.namespace}/${pool.metadata.name}`;
+
+/** The pool's minor version, held at the control plane's: a node is never newer than its API server. */
+export function nodegroupVersion(pool: MachineDeployment, controlPlaneVersion: string): string {
+  const wanted = minorOf(pool.spec.version);
+  return minorNumber(wanted) <= minorNumber(controlPlaneVersion) ? wanted : controlPlaneVersion;
+}
+
+export async function ensureNodegroup(
+  s: Ec2Scope,
+  spec: AwsEKSSpec,
+  eksName: string,
+  controlPlaneVersion: string,
+  pool: MachineDeployment,
+  template: MachineTemplate,
+): Promise<Progress> {
+  const machine = template.spec.template.spec.awsEKS;
+  if (!machine) {
+    throw new ProviderFailure(
+      'NotAwsEKSTemplate',
+      `MachineTemplate ${template.metadata.name} has no spec.template.spec.awsEKS`,
+    );
+  }
+  const eks = s.clients.eks;
+  const nodegroupName = pool.metadata.name as string;
+  const replicas = pool.spec.replicas;
+  const version = nodegroupVersion(pool, controlPlaneVersion);
+  const ng = (
+    await unlessNotFound(eks.send(new DescribeNodegroupCommand({ clusterName: eksName, nodegroupName })))
+  )?.nodegroup;
+  if (ng && !isOwned(ng.tags ?? {}, s.id)) {
+    throw new ProviderFailure(
+      'NameTaken',
+      `node group ${nodegroupName} of ${eksName} is not tagged as the cluster's`,
+    );
+  }
+  if (!ng) {
+    const subnets = s.state.subnets ?? [];
+    const privates = subnets.filter((x) => !x.public);
+    const out = await eks.send(
+      new CreateNodegroupCommand({
+        clusterName: eksName,
+        nodegroupName,
+        version,
+        scalingConfig: { minSize: 0, maxSize: Math.max(replicas, 1), desiredSize: replicas },
+        subnets: (privates.length > 0 ? privates : subnets).map((x) => x.id),
+        instanceTypes: machine.instanceTypes,
+        amiType: machine.amiType,
+        diskSize: machine.diskSizeGiB,
+        capacityType: machine.capacityType,
+        nodeRole: spec.nodeRoleARN,
+        labels: {
+          'clusterforge.dev/cluster-name': s.name,
+          'clusterforge.dev/deployment-name': nodegroupName,
+        },
+        tags: s.tags(`${s.name}-${nodegroupName}`, 'eks-nodegroup'),
+        clientRequestToken: clientToken(poolUid(pool), 'eks-nodegroup'),
+      }),
+    );
+    s.log.info({ nodegroup: nodegroupName, replicas, version }, 'created node group');
+    return out.nodegroup?.status === 'ACTIVE'
+      ? done()
+      : inProgress(`node group ${nodegroupName} is being created`, 30_000);
+  }
+  switch (ng.status) {
+    case 'ACTIVE':
+      break;
+    case 'CREATE_FAILED':
+    case 'DELETE_FAILED':
+    case 'DEGRADED': {
+      const issues = (ng.health?.issues ?? []).map((i) => `${i.code}: ${i.message}`).join('; ');
+      return failed(
+        'NodegroupFailed',
+        `node group ${nodegroupName} is ${ng.status}: ${issues || 'no reason given'}`,
+      );
+    }
+    default:
+      return inProgress(`node group ${nodegroupName} is ${ng.status}`, 30_000);
+  }
+  const scaling = ng.scalingConfig ?? {};
+  if (scaling.desiredSize !== replicas) {
+    await eks.send(
+      new UpdateNodegroupConfigCommand({
+        clusterName: eksName,
+        nodegroupName,
+        scalingConfig: {
+          minSize: Math.min(scaling.minSize ?? 0, replicas),
+          maxSize: Math.max(scaling.maxSize ?? 1, replicas, 1),
+          desiredSize: replicas,
+        },
+        clientRequestToken: clientToken(
+          poolUid(pool),
+          `eks-nodegroup-scale/${pool.metadata.generation ?? 0}/${replicas}`,
+        ),
+      }),
+    );
+    s.log.info({ nodegroup: nodegroupName, from: scaling.desiredSize, to: replicas }, 'scaling node group');
+    return inProgress(
+      `scaling node group ${nodegroupName} from ${scaling.desiredSize} to ${replicas}`,
+      15_000,
+    );
+  }
+  if (ng.version && minorNumber(ng.version) < minorNumber(version)) {
+    await eks.send(
+      new UpdateNodegroupVersionCommand({
+        clusterName: eksName,
+        nodegroupName,
+        version,
+        clientRequestToken: clientToken(poolUid(pool), `eks-nodegroup-version/${version}`),
+      }),
+    );
+    s.log.info({ nodegroup: nodegroupName, from: ng.version, to: version }, 'upgrading node group');
+    return inProgress(`upgrading node group ${nodegroupName} from ${ng.version} to ${version}`, 30_000);
+  }
+  return done();
+}
+
+export async function deleteNodegroup(
+  s: Ec2Scope,
+  eksName: string,
+  pool: MachineDeployment,
+): Promise<Progress> {
+  const eks = s.clients.eks;
+  const nodegroupName = pool.metadata.name as string;
+  const ng = (
+    await unlessNotFound(eks.send(new DescribeNodegroupCommand({ clusterName: eksName, nodegroupName })))
+  )?.nodegroup;
+  if (!ng) return done();
+  if (!isOwned(ng.tags ?? {}, s.id)) return done(); // not ours: never touched
+  if (ng.status !== 'DELETING') {
+    await unlessNotFound(eks.send(new DeleteNodegroupCommand({ clusterName: eksName, nodegroupName })));
+    s.log.info({ nodegroup: nodegroupName }, 'deleting node group');
+  }
+  return inProgress(`node group ${nodegroupName} is being deleted`, 15_000);
+}

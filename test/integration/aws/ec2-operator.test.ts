@@ -1,0 +1,134 @@
+// The aws-ec2 provider under the real controllers: the cluster template applied with kubectl to the
+// test API server, the operator running in this process, AWS answered by the emulator. The cluster
+// comes up Ready with its kubeconfig published for the load balancer, workers scale down, and the
+// deletion leaves nothing tagged for the cluster. The image is looked up by version, by name.
+import { readFile } from 'node:fs/promises';
+import { CopyImageCommand } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
+import { clusterTagKey } from '../../../providers/aws-common/tags.js';
+import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
+import { secretDataReader } from '../../../src/kube/secret-data.js';
+import { ObjectWriter } from '../../../src/kube/writer.js';
+import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
+import { createLogger } from '../../../src/runtime/log.js';
+import { KubeClient } from '../../../src/runtime/transport.js';
+import { renderTemplate } from '../../../src/templates/render.js';
+import { describeCluster, waitConverged } from '../../support/converge.js';
+import { installCRDs } from '../../support/crds.js';
+import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { publishedKubeconfig } from '../../support/workload.js';
+import { CallCounter, ownedInventory, REGION, someImage, testClients } from './fixtures.js';
+
+const kc = testKubeConfig();
+const namespace = useTestNamespace('ec2-op');
+const NAME = 'web';
+const VERSION = 'v1.37.2';
+
+describe.sequential('an aws-ec2 cluster through the operator', () => {
+  const calls = new CallCounter();
+  let operator: RunningOperator;
+  let provider: AwsEc2Provider;
+  const figures: string[] = [];
+  const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
+
+  beforeAll(async () => {
+    await installCRDs(kc);
+    // An image named as Cluster API Provider AWS names its images, owned by the emulator's account.
+    const sts = new STSClient({ region: REGION });
+    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
+    sts.destroy();
+    // (A copy of one of its x86_64 images: the emulator's RegisterImage leaves the architecture out.)
+    const { ec2, elbv2 } = testClients();
+    await ec2.send(
+      new CopyImageCommand({
+        SourceImageId: await someImage(),
+        SourceRegion: REGION,
+        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000000`,
+      }),
+    );
+    ec2.destroy();
+    elbv2.destroy();
+    const kubeClient = new KubeClient(kc);
+    provider = new AwsEc2Provider({
+      secrets: secretDataReader(new ObjectWriter(kubeClient)),
+      clients: new AwsClientFactory({ onCall: calls.record }),
+      images: { owners: [account] },
+    });
+    operator = await startOperator({
+      kubeConfig: kc,
+      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      metricsBindAddress: '127.0.0.1:0',
+      namespace: namespace(),
+      providers: [provider],
+      concurrency: 2,
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    provider?.destroy();
+    console.log(figures.join('\n\n'));
+  });
+
+  it('the operator’s default providers include aws-ec2', () => {
+    expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2']);
+  });
+
+  it('comes up Ready from the template, with its kubeconfig for the load balancer', async () => {
+    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
+      CLUSTER_NAME: NAME,
+      NAMESPACE: namespace(),
+      AWS_AZ_COUNT: '2',
+      CONTROL_PLANE_MACHINE_COUNT: '1',
+      WORKER_MACHINE_COUNT: '2',
+      KUBERNETES_VERSION: VERSION,
+    });
+    calls.reset();
+    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    const cluster = await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
+      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
+    });
+    figures.push(calls.format('apply to Ready (1 control-plane machine, 2 workers, 2 zones)'));
+    const host = cluster.status.controlPlaneEndpoint.host as string;
+    expect(host).toMatch(/\.elb\.amazonaws\.com$/);
+    const kubeconfig = parse(await publishedKubeconfig(kc, namespace(), NAME));
+    expect(kubeconfig.clusters[0].cluster.server).toBe(`https://${host}:6443`);
+    const machines = await listObjects(kc, 'machines', namespace());
+    expect(machines).toHaveLength(3);
+    for (const m of machines) {
+      expect(m.spec.providerID).toMatch(/^aws:\/\/\/us-east-1[ab]\/i-[0-9a-f]+$/);
+      expect(m.status.phase).toBe('Running');
+    }
+    expect((await ownedInventory(tagKey())).instance).toHaveLength(3);
+  }, 180_000);
+
+  it('scales the workers down to one, terminating one instance', async () => {
+    expect(
+      (await kubectl(['scale', '-n', namespace(), `machinedeployment/${NAME}-workers`, '--replicas=1']))
+        .stderr,
+    ).toBe('');
+    await waitFor(
+      'two instances left',
+      async () => ((await ownedInventory(tagKey())).instance.length === 2 ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+    await waitConverged(kc, namespace(), NAME, 60_000);
+    expect(await listObjects(kc, 'machines', namespace())).toHaveLength(2);
+  }, 180_000);
+
+  it('deletes with nothing left tagged for the cluster', async () => {
+    calls.reset();
+    expect((await kubectl(['delete', '-n', namespace(), `cluster/${NAME}`, '--wait=false'])).stderr).toBe('');
+    await waitFor(
+      'the Cluster to be gone',
+      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
+      { timeoutMs: 120_000 },
+    );
+    figures.push(calls.format('delete to gone (1 control-plane machine, 1 worker)'));
+    expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
+  }, 180_000);
+});
