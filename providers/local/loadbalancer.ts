@@ -1,8 +1,8 @@
 // The cluster endpoint: a loopback TCP load balancer (lb-process.mjs, a detached Node process) in
 // front of the API servers that are ready. Its backends are kept in lb.json, which it re-reads.
 import { readFile } from 'node:fs/promises';
+import { isListening } from '../../src/net/ports.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
-import { isListening } from './ports.js';
 import { childEnvironment, isRunning, startDetached, stopProcess } from './processes.js';
 import { installScript } from './scripts.js';
 import {

@@ -15,6 +15,8 @@ export interface ProcessRecord {
   logPath: string;
   /** When SIGTERM was sent; SIGKILL follows once the grace period is over. */
   stopRequestedAt?: string;
+  /** When the provider first found it exited without being asked (ms since the epoch). */
+  exitedSeenAt?: number;
 }
 
 function commandLine(pid: number): string[] | undefined {

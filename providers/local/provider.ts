@@ -8,6 +8,7 @@ import { access, readFile, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Cluster } from '../../src/api/v1alpha1/index.js';
+import { allocatePorts, LOOPBACK } from '../../src/net/ports.js';
 import { loadCertificate } from '../../src/pki/index.js';
 import {
   type ClusterContext,
@@ -32,7 +33,6 @@ import {
 } from './certificates.js';
 import { EtcdGateway, ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
 import { ensureLoadBalancer, stopLoadBalancer, syncLoadBalancer } from './loadbalancer.js';
-import { allocatePorts, LOOPBACK } from './ports.js';
 import { isRunning } from './processes.js';
 import { type MachineScope, saveMachine } from './scope.js';
 import {

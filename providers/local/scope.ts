@@ -33,6 +33,8 @@ export interface ManagedProcess {
 
 /** After this many unasked exits in a row, a part is reported failed instead of restarted again. */
 const MAX_CRASHES = 5;
+/** How long a process in a crash loop waits before the next start. */
+const CRASH_LOOP_BACKOFF_MS = 30_000;
 
 async function logTail(path: string, lines = 3): Promise<string> {
   try {
@@ -58,20 +60,31 @@ export async function ensureProcess(
 ): Promise<EnsureProcessResult & { started?: boolean }> {
   if (isRunning(slot.process)) return { running: true };
   if (slot.process && !slot.process.stopRequestedAt) {
-    slot.crashes = (slot.crashes ?? 0) + 1;
-    scope.log.warn(
-      { machine: scope.record.name, what, pid: slot.process.pid, crashes: slot.crashes },
-      'process exited',
-    );
-    if (slot.crashes >= MAX_CRASHES) {
-      await saveMachine(scope);
-      return {
-        running: false,
-        progress: failed(
-          'ProcessCrashLoop',
-          `${what} of machine ${scope.record.name} exited ${slot.crashes} times; last lines of ${opts.logPath}:\n${await logTail(opts.logPath)}`,
-        ),
-      };
+    slot.process.exitedSeenAt ??= Date.now();
+    const crashLoopMessage = async () =>
+      `${what} of machine ${scope.record.name} exited ${MAX_CRASHES} times in a row; retrying every ${CRASH_LOOP_BACKOFF_MS / 1000} s; last lines of ${opts.logPath}:\n${await logTail(opts.logPath)}`;
+    if ((slot.crashes ?? 0) >= MAX_CRASHES) {
+      // Like a kubelet's CrashLoopBackOff: start again only once the back-off has passed, and keep
+      // the report the same in between, so that the Machine's status (and with it the watch that
+      // requeues us) does not change on every look.
+      if (Date.now() - slot.process.exitedSeenAt < CRASH_LOOP_BACKOFF_MS) {
+        await saveMachine(scope);
+        return { running: false, progress: failed('ProcessCrashLoop', await crashLoopMessage()) };
+      }
+      scope.log.warn(
+        { machine: scope.record.name, what, pid: slot.process.pid },
+        'restarting after crash-loop back-off',
+      );
+    } else {
+      slot.crashes = (slot.crashes ?? 0) + 1;
+      scope.log.warn(
+        { machine: scope.record.name, what, pid: slot.process.pid, crashes: slot.crashes },
+        'process exited',
+      );
+      if (slot.crashes >= MAX_CRASHES) {
+        await saveMachine(scope);
+        return { running: false, progress: failed('ProcessCrashLoop', await crashLoopMessage()) };
+      }
     }
   }
   slot.process = startDetached(await argv(), opts);

@@ -1,9 +1,12 @@
 // `clusterforge get kubeconfig NAME`: prints the kubeconfig the operator published for a cluster (the
 // Cluster API Secret <name>-kubeconfig, key `value`).
+import { chmod, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parse } from 'yaml';
+import { CAPI_CLUSTER_NAME_LABEL } from '../controllers/common/labels.js';
 import { resources } from '../kube/resources.js';
 import { kubeconfigSecretName } from '../publish/kubeconfig-secret.js';
+import { mergeKubeconfigs } from '../publish/merged-kubeconfig.js';
 import { isNotFound } from '../runtime/errors.js';
 import { type KubeClient, resourcePath } from '../runtime/transport.js';
 import {
@@ -23,19 +26,31 @@ import {
 interface GetFlags extends KubeFlags {
   namespace?: string;
   output?: OutputFormat;
+  all?: boolean;
+  allNamespaces?: boolean;
+  merge?: boolean;
+  file?: string;
 }
 
 export function getCommand(): Command {
   const kubeconfig = withKubeFlags(
     new Command('kubeconfig')
       .description("Print a cluster's kubeconfig, as the operator published it")
-      .argument('<name>', 'name of the cluster')
+      .argument('[name]', 'name of the cluster (or --all)')
       .addOption(namespaceOption())
+      .option('--all', 'every cluster of the namespace (with -A: of every namespace)', false)
+      .option('-A, --all-namespaces', 'with --all: look in every namespace', false)
+      .option(
+        '--merge',
+        'with --all: one kubeconfig with a <cluster>-admin@<cluster> context per cluster',
+        false,
+      )
+      .option('--file <path>', 'write to this file (mode 0600) instead of printing')
       .addOption(outputOption(['yaml', 'json'], 'yaml (default, as published) or json')),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge get kubeconfig dev > dev.kubeconfig && kubectl --kubeconfig dev.kubeconfig get nodes\n  clusterforge get kubeconfig prod -n platform -o json',
+      '\nExamples:\n  clusterforge get kubeconfig dev > dev.kubeconfig && kubectl --kubeconfig dev.kubeconfig get nodes\n  clusterforge get kubeconfig prod -n platform -o json\n  clusterforge get kubeconfig --all -A --merge --file clusters.kubeconfig && kubectl --kubeconfig clusters.kubeconfig --context dev-admin@dev get nodes',
     )
     .action(action('get kubeconfig', runGetKubeconfig));
   return usageExits(
@@ -71,7 +86,14 @@ export function clusterNotFound(namespace: string, name: string): CliError {
   );
 }
 
-async function runGetKubeconfig(name: string, flags: GetFlags): Promise<void> {
+async function runGetKubeconfig(name: string | undefined, flags: GetFlags): Promise<void> {
+  if (flags.all) return runGetAllKubeconfigs(name, flags);
+  if (!name)
+    throw new CliError(
+      'give the name of a cluster, or --all --merge',
+      ExitCode.usage,
+      'clusterforge get kubeconfig NAME',
+    );
   const { kc, client } = await connect(flags);
   const namespace = resolveNamespace(kc, flags.namespace);
   const secretName = kubeconfigSecretName(name);
@@ -93,7 +115,69 @@ async function runGetKubeconfig(name: string, flags: GetFlags): Promise<void> {
       `is the cluster Ready? see: clusterforge describe cluster ${name} -n ${namespace}`,
     );
   }
-  const text = Buffer.from(value, 'base64').toString('utf8');
-  if (flags.output === 'json') process.stdout.write(`${JSON.stringify(parse(text), null, 2)}\n`);
-  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  await emit(Buffer.from(value, 'base64').toString('utf8'), flags);
+}
+
+/** Every published kubeconfig Secret (label cluster.x-k8s.io/cluster-name), merged into one file. */
+async function runGetAllKubeconfigs(name: string | undefined, flags: GetFlags): Promise<void> {
+  if (name)
+    throw new CliError(
+      '--all takes no cluster name',
+      ExitCode.usage,
+      'clusterforge get kubeconfig --all --merge',
+    );
+  if (!flags.merge) {
+    throw new CliError(
+      '--all needs --merge (one file for all clusters)',
+      ExitCode.usage,
+      'clusterforge get kubeconfig --all --merge',
+    );
+  }
+  const { kc, client } = await connect(flags);
+  const namespace = flags.allNamespaces ? undefined : resolveNamespace(kc, flags.namespace);
+  const list = await client.request<{
+    items: {
+      metadata: { name: string; namespace: string; labels?: Record<string, string> };
+      data?: Record<string, string>;
+    }[];
+  }>({
+    method: 'GET',
+    path: resourcePath(resources.Secret, { namespace }),
+    query: { labelSelector: CAPI_CLUSTER_NAME_LABEL },
+  });
+  const published = list.items
+    .filter(
+      (s) =>
+        s.metadata.name === kubeconfigSecretName(s.metadata.labels?.[CAPI_CLUSTER_NAME_LABEL] ?? '') &&
+        s.data?.value,
+    )
+    .map((s) => ({
+      namespace: s.metadata.namespace,
+      cluster: s.metadata.labels![CAPI_CLUSTER_NAME_LABEL]!,
+      kubeconfig: Buffer.from(s.data!.value!, 'base64').toString('utf8'),
+    }));
+  if (published.length === 0) {
+    throw new CliError(
+      `no published kubeconfig in ${namespace ? `namespace ${namespace}` : 'any namespace'}`,
+      ExitCode.notFound,
+      'clusters publish theirs once Ready: see kubectl get clusters.clusterforge.dev -A',
+    );
+  }
+  await emit(mergeKubeconfigs(published), flags);
+}
+
+async function emit(text: string, flags: GetFlags): Promise<void> {
+  const out =
+    flags.output === 'json'
+      ? `${JSON.stringify(parse(text), null, 2)}\n`
+      : text.endsWith('\n')
+        ? text
+        : `${text}\n`;
+  if (flags.file) {
+    await writeFile(flags.file, out, { mode: 0o600 });
+    await chmod(flags.file, 0o600); // also when the file existed: it holds credentials
+    process.stderr.write(`wrote ${flags.file}\n`);
+  } else {
+    process.stdout.write(out);
+  }
 }

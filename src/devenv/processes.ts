@@ -41,19 +41,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not get a free port'))));
-    });
-  });
-}
+export { freePort } from '../net/ports.js';
+
+import { freePort } from '../net/ports.js';
 
 /** Distinct free ports (a port is not handed out twice by one call). */
 export async function freePorts(count: number): Promise<number[]> {

@@ -68,6 +68,16 @@ describe('a local cluster through the CLI', () => {
     const nodes = await kubectl(['get', 'nodes', '-o', 'name'], { kubeconfigPath: path });
     expect(nodes.stderr).toBe('');
     expect(nodes.stdout.trim().split('\n')).toHaveLength(2);
+
+    // The merged file for Helmfile and kubectl: one context per cluster, named <cluster>-admin@<cluster>.
+    const mergedPath = join(dir, 'merged.kubeconfig');
+    const merged = await runCli(['get', 'kubeconfig', '--all', '--merge', '--file', mergedPath, ...kube()]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const viaContext = await kubectl(['--context', `${NAME}-admin@${NAME}`, 'get', 'nodes', '-o', 'name'], {
+      kubeconfigPath: mergedPath,
+    });
+    expect(viaContext.stderr).toBe('');
+    expect(viaContext.stdout.trim().split('\n')).toHaveLength(2);
   });
 
   it('describe shows the machines being created in the middle of a scale-up', async () => {

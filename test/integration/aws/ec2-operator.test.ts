@@ -122,7 +122,10 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
 
   it('deletes with nothing left tagged for the cluster', async () => {
     calls.reset();
-    expect((await kubectl(['delete', '-n', namespace(), `cluster/${NAME}`, '--wait=false'])).stderr).toBe('');
+    expect(
+      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
+        .stderr,
+    ).toBe('');
     await waitFor(
       'the Cluster to be gone',
       async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),

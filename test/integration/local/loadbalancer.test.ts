@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocatePorts, isListening } from '../../../providers/local/ports.js';
 import {
   isRunning,
   type ProcessRecord,
   startDetached,
   stopProcess,
 } from '../../../providers/local/processes.js';
+import { allocatePorts, isListening } from '../../../src/net/ports.js';
 import { killEverythingUnder, sleep } from './fixtures.js';
 
 const script = fileURLToPath(new URL('../../../providers/local/lb-process.mjs', import.meta.url));

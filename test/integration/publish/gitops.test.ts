@@ -163,7 +163,7 @@ describe('clusters applied from Git', () => {
       expect(o.metadata.generation).toBe(1);
       expect(owners(o)).toEqual(owners(before[i]));
     }
-  });
+  }, 240_000);
 
   it('the Argo CD health check reads those real status objects as Progressing, Healthy and Degraded', () => {
     const fresh = runHealthCheck(HEALTH, seen.fresh);
@@ -200,7 +200,7 @@ describe('clusters applied from Git', () => {
       (await kubectl(['delete', '--wait=false', '-f', '-'], { input: only(a, ['Cluster']) })).stderr,
     ).toBe('');
     await gone('git-a', operator().stateDir);
-  });
+  }, 120_000);
 
   it('tears down completely when pruned Cluster first, then the rest', async () => {
     for (const name of ['git-b', 'git-bad']) {
@@ -218,5 +218,5 @@ describe('clusters applied from Git', () => {
     await gone('git-b', operator().stateDir);
     await gone('git-bad', operator().stateDir);
     expect(await processesMentioning(operator().stateDir)).toEqual([]);
-  });
+  }, 120_000);
 });
