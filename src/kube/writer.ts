@@ -40,17 +40,7 @@ export class ObjectWriter {
 
   /** Deletes, treating "already gone" as success. Returns whether the object existed. */
   async delete(resource: Resource, namespace: string, name: string): Promise<boolean> {
-    try {
-      await this.client.request({
-        method: 'DELETE',
-        path: resourcePath(resource, { namespace, name }),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-      });
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return this.deleteObject(resource, namespace, name);
   }
 
   /**
