@@ -1,13 +1,16 @@
 // Starts the operator: the manager (leader election, health, metrics), the providers, the controllers.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { AwsClientFactory } from '../../providers/aws-common/clients.js';
 import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
+import { imageLookupFromEnv } from '../../providers/aws-ec2/services/images.js';
 import { LocalProvider } from '../../providers/local/provider.js';
 import type { ControllerDeps } from '../controllers/deps.js';
 import { type SecretDataReader, secretDataReader } from '../kube/secret-data.js';
 import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { Manager } from '../runtime/manager.js';
+import { defaultMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
 import { registerControllers } from './controllers.js';
 
 export interface OperatorRunOptions {
@@ -32,9 +35,20 @@ export interface RunningOperator {
   stop(opts?: { releaseLease?: boolean }): Promise<void>;
 }
 
-/** `secrets` reads the Secrets that AWS clusters name in their credentialsRef. */
-export function defaultProviders(secrets?: SecretDataReader): InfrastructureProvider[] {
-  return [new LocalProvider(), new AwsEc2Provider({ secrets })];
+/**
+ * `secrets` reads the Secrets that AWS clusters name in their credentialsRef. The AWS providers share
+ * one client factory, whose every call is counted in `metrics` (clusterforge_aws_api_calls_total).
+ * Machine image lookup reads CLUSTERFORGE_AWS_IMAGE_OWNERS / _NAME_FORMAT (docs/providers/aws.md).
+ */
+export function defaultProviders(
+  secrets?: SecretDataReader,
+  metrics: RuntimeMetrics = defaultMetrics(),
+): InfrastructureProvider[] {
+  const awsClients = new AwsClientFactory({ onCall: metrics.observeAwsCall });
+  return [
+    new LocalProvider(),
+    new AwsEc2Provider({ secrets, clients: awsClients, images: imageLookupFromEnv() }),
+  ];
 }
 
 export async function startOperator(opts: OperatorRunOptions): Promise<RunningOperator> {
@@ -48,7 +62,8 @@ export async function startOperator(opts: OperatorRunOptions): Promise<RunningOp
     handleSignals: opts.handleSignals ?? false,
   });
   const deps = registerControllers(manager, {
-    providers: opts.providers ?? defaultProviders(secretDataReader(new ObjectWriter(manager.client))),
+    providers:
+      opts.providers ?? defaultProviders(secretDataReader(new ObjectWriter(manager.client)), manager.metrics),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
   });

@@ -39,6 +39,7 @@ export class RuntimeMetrics {
   readonly informerLoop: Counter<'informer' | 'event'>;
   readonly providerCalls: Counter<'provider' | 'operation' | 'outcome'>;
   readonly providerCallDuration: Histogram<'provider' | 'operation'>;
+  readonly awsApiCalls: Counter<'service' | 'operation'>;
   readonly leader: Gauge<'lease'>;
 
   private readonly queues = new Map<string, Set<{ len(): number; inFlight(): number }>>();
@@ -131,6 +132,13 @@ export class RuntimeMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    // Labels stay service + operation (bounded by the SDK's operations), never a cluster or region.
+    this.awsApiCalls = new Counter({
+      name: `${PREFIX}aws_api_calls_total`,
+      help: 'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
+      labelNames: ['service', 'operation'],
+      registers,
+    });
     this.leader = new Gauge({
       name: `${PREFIX}leader`,
       help: '1 while this process holds the leader-election lease.',
@@ -157,6 +165,11 @@ export class RuntimeMetrics {
   readonly observeApiRequest: RequestObserver = (verb, code, durationMs) => {
     this.apiRequests.inc({ verb, code: String(code) });
     this.apiRequestDuration.observe({ verb }, durationMs / 1000);
+  };
+
+  /** An AwsClientFactory `onCall` observer: counts the call in clusterforge_aws_api_calls_total. */
+  readonly observeAwsCall = (call: { service: string; operation: string }): void => {
+    this.awsApiCalls.inc({ service: call.service, operation: call.operation });
   };
 
   observeReconcile(controller: string, result: ReconcileResult, durationMs: number): void {

@@ -21,6 +21,38 @@ export interface ResolvedImage {
 
 const CACHE_MS = 60 * 60 * 1000;
 
+/** The operator's environment variables that set ImageLookupOptions (documented in docs/providers/aws.md). */
+export const IMAGE_OWNERS_ENV = 'CLUSTERFORGE_AWS_IMAGE_OWNERS';
+export const IMAGE_NAME_FORMAT_ENV = 'CLUSTERFORGE_AWS_IMAGE_NAME_FORMAT';
+
+/**
+ * ImageLookupOptions from the operator's environment: `CLUSTERFORGE_AWS_IMAGE_OWNERS` (account IDs,
+ * or `self` / `amazon` / `aws-marketplace`, comma-separated) and `CLUSTERFORGE_AWS_IMAGE_NAME_FORMAT`
+ * (with `{version}`). Unset: CAPA's defaults. A malformed value throws, naming the variable.
+ */
+export function imageLookupFromEnv(env: NodeJS.ProcessEnv = process.env): ImageLookupOptions {
+  const opts: ImageLookupOptions = {};
+  const owners = env[IMAGE_OWNERS_ENV]?.trim();
+  if (owners) {
+    const list = owners.split(',').map((o) => o.trim());
+    const bad = list.find((o) => !/^(\d{12}|self|amazon|aws-marketplace)$/.test(o));
+    if (bad !== undefined) {
+      throw new Error(
+        `${IMAGE_OWNERS_ENV}: '${bad}' is not a 12-digit AWS account ID, self, amazon or aws-marketplace`,
+      );
+    }
+    opts.owners = list;
+  }
+  const nameFormat = env[IMAGE_NAME_FORMAT_ENV]?.trim();
+  if (nameFormat) {
+    if (!nameFormat.includes('{version}')) {
+      throw new Error(`${IMAGE_NAME_FORMAT_ENV}: '${nameFormat}' must contain {version}`);
+    }
+    opts.nameFormat = nameFormat;
+  }
+  return opts;
+}
+
 /** Graviton families (m7g, c6gn, t4g, ...) run arm64 images. */
 export function architectureOf(instanceType: string): 'arm64' | 'x86_64' {
   return /^[a-z]+\d+g[a-z]*\./.test(instanceType) ? 'arm64' : 'x86_64';
