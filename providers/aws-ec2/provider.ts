@@ -117,6 +117,11 @@ export const DELETE_PHASES: DeletePhase[] = [
 ];
 
 const DEFAULT_VERIFY_INTERVAL_MS = 10 * 60_000;
+
+/** The provider's periodic looks at AWS for a Ready cluster, at their defaults (the bench covers them). */
+export const AWS_EC2_PERIODIC_LOOKS_MS = {
+  infrastructureCheck: DEFAULT_VERIFY_INTERVAL_MS,
+};
 const DELETED_MEMORY_MS = 10 * 60_000;
 
 function errorProgress(err: unknown, doing: string): Progress {

@@ -1,0 +1,138 @@
+// The aws-ec2 provider through the operator process, against the AWS API emulator: AWS API calls
+// (clusterforge_aws_api_calls_total) from apply to Ready, per minute while Ready and idle, and from
+// delete to gone, for 1 control-plane machine and 2 workers in 2 zones.
+//
+// The idle window covers every periodic look: the Machine resync, the Cluster's resync of a Ready
+// cluster, and the provider's own intervals (the instance view, the full infrastructure check), plus
+// a minute, so that each of them falls into it at least once whatever its phase.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CopyImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AWS_EC2_PERIODIC_LOOKS_MS } from '../../providers/aws-ec2/provider.js';
+import { RESYNC_MS } from '../../src/controllers/deps.js';
+import { renderTemplate } from '../../src/templates/render.js';
+import {
+  clusterReader,
+  diff,
+  isReady,
+  type OperatorProcess,
+  type Reading,
+  repo,
+  sleep,
+  total,
+  waitUntil,
+} from './support.js';
+
+const REGION = 'us-east-1';
+const VERSION = 'v1.37.2';
+const DEADLINE_MS = 240_000;
+/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
+const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
+/** After Ready, before the idle window opens: the last status writes of provisioning settle. */
+const SETTLE_MS = 30_000;
+const AWS_CALLS = 'clusterforge_aws_api_calls_total';
+
+/** The idle window: BENCH_AWS_IDLE_MINUTES, else the longest periodic look plus a minute. */
+export function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
+  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
+  if (minutes > 0) return minutes * 60_000;
+  return Math.max(RESYNC_MS, CLUSTER_READY_RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)) + 60_000;
+}
+
+/**
+ * An image named as Cluster API Provider AWS names its images, in the emulator's account (a copy of
+ * one of the emulator's x86_64 images: its RegisterImage leaves the architecture out). Returns the
+ * account, for CLUSTERFORGE_AWS_IMAGE_OWNERS.
+ */
+export async function prepareImage(): Promise<string> {
+  const sts = new STSClient({ region: REGION });
+  const ec2 = new EC2Client({ region: REGION });
+  try {
+    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
+    const images = await ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['amazon'],
+        Filters: [{ Name: 'architecture', Values: ['x86_64'] }],
+      }),
+    );
+    const source = (images.Images ?? []).find(
+      (i) => i.ImageId && i.RootDeviceName && i.Platform !== 'Windows' && !/windows/i.test(i.Name ?? ''),
+    );
+    if (!source?.ImageId) throw new Error('the AWS API emulator lists no x86_64 Linux image');
+    await ec2.send(
+      new CopyImageCommand({
+        SourceImageId: source.ImageId,
+        SourceRegion: REGION,
+        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000000`,
+      }),
+    );
+    return account;
+  } finally {
+    sts.destroy();
+    ec2.destroy();
+  }
+}
+
+function byOperation(r: Reading, perMinuteOver?: number): string {
+  return [...r.entries()]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([labels, n]) => {
+      const op = /operation="([^"]+)"/.exec(labels)?.[1] ?? labels;
+      const svc = /service="([^"]+)"/.exec(labels)?.[1] ?? '';
+      const shown = perMinuteOver ? `${n} (${((n * 60_000) / perMinuteOver).toFixed(2)}/min)` : String(n);
+      return `    ${`${svc}:${op}`.padEnd(48)} ${shown}`;
+    })
+    .join('\n');
+}
+
+export async function benchAwsEc2(
+  kc: KubeConfig,
+  operator: OperatorProcess,
+  kubectl: (args: string[], input?: string) => Promise<string>,
+): Promise<string[]> {
+  const rows: string[] = [];
+  const name = 'bench-ec2';
+  const get = clusterReader(kc);
+  const calls = () => operator.read(AWS_CALLS);
+  const template = await readFile(join(repo, 'templates/aws-ec2/cluster-template.yaml'), 'utf8');
+  const manifest = renderTemplate(template, {
+    CLUSTER_NAME: name,
+    AWS_AZ_COUNT: '2',
+    CONTROL_PLANE_MACHINE_COUNT: '1',
+    WORKER_MACHINE_COUNT: '2',
+    KUBERNETES_VERSION: VERSION,
+  });
+  const shape = '1 control-plane machine + 2 workers, 2 zones';
+
+  let before = await calls();
+  await kubectl(['apply', '-f', '-'], manifest);
+  const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
+  const ready = diff(await calls(), before);
+  rows.push(
+    `aws-ec2 cluster (${shape}): apply -> Ready ${toReady.toFixed(1)} s; ${total(ready)} AWS API calls`,
+    byOperation(ready),
+  );
+
+  await sleep(SETTLE_MS);
+  const windowMs = idleWindowMs();
+  before = await calls();
+  const started = performance.now();
+  await sleep(windowMs);
+  const idle = diff(await calls(), before);
+  const measuredMs = performance.now() - started;
+  if (!isReady(await get(name))) throw new Error(`${name} left Ready during the idle window`);
+  rows.push(
+    `  idle, Ready: ${((total(idle) * 60_000) / measuredMs).toFixed(2)} AWS API calls/min ` +
+      `(${total(idle)} calls over ${(measuredMs / 60_000).toFixed(1)} min)`,
+    byOperation(idle, measuredMs),
+  );
+
+  before = await calls();
+  await kubectl(['delete', 'cluster.clusterforge.dev', name, '--wait=false']);
+  const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
+  const deleted = diff(await calls(), before);
+  rows.push(`  delete -> gone ${gone.toFixed(1)} s; ${total(deleted)} AWS API calls`, byOperation(deleted));
+  return rows;
+}
