@@ -17,6 +17,8 @@ import {
   type KubeconfigMaterial,
   type MachineContext,
   type MachineStatusReport,
+  type ManagedControlPlaneStatus,
+  type NodePoolStatus,
   type Progress,
 } from '../../src/provider/contract.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
@@ -48,7 +50,7 @@ import {
   ensureControlPlane,
 } from './services/controlplane.js';
 import { deleteNodegroup, ensureNodegroup } from './services/nodegroups.js';
-import { eksToken } from './services/token.js';
+import { eksToken, getTokenExec } from './services/token.js';
 
 export interface AwsEksProviderOptions {
   secrets?: SecretReader;
@@ -139,7 +141,7 @@ export class AwsEksProvider implements InfrastructureProvider {
   async ensureManagedControlPlane(
     ctx: ClusterContext,
     controlPlane: ControlPlane,
-  ): Promise<InfrastructureStatus> {
+  ): Promise<ManagedControlPlaneStatus> {
     return await this.within(
       ctx,
       'reconciling the EKS control plane',
@@ -164,19 +166,25 @@ export class AwsEksProvider implements InfrastructureProvider {
     ctx: ClusterContext,
     pool: MachineDeployment,
     template: MachineTemplate,
-  ): Promise<Progress> {
+  ): Promise<NodePoolStatus> {
+    const nothing = (progress: Progress): NodePoolStatus => ({
+      progress,
+      replicas: 0,
+      readyReplicas: 0,
+      updatedReplicas: 0,
+    });
     return await this.within(
       ctx,
       `reconciling node group ${pool.metadata.name}`,
       async (s, spec) => {
         const cluster = await describeOwnedCluster(s);
         if (cluster?.status !== 'ACTIVE' || !cluster.name || !cluster.version) {
-          return inProgress('waiting for the EKS control plane to be ACTIVE', 15_000);
+          return nothing(inProgress('waiting for the EKS control plane to be ACTIVE', 15_000));
         }
         await this.network(s);
         return await ensureNodegroup(s, spec, cluster.name, cluster.version, pool, template);
       },
-      (p) => p,
+      nothing,
     );
   }
 
@@ -231,14 +239,30 @@ export class AwsEksProvider implements InfrastructureProvider {
       throw new Error(`cluster ${s.id.namespace}/${s.name}: the EKS cluster has no endpoint yet`);
     }
     const credentials = await s.clients.sts.config.credentials();
-    const { token, expiresAt } = eksToken({ region: spec.region, credentials, clusterName: cluster.name });
+    const { token, issuedAt, expiresAt } = eksToken({
+      region: spec.region,
+      credentials,
+      clusterName: cluster.name,
+    });
     // host:port, as the Cluster's controlPlaneEndpoint says it (the publisher compares the two).
     const endpoint = endpointOf(cluster) as { host: string; port: number };
     return {
       server: `https://${endpoint.host}:${endpoint.port}`,
       caData: cluster.certificateAuthority.data,
       token,
+      issuedAt,
       expiresAt,
+      userExec: getTokenExec(cluster.name, spec.region),
+      ...(cluster.arn
+        ? {
+            managed: {
+              provider: 'aws' as const,
+              clusterName: cluster.name,
+              arn: cluster.arn,
+              region: spec.region,
+            },
+          }
+        : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { AwsClientFactory } from '../../providers/aws-common/clients.js';
 import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
+import { AwsEksProvider } from '../../providers/aws-eks/provider.js';
 import { imageLookupFromEnv } from '../../providers/aws-ec2/services/images.js';
 import { LocalProvider } from '../../providers/local/provider.js';
 import type { ControllerDeps } from '../controllers/deps.js';
@@ -48,6 +49,7 @@ export function defaultProviders(
   return [
     new LocalProvider(),
     new AwsEc2Provider({ secrets, clients: awsClients, images: imageLookupFromEnv() }),
+    new AwsEksProvider({ secrets, clients: awsClients }),
   ];
 }
 

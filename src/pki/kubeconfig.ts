@@ -12,18 +12,26 @@ export interface KubeconfigOptions {
   clientCertData?: string;
   clientKeyData?: string;
   token?: string;
+  /** Or a credential plug-in run by kubectl (client.authentication.k8s.io/v1beta1), for people. */
+  exec?: { command: string; args: string[]; env?: { name: string; value: string }[] };
   /** The user entry's name; `<clusterName>-admin` when absent. */
   user?: string;
   /** The context's name; `<user>@<clusterName>` when absent. */
   context?: string;
 }
 
-/** Renders a kubeconfig as YAML. Exactly one credential: a client certificate with its key, or a token. */
+/**
+ * Renders a kubeconfig as YAML. Exactly one credential: a client certificate with its key, a token,
+ * or an exec plug-in.
+ */
 export function renderKubeconfig(opts: KubeconfigOptions): string {
   const hasCert = opts.clientCertData !== undefined || opts.clientKeyData !== undefined;
   const hasToken = opts.token !== undefined;
-  if (hasCert === hasToken) {
-    throw new Error('renderKubeconfig: give either clientCertData with clientKeyData, or token');
+  const hasExec = opts.exec !== undefined;
+  if ([hasCert, hasToken, hasExec].filter(Boolean).length !== 1) {
+    throw new Error(
+      'renderKubeconfig: give exactly one of clientCertData with clientKeyData, token, or exec',
+    );
   }
   if (hasCert && (!opts.clientCertData || !opts.clientKeyData)) {
     throw new Error('renderKubeconfig: clientCertData and clientKeyData go together');
@@ -38,7 +46,18 @@ export function renderKubeconfig(opts: KubeconfigOptions): string {
         'client-certificate-data': toBase64Data(opts.clientCertData as string),
         'client-key-data': toBase64Data(opts.clientKeyData as string),
       }
-    : { token: opts.token };
+    : hasToken
+      ? { token: opts.token }
+      : {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: opts.exec!.command,
+            args: opts.exec!.args,
+            ...(opts.exec!.env ? { env: opts.exec!.env } : {}),
+            interactiveMode: 'IfAvailable',
+            provideClusterInfo: false,
+          },
+        };
   return stringify(
     {
       apiVersion: 'v1',

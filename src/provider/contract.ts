@@ -81,8 +81,33 @@ export interface KubeconfigMaterial {
   clientCertData?: string;
   clientKeyData?: string;
   token?: string;
-  /** When the credential stops working, so it can be rewritten before then. */
+  /** When the credential was made and when it stops working, so it can be rewritten before then. */
+  issuedAt?: Date;
   expiresAt?: Date;
+  /**
+   * For people: a kubeconfig user that runs this credential plug-in (client.authentication.k8s.io/v1beta1)
+   * instead of holding a token, published as `<cluster>-user-kubeconfig`. EKS: `aws eks get-token`.
+   */
+  userExec?: { command: string; args: string[]; env?: { name: string; value: string }[] };
+  /** A managed cluster's identity in its cloud, for tools that reach it with their own cloud identity. */
+  managed?: { provider: 'aws'; clusterName: string; arn: string; region: string };
+}
+
+/** A managed control plane as its provider reports it. */
+export interface ManagedControlPlaneStatus extends InfrastructureStatus {
+  /** The Kubernetes version it serves now (EKS reports a minor version: `v1.36`). */
+  version?: string;
+}
+
+/** A managed node pool (an EKS node group) as its provider reports it. */
+export interface NodePoolStatus {
+  progress: Progress;
+  /** Nodes the pool has now, ready ones, and ones at the version and template asked for. */
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  /** The Kubernetes version its nodes run. */
+  version?: string;
 }
 
 export interface InfrastructureProvider {
@@ -99,8 +124,15 @@ export interface InfrastructureProvider {
   kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial>;
 
   /** Managed control planes (EKS) only. */
-  ensureManagedControlPlane?(ctx: ClusterContext, controlPlane: ControlPlane): Promise<InfrastructureStatus>;
+  ensureManagedControlPlane?(
+    ctx: ClusterContext,
+    controlPlane: ControlPlane,
+  ): Promise<ManagedControlPlaneStatus>;
   deleteManagedControlPlane?(ctx: ClusterContext, controlPlane: ControlPlane): Promise<Progress>;
-  ensureNodePool?(ctx: ClusterContext, pool: MachineDeployment, template: MachineTemplate): Promise<Progress>;
+  ensureNodePool?(
+    ctx: ClusterContext,
+    pool: MachineDeployment,
+    template: MachineTemplate,
+  ): Promise<NodePoolStatus>;
   deleteNodePool?(ctx: ClusterContext, pool: MachineDeployment): Promise<Progress>;
 }

@@ -18,6 +18,7 @@ import {
   failed,
   type InfrastructureStatus,
   inProgress,
+  type ManagedControlPlaneStatus,
   type Progress,
 } from '../../../src/provider/contract.js';
 import { unlessNotFound } from '../../aws-common/errors.js';
@@ -73,7 +74,7 @@ export async function ensureControlPlane(
   s: Ec2Scope,
   spec: AwsEKSSpec,
   controlPlane: ControlPlane,
-): Promise<InfrastructureStatus> {
+): Promise<ManagedControlPlaneStatus> {
   const subnets = s.state.subnets ?? [];
   if (subnets.length === 0) return { progress: inProgress('waiting for the cluster network', 5_000) };
   const desired = minorOf(controlPlane.spec.version);
@@ -104,8 +105,12 @@ export async function ensureControlPlane(
     s.log.info({ eksCluster: name, version: desired, status: cluster?.status }, 'created EKS cluster');
   }
   const endpoint = endpointOf(cluster);
-  const report = (progress: Progress): InfrastructureStatus =>
-    endpoint ? { progress, endpoint } : { progress };
+  const version = cluster?.version ? `v${cluster.version}` : undefined;
+  const report = (progress: Progress): ManagedControlPlaneStatus => ({
+    progress,
+    ...(endpoint ? { endpoint } : {}),
+    ...(version ? { version } : {}),
+  });
   switch (cluster?.status) {
     case 'ACTIVE':
       break;

@@ -9,7 +9,13 @@ import {
   UpdateNodegroupVersionCommand,
 } from '@aws-sdk/client-eks';
 import type { MachineDeployment, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
-import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
+import {
+  done,
+  failed,
+  inProgress,
+  type NodePoolStatus,
+  type Progress,
+} from '../../../src/provider/contract.js';
 import { unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned } from '../../aws-common/tags.js';
@@ -25,6 +31,28 @@ export function nodegroupVersion(pool: MachineDeployment, controlPlaneVersion: s
   return minorNumber(wanted) <= minorNumber(controlPlaneVersion) ? wanted : controlPlaneVersion;
 }
 
+/**
+ * The pool's counts as EKS shows them. EKS reports no per-node readiness: an ACTIVE node group at
+ * its desired size counts as that many ready nodes (as Cluster API Provider AWS's managed machine
+ * pools do); while it is being created, scaled or upgraded, none is counted ready or updated.
+ */
+function poolStatus(
+  progress: Progress,
+  ng: { status?: string; version?: string; scalingConfig?: { desiredSize?: number } } | undefined,
+  wantedVersion: string,
+): NodePoolStatus {
+  const size = ng?.scalingConfig?.desiredSize ?? 0;
+  const settled = ng?.status === 'ACTIVE' && progress.state === 'done';
+  const current = ng?.version !== undefined && minorNumber(ng.version) >= minorNumber(wantedVersion);
+  return {
+    progress,
+    replicas: size,
+    readyReplicas: settled ? size : 0,
+    updatedReplicas: settled && current ? size : 0,
+    ...(ng?.version ? { version: `v${ng.version}` } : {}),
+  };
+}
+
 export async function ensureNodegroup(
   s: Ec2Scope,
   spec: AwsEKSSpec,
@@ -32,7 +60,7 @@ export async function ensureNodegroup(
   controlPlaneVersion: string,
   pool: MachineDeployment,
   template: MachineTemplate,
-): Promise<Progress> {
+): Promise<NodePoolStatus> {
   const machine = template.spec.template.spec.awsEKS;
   if (!machine) {
     throw new ProviderFailure(
@@ -77,10 +105,16 @@ export async function ensureNodegroup(
       }),
     );
     s.log.info({ nodegroup: nodegroupName, replicas, version }, 'created node group');
-    return out.nodegroup?.status === 'ACTIVE'
-      ? done()
-      : inProgress(`node group ${nodegroupName} is being created`, 30_000);
+    const created = out.nodegroup;
+    return poolStatus(
+      created?.status === 'ACTIVE'
+        ? done()
+        : inProgress(`node group ${nodegroupName} is being created`, 30_000),
+      created,
+      version,
+    );
   }
+  const report = (progress: Progress) => poolStatus(progress, ng, version);
   switch (ng.status) {
     case 'ACTIVE':
       break;
@@ -88,13 +122,15 @@ export async function ensureNodegroup(
     case 'DELETE_FAILED':
     case 'DEGRADED': {
       const issues = (ng.health?.issues ?? []).map((i) => `${i.code}: ${i.message}`).join('; ');
-      return failed(
-        'NodegroupFailed',
-        `node group ${nodegroupName} is ${ng.status}: ${issues || 'no reason given'}`,
+      return report(
+        failed(
+          'NodegroupFailed',
+          `node group ${nodegroupName} is ${ng.status}: ${issues || 'no reason given'}`,
+        ),
       );
     }
     default:
-      return inProgress(`node group ${nodegroupName} is ${ng.status}`, 30_000);
+      return report(inProgress(`node group ${nodegroupName} is ${ng.status}`, 30_000));
   }
   const scaling = ng.scalingConfig ?? {};
   if (scaling.desiredSize !== replicas) {
@@ -114,9 +150,8 @@ export async function ensureNodegroup(
       }),
     );
     s.log.info({ nodegroup: nodegroupName, from: scaling.desiredSize, to: replicas }, 'scaling node group');
-    return inProgress(
-      `scaling node group ${nodegroupName} from ${scaling.desiredSize} to ${replicas}`,
-      15_000,
+    return report(
+      inProgress(`scaling node group ${nodegroupName} from ${scaling.desiredSize} to ${replicas}`, 15_000),
     );
   }
   if (ng.version && minorNumber(ng.version) < minorNumber(version)) {
@@ -129,9 +164,11 @@ export async function ensureNodegroup(
       }),
     );
     s.log.info({ nodegroup: nodegroupName, from: ng.version, to: version }, 'upgrading node group');
-    return inProgress(`upgrading node group ${nodegroupName} from ${ng.version} to ${version}`, 30_000);
+    return report(
+      inProgress(`upgrading node group ${nodegroupName} from ${ng.version} to ${version}`, 30_000),
+    );
   }
-  return done();
+  return report(done());
 }
 
 export async function deleteNodegroup(

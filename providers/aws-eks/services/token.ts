@@ -86,57 +86,25 @@ export function presignGetCallerIdentity(opts: {
 /** The token for `clusterName`, and when EKS stops accepting it. */
 export function eksToken(opts: Parameters<typeof presignGetCallerIdentity>[0]): {
   token: string;
+  issuedAt: Date;
   expiresAt: Date;
 } {
   const now = opts.now ?? new Date();
   const url = presignGetCallerIdentity({ ...opts, now });
   return {
     token: `${TOKEN_PREFIX}${Buffer.from(url).toString('base64url')}`,
+    issuedAt: now,
     expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS),
   };
 }
 
 /**
- * A kubeconfig for people (`<cluster>-user-kubeconfig`): no credential inside, the `aws eks get-token`
- * exec plug-in makes one from the user's own AWS identity each time.
+ * The credential plug-in of `<cluster>-user-kubeconfig`, for people: `aws eks get-token` makes a
+ * token from the user's own AWS identity each time, so the kubeconfig holds no credential.
  */
-export function userKubeconfig(opts: {
-  name: string;
-  eksClusterName: string;
-  region: string;
-  server: string;
-  caData: string;
-}) {
-  const user = `${opts.name}-aws`;
+export function getTokenExec(eksClusterName: string, region: string): { command: string; args: string[] } {
   return {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      { name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': opts.caData } },
-    ],
-    users: [
-      {
-        name: user,
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1beta1',
-            command: 'aws',
-            args: [
-              'eks',
-              'get-token',
-              '--cluster-name',
-              opts.eksClusterName,
-              '--region',
-              opts.region,
-              '--output',
-              'json',
-            ],
-            interactiveMode: 'Never',
-          },
-        },
-      },
-    ],
-    contexts: [{ name: `${user}@${opts.name}`, context: { cluster: opts.name, user } }],
-    'current-context': `${user}@${opts.name}`,
+    command: 'aws',
+    args: ['eks', 'get-token', '--cluster-name', eksClusterName, '--region', region, '--output', 'json'],
   };
 }

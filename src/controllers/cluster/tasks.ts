@@ -3,7 +3,12 @@
 import { FINALIZER } from '../../api/v1alpha1/meta.js';
 import { apiMessage } from '../../kube/errors.js';
 import { resources } from '../../kube/resources.js';
-import { kubeconfigSecretName, publishKubeconfigSecret, serverURL } from '../../publish/kubeconfig-secret.js';
+import {
+  kubeconfigSecretName,
+  publishKubeconfigSecret,
+  serverURL,
+  userKubeconfigSecretName,
+} from '../../publish/kubeconfig-secret.js';
 import { certificateSecretNames } from '../common/certificates.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
@@ -34,15 +39,23 @@ const publishKubeconfig: TaskRunner = async (scope) => {
   const certificates = scope.certificates ?? (await scope.deps.certificates.load(scope.cluster));
   const ctx = { cluster: scope.cluster, log: scope.log, ...(certificates ? { certificates } : {}) };
   try {
-    const wrote = await publishKubeconfigSecret(scope.deps.writer, scope.cluster, serverURL(endpoint), () =>
-      scope.provider.kubeconfig(ctx),
+    const published = await publishKubeconfigSecret(
+      scope.deps.writer,
+      scope.cluster,
+      serverURL(endpoint),
+      () => scope.provider.kubeconfig(ctx),
     );
-    if (wrote)
+    if (published.wrote.length > 0) {
       scope.deps.events.normal(
         scope.cluster,
         'KubeconfigPublished',
-        `wrote Secret ${kubeconfigSecretName(scope.cluster.metadata.name!)}`,
+        `wrote Secret ${published.wrote.join(', ')}`,
       );
+    }
+    // An expiring credential (EKS's token) is rewritten on time, not at the next resync.
+    if (published.refreshAt) {
+      scope.requeueAfter(Math.max(1_000, published.refreshAt.getTime() - Date.now()));
+    }
     scope.kubeconfig = { progress: { state: 'done' } };
   } catch (err) {
     scope.kubeconfig = {
@@ -111,7 +124,11 @@ const deleteInfrastructure: TaskRunner = async (scope) => {
   }
   const ns = scope.cluster.metadata.namespace!;
   const name = scope.cluster.metadata.name!;
-  for (const secret of [...certificateSecretNames(name), kubeconfigSecretName(name)]) {
+  for (const secret of [
+    ...certificateSecretNames(name),
+    kubeconfigSecretName(name),
+    userKubeconfigSecretName(name),
+  ]) {
     await scope.deps.writer.delete(resources.Secret, ns, secret);
   }
   scope.deps.certificates.forget(scope.cluster);

@@ -1,10 +1,11 @@
 // The ControlPlane reconciler: keeps spec.replicas control-plane Machines at spec.version, changing
-// one machine at a time so that etcd never loses quorum.
+// one machine at a time so that etcd never loses quorum. A managed control plane (EKS) has no
+// Machines: the provider runs it (managed.ts).
 import type { Logger } from 'pino';
-import type { ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
+import type { Cluster, ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/meta.js';
 import { resources } from '../../kube/resources.js';
-import { isTrue, setCondition, summarise } from '../common/conditions.js';
+import { getCondition, isTrue, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
 import { createMachine, viewOf } from '../common/machines.js';
@@ -12,6 +13,7 @@ import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '..
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
 import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
 
 export class ControlPlaneReconciler {
   private readonly expectations = new Expectations();
@@ -27,21 +29,25 @@ export class ControlPlaneReconciler {
     const cluster = clusterOfControlPlane(this.deps, cp);
     if (cluster && isPaused(cluster)) return {};
     const machines = machinesOfControlPlane(this.deps, cp);
-    if (cp.metadata.deletionTimestamp) return this.reconcileDelete(cp, log);
+    if (cp.metadata.deletionTimestamp) return this.reconcileDelete(cp, cluster, log);
     if (await this.deps.writer.addFinalizer(resources.ControlPlane, cp, FINALIZER)) return {};
 
     if (!cluster)
       return this.wait(cp, 'WaitingForCluster', 'no Cluster names this ControlPlane in spec.controlPlaneRef');
+    const provider = this.deps.providers.for(cluster);
+    if (!provider)
+      return this.wait(cp, 'ProviderNotEnabled', "this operator does not run the cluster's provider");
+    if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
+      return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
+    }
+    if (!provider.selfManagedControlPlane) return this.reconcileManaged(cp, cluster, log);
     const templateName = cp.spec.machineTemplateRef?.name;
     if (!templateName) {
       return this.wait(
         cp,
-        'ManagedControlPlaneNotSupported',
-        'managed control planes (EKS) are not supported yet',
+        'MachineTemplateRequired',
+        `the ${provider.name} provider runs the control plane as machines: set spec.machineTemplateRef`,
       );
-    }
-    if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
-      return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
     }
     if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
       return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
@@ -120,7 +126,65 @@ export class ControlPlaneReconciler {
     return status;
   }
 
-  private async reconcileDelete(cp: ControlPlane, log: Logger): Promise<Result> {
+  /** A managed control plane: the provider creates, upgrades and reports it. */
+  private async reconcileManaged(cp: ControlPlane, cluster: Cluster, log: Logger): Promise<Result> {
+    const provider = this.deps.providers.for(cluster);
+    if (!provider?.ensureManagedControlPlane) {
+      return this.wait(cp, 'ManagedControlPlaneNotSupported', 'the provider runs no managed control plane');
+    }
+    const report = await provider.ensureManagedControlPlane({ cluster, log }, cp);
+    const status = managedControlPlaneStatus(cp, cluster.metadata.name!, report);
+    if (!cp.status?.initialized && status.initialized) {
+      log.info({ version: status.version }, 'managed control plane is serving');
+      this.deps.events.normal(cp, 'Initialized', 'the managed control plane serves the API');
+    }
+    if (
+      report.progress.state === 'failed' &&
+      getCondition(cp.status?.conditions, 'Ready')?.reason !== report.progress.reason
+    ) {
+      this.deps.events.warning(cp, report.progress.reason, report.progress.message);
+    }
+    await this.writeStatus(cp, status);
+    const p = report.progress;
+    return {
+      requeueAfterMs:
+        p.state === 'inProgress' ? p.requeueAfterMs : p.state === 'failed' ? 60_000 : MANAGED_RESYNC_MS,
+    };
+  }
+
+  /** Deleting a managed control plane: the provider deletes it (its node groups first), watched to the end. */
+  private async reconcileManagedDelete(cp: ControlPlane, cluster: Cluster, log: Logger): Promise<Result> {
+    const provider = this.deps.providers.for(cluster);
+    const progress = provider?.deleteManagedControlPlane
+      ? await provider.deleteManagedControlPlane({ cluster, log }, cp)
+      : ({ state: 'done' } as const);
+    if (progress.state !== 'done') {
+      const message =
+        progress.state === 'failed' ? `${progress.reason}: ${progress.message}` : progress.message;
+      await this.writeStatus(cp, {
+        ...cp.status,
+        conditions: setCondition(
+          cp.status?.conditions,
+          { type: 'Ready', status: 'False', reason: 'Deleting', message },
+          cp.metadata.generation,
+        ),
+      });
+      log.info({ waitingFor: message }, 'waiting for the managed control plane to be deleted');
+      return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
+    }
+    await this.deps.writer.removeFinalizer(resources.ControlPlane, cp, FINALIZER);
+    return {};
+  }
+
+  private async reconcileDelete(
+    cp: ControlPlane,
+    cluster: Cluster | undefined,
+    log: Logger,
+  ): Promise<Result> {
+    const provider = cluster ? this.deps.providers.for(cluster) : undefined;
+    if (cluster && provider && !provider.selfManagedControlPlane) {
+      return this.reconcileManagedDelete(cp, cluster, log);
+    }
     const machines = machinesOfControlPlane(this.deps, cp);
     if (machines.length > 0) {
       // All at once: the cluster is going away, and quorum no longer matters.

@@ -1,16 +1,19 @@
 // The MachineDeployment reconciler: keeps spec.replicas worker Machines, rolling them to a new
-// version only once the control plane runs it (workers are never newer than the API server).
+// version only once the control plane runs it (workers are never newer than the API server). For a
+// managed provider (EKS) the pool is a managed node group: the provider scales and upgrades it, and
+// there are no Machines.
 import type { Logger } from 'pino';
-import type { MachineDeployment, MachineDeploymentStatus } from '../../api/v1alpha1/index.js';
+import type { Cluster, MachineDeployment, MachineDeploymentStatus } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/meta.js';
 import { resources } from '../../kube/resources.js';
-import { setCondition, summarise } from '../common/conditions.js';
+import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
 import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
 import { createMachine, viewOf } from '../common/machines.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
-import { countReplicas, machineConditions } from '../common/replicas.js';
+import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
 
 export class MachineDeploymentReconciler {
@@ -26,7 +29,7 @@ export class MachineDeploymentReconciler {
     }
     const cluster = this.deps.clusters.get(key.namespace, md.spec.clusterName);
     if (cluster && isPaused(cluster)) return {};
-    if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, log);
+    if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, cluster, log);
     if (await this.deps.writer.addFinalizer(resources.MachineDeployment, md, FINALIZER)) return {};
     if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
 
@@ -34,6 +37,9 @@ export class MachineDeploymentReconciler {
     const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;
     if (!cpVersion) return this.wait(md, 'WaitingForControlPlane', 'the control plane has no machines yet');
     const version = compareVersions(md.spec.version, cpVersion) <= 0 ? md.spec.version : cpVersion;
+    const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
+    const provider = this.deps.providers.for(cluster);
+    if (provider && !provider.selfManagedControlPlane) return this.reconcileNodePool(md, cluster, held, log);
 
     const machines = machinesOfDeployment(this.deps, md);
     const templateName = md.spec.machineTemplateRef.name;
@@ -73,11 +79,61 @@ export class MachineDeploymentReconciler {
       }
     }
 
-    const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
     await this.writeStatus(md, this.status(md, version, plan, held));
     const acting =
       plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '' || held !== '';
     return { requeueAfterMs: acting ? 2_000 : RESYNC_MS };
+  }
+
+  /** A managed node group: the provider creates, scales and upgrades it; its counts are the provider's. */
+  private async reconcileNodePool(
+    md: MachineDeployment,
+    cluster: Cluster,
+    held: string,
+    log: Logger,
+  ): Promise<Result> {
+    const provider = this.deps.providers.for(cluster);
+    if (!provider?.ensureNodePool) {
+      return this.wait(md, 'NodePoolsNotSupported', 'the provider runs no managed node groups');
+    }
+    const templateName = md.spec.machineTemplateRef.name;
+    const template = this.deps.templates.get(md.metadata.namespace!, templateName);
+    if (!template)
+      return this.wait(md, 'WaitingForTemplate', `MachineTemplate ${templateName} does not exist`);
+    const report = await provider.ensureNodePool({ cluster, log }, md, template);
+    const p = report.progress;
+    const status = this.statusOf(md, report, undefined, held);
+    if (p.state === 'failed') {
+      if (getCondition(md.status?.conditions, 'MachinesReady')?.reason !== p.reason) {
+        this.deps.events.warning(md, p.reason, p.message);
+      }
+      status.conditions = setCondition(
+        status.conditions,
+        { type: 'MachinesReady', status: 'False', reason: p.reason, message: p.message },
+        md.metadata.generation,
+      );
+      status.conditions = setCondition(
+        status.conditions,
+        summarise(status.conditions, ['MachinesReady', 'MachinesUpToDate']),
+        md.metadata.generation,
+      );
+    } else if (p.state === 'inProgress') {
+      status.conditions = setCondition(
+        status.conditions,
+        { type: 'MachinesReady', status: 'False', reason: 'Reconciling', message: p.message },
+        md.metadata.generation,
+      );
+      status.conditions = setCondition(
+        status.conditions,
+        summarise(status.conditions, ['MachinesReady', 'MachinesUpToDate']),
+        md.metadata.generation,
+      );
+    }
+    await this.writeStatus(md, status);
+    if (p.state === 'inProgress') return { requeueAfterMs: p.requeueAfterMs };
+    if (p.state === 'failed') return { requeueAfterMs: 60_000 };
+    // Held back by the control plane: look again soon, it is upgrading.
+    return { requeueAfterMs: held ? 30_000 : MANAGED_RESYNC_MS };
   }
 
   private status(
@@ -89,6 +145,20 @@ export class MachineDeploymentReconciler {
     const machines = machinesOfDeployment(this.deps, md);
     const templateName = md.spec.machineTemplateRef.name;
     const counts = countReplicas(machines, md.spec.version, templateName);
+    const outdated = machines.some(
+      (m) => m.spec.version !== version || m.spec.machineTemplateRef.name !== templateName,
+    );
+    return this.statusOf(md, counts, plan, held, outdated);
+  }
+
+  /** Status from replica counts, whoever counted them (Machines, or the managed node group): pure. */
+  private statusOf(
+    md: MachineDeployment,
+    counts: ReplicaCounts,
+    plan: RolloutPlan | undefined,
+    held: string,
+    outdated = counts.updatedReplicas < counts.replicas,
+  ): MachineDeploymentStatus {
     const gen = md.metadata.generation;
     let conditions = machineConditions(md.status?.conditions, counts, md.spec.replicas, plan, gen);
     if (held) {
@@ -99,9 +169,6 @@ export class MachineDeploymentReconciler {
       );
     }
     conditions = setCondition(conditions, summarise(conditions, ['MachinesReady', 'MachinesUpToDate']), gen);
-    const outdated = machines.some(
-      (m) => m.spec.version !== version || m.spec.machineTemplateRef.name !== templateName,
-    );
     const phase: MachineDeploymentStatus['phase'] =
       outdated || held
         ? 'Upgrading'
@@ -111,7 +178,9 @@ export class MachineDeploymentReconciler {
             ? 'ScalingDown'
             : 'Running';
     return {
-      ...counts,
+      replicas: counts.replicas,
+      readyReplicas: counts.readyReplicas,
+      updatedReplicas: counts.updatedReplicas,
       phase,
       selector: `${CLUSTER_NAME_LABEL}=${md.spec.clusterName},${DEPLOYMENT_NAME_LABEL}=${md.metadata.name}`,
       conditions,
@@ -119,7 +188,22 @@ export class MachineDeploymentReconciler {
     };
   }
 
-  private async reconcileDelete(md: MachineDeployment, log: Logger): Promise<Result> {
+  private async reconcileDelete(
+    md: MachineDeployment,
+    cluster: Cluster | undefined,
+    log: Logger,
+  ): Promise<Result> {
+    const provider = cluster ? this.deps.providers.for(cluster) : undefined;
+    if (cluster && provider?.deleteNodePool && !provider.selfManagedControlPlane) {
+      const progress = await provider.deleteNodePool({ cluster, log }, md);
+      if (progress.state !== 'done') {
+        await this.writeStatus(md, { ...md.status, phase: 'Deleting' });
+        log.info({ progress }, 'waiting for the node group to be deleted');
+        return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
+      }
+      await this.deps.writer.removeFinalizer(resources.MachineDeployment, md, FINALIZER);
+      return {};
+    }
     const machines = machinesOfDeployment(this.deps, md);
     if (machines.length > 0) {
       for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {

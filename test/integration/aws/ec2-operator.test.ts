@@ -75,7 +75,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
   });
 
   it('the operator’s default providers include aws-ec2', () => {
-    expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2']);
+    expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2', 'aws-eks']);
   });
 
   it('comes up Ready from the template, with its kubeconfig for the load balancer', async () => {

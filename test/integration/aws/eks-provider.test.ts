@@ -150,7 +150,12 @@ describe('aws-eks provider against the AWS API emulator', () => {
   });
 
   it('a MachineDeployment becomes a managed node group, scaled with UpdateNodegroupConfig', async () => {
-    await run('node group', () => provider.ensureNodePool(clusterCtx(cluster), pool, template));
+    const created = await driveUntilDone(
+      'node group',
+      () => provider.ensureNodePool(clusterCtx(cluster), pool, template),
+      TIMEOUT,
+    );
+    expect(created).toMatchObject({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, version: 'v1.31' });
     const ng = (
       await eks.send(new DescribeNodegroupCommand({ clusterName: eksName, nodegroupName: 'workers' }))
     ).nodegroup;
@@ -172,16 +177,20 @@ describe('aws-eks provider against the AWS API emulator', () => {
     expect(inv.subnet).toEqual(expect.arrayContaining(privates));
 
     calls.reset();
-    await run('scale up', () =>
-      provider.ensureNodePool(clusterCtx(cluster), poolOf(5, 'v1.31.4', 2), template),
+    await driveUntilDone(
+      'scale up',
+      () => provider.ensureNodePool(clusterCtx(cluster), poolOf(5, 'v1.31.4', 2), template),
+      TIMEOUT,
     );
     expect(calls.count('UpdateNodegroupConfig')).toBe(1);
     const scaled = (
       await eks.send(new DescribeNodegroupCommand({ clusterName: eksName, nodegroupName: 'workers' }))
     ).nodegroup;
     expect(scaled?.scalingConfig).toEqual({ minSize: 0, maxSize: 5, desiredSize: 5 });
-    await run('scale down', () =>
-      provider.ensureNodePool(clusterCtx(cluster), poolOf(1, 'v1.31.4', 3), template),
+    await driveUntilDone(
+      'scale down',
+      () => provider.ensureNodePool(clusterCtx(cluster), poolOf(1, 'v1.31.4', 3), template),
+      TIMEOUT,
     );
     expect(
       (await eks.send(new DescribeNodegroupCommand({ clusterName: eksName, nodegroupName: 'workers' })))
@@ -239,7 +248,11 @@ describe('aws-eks provider against the AWS API emulator', () => {
     // The control plane still runs 1.31 (the emulator cannot upgrade): the pool is held there.
     faked.length = 0;
     expect(await provider.ensureNodePool(clusterCtx(cluster), poolOf(1, 'v1.32.0', 4), template)).toEqual({
-      state: 'done',
+      progress: { state: 'done' },
+      replicas: 1,
+      readyReplicas: 1,
+      updatedReplicas: 1,
+      version: 'v1.31',
     });
     expect(faked).toEqual([]);
     // Going down is refused.
@@ -283,8 +296,9 @@ describe('aws-eks provider against the AWS API emulator', () => {
     faked.length = 0;
     const upgrade = await provider.ensureNodePool(clusterCtx(newer), poolOf(1, 'v1.32.1', 5), template);
     expect(upgrade).toMatchObject({
-      state: 'inProgress',
-      message: 'upgrading node group workers from 1.31 to 1.32',
+      progress: { state: 'inProgress', message: 'upgrading node group workers from 1.31 to 1.32' },
+      readyReplicas: 0,
+      updatedReplicas: 0,
     });
     expect(faked).toEqual([
       {

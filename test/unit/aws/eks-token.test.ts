@@ -3,13 +3,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { eksClusterName, minorOf } from '../../../providers/aws-eks/services/controlplane.js';
 import { nodegroupVersion } from '../../../providers/aws-eks/services/nodegroups.js';
 import {
   eksToken,
+  getTokenExec,
   presignGetCallerIdentity,
-  userKubeconfig,
 } from '../../../providers/aws-eks/services/token.js';
+import { renderKubeconfig } from '../../../src/pki/kubeconfig.js';
 
 const toBuffer = (data: string | ArrayBuffer | ArrayBufferView): Buffer =>
   typeof data === 'string'
@@ -93,26 +95,29 @@ describe('EKS token', () => {
   });
 
   it('the user kubeconfig runs aws eks get-token and holds no credential', () => {
-    const config = userKubeconfig({
-      name: 'prod',
-      eksClusterName: 'team-a_prod',
-      region: 'eu-west-1',
-      server: 'https://x',
-      caData: 'Q0E=',
+    const text = renderKubeconfig({
+      clusterName: 'prod',
+      server: 'https://x.eks.amazonaws.com:443',
+      caData: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=',
+      exec: getTokenExec('team-a_prod', 'eu-west-1'),
+      user: 'prod-user',
     });
-    const user = config.users[0]?.user as { exec: { command: string; args: string[] } };
-    expect(user.exec.command).toBe('aws');
-    expect(user.exec.args).toEqual([
-      'eks',
-      'get-token',
-      '--cluster-name',
-      'team-a_prod',
-      '--region',
-      'eu-west-1',
-      '--output',
-      'json',
-    ]);
-    expect(JSON.stringify(config)).not.toMatch(/"token"|client-key/);
+    const config = parse(text);
+    expect(config.users[0].user.exec).toMatchObject({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      args: [
+        'eks',
+        'get-token',
+        '--cluster-name',
+        'team-a_prod',
+        '--region',
+        'eu-west-1',
+        '--output',
+        'json',
+      ],
+    });
+    expect(text).not.toMatch(/token:|client-key/);
   });
 });
 

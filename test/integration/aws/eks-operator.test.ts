@@ -1,0 +1,274 @@
+// The aws-eks provider under the real controllers: the EKS template applied with kubectl to the test
+// API server, the operator running in this process, AWS answered by the emulator over HTTP. The
+// cluster comes up Ready (network, EKS cluster ACTIVE, one managed node group), publishes both
+// kubeconfig Secrets, rewrites the token when it is due, scales the node group, and its deletion
+// leaves nothing in the emulator. No call is faked here (the version upgrades, which moto lacks, are
+// covered in eks-provider.test.ts). One field is: moto answers an EKS cluster's
+// certificateAuthority.data with 1400 random characters, where EKS gives the base64 of the cluster
+// CA's PEM; a middleware on the operator's EKS client puts the base64 of a real CA certificate in
+// that one field of DescribeCluster and CreateCluster answers, so the kubeconfig can be checked.
+import { readFile } from 'node:fs/promises';
+import {
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  EKSClient,
+  ListClustersCommand,
+} from '@aws-sdk/client-eks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
+import { clusterTagKey } from '../../../providers/aws-common/tags.js';
+import { AwsEksProvider } from '../../../providers/aws-eks/provider.js';
+import { eksClusterName } from '../../../providers/aws-eks/services/controlplane.js';
+import { secretDataReader } from '../../../src/kube/secret-data.js';
+import { ObjectWriter } from '../../../src/kube/writer.js';
+import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
+import { createCertificateAuthority } from '../../../src/pki/issue.js';
+import { createLogger } from '../../../src/runtime/log.js';
+import { KubeClient } from '../../../src/runtime/transport.js';
+import { renderTemplate } from '../../../src/templates/render.js';
+import { describeCluster, waitConverged } from '../../support/converge.js';
+import { installCRDs } from '../../support/crds.js';
+import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { CallCounter, ownedInventory, REGION } from './fixtures.js';
+
+const kc = testKubeConfig();
+const namespace = useTestNamespace('eks-op');
+const NAME = 'shop';
+const VERSION = 'v1.32.1';
+
+async function secret(name: string): Promise<any> {
+  const out = await kubectl(['get', 'secret', '-n', namespace(), name, '-o', 'json']);
+  return JSON.parse(out.stdout);
+}
+const decode = (s: any, key = 'value'): string => Buffer.from(s.data[key], 'base64').toString('utf8');
+
+describe.sequential('an aws-eks cluster through the operator', () => {
+  const calls = new CallCounter();
+  let operator: RunningOperator;
+  let provider: AwsEksProvider;
+  let eks: EKSClient;
+  let caData: string;
+  const figures: string[] = [];
+  const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
+  const eksName = () => eksClusterName({ namespace: namespace(), name: NAME });
+
+  beforeAll(async () => {
+    await installCRDs(kc);
+    eks = new EKSClient({ region: REGION });
+    const ca = await createCertificateAuthority({ commonName: 'eks-test-ca' });
+    caData = Buffer.from(ca.cert).toString('base64');
+    provider = new AwsEksProvider({
+      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
+      clients: new AwsClientFactory({
+        onCall: calls.record,
+        onClient: (client, service) => {
+          if (service !== 'eks') return;
+          (client as EKSClient).middlewareStack.add(
+            (next) => async (args) => {
+              const result = await next(args);
+              const out = result.output as { cluster?: { certificateAuthority?: { data?: string } } };
+              if (out.cluster?.certificateAuthority?.data) out.cluster.certificateAuthority.data = caData;
+              return result;
+            },
+            { step: 'initialize', name: 'realCertificateInPlaceOfMotosRandomText' },
+          );
+        },
+      }),
+    });
+    operator = await startOperator({
+      kubeConfig: kc,
+      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      metricsBindAddress: '127.0.0.1:0',
+      namespace: namespace(),
+      providers: [provider],
+      concurrency: 2,
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    provider?.destroy();
+    eks?.destroy();
+    console.log(figures.join('\n\n'));
+  });
+
+  it('the operator’s default providers include aws-eks', () => {
+    expect(defaultProviders().map((p) => p.name)).toContain('aws-eks');
+  });
+
+  it('comes up Ready from the template: an ACTIVE EKS cluster and a managed node group, no Machines', async () => {
+    const manifest = renderTemplate(await readFile('templates/aws-eks/cluster-template.yaml', 'utf8'), {
+      CLUSTER_NAME: NAME,
+      NAMESPACE: namespace(),
+      EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
+      EKS_NODE_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-nodes',
+      AWS_AZ_COUNT: '2',
+      WORKER_MACHINE_COUNT: '2',
+      KUBERNETES_VERSION: VERSION,
+    });
+    calls.reset();
+    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    const cluster = await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
+      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
+    });
+    figures.push(calls.format('apply to Ready (EKS control plane, 1 node group of 2, 2 zones)'));
+
+    const described = (await eks.send(new DescribeClusterCommand({ name: eksName() }))).cluster;
+    expect(described?.status).toBe('ACTIVE');
+    expect(described?.version).toBe('1.32');
+    expect(described?.tags?.[tagKey()]).toBe('owned');
+    expect(cluster.status.controlPlaneEndpoint).toEqual({
+      host: new URL(described?.endpoint as string).hostname,
+      port: 443,
+    });
+    expect(cluster.status.phase).toBe('Ready');
+    expect(cluster.status.version).toBe(VERSION);
+
+    const cp = await getObject(kc, 'controlplanes', namespace(), `${NAME}-control-plane`);
+    expect(cp.status).toMatchObject({ initialized: true, version: VERSION, readyReplicas: 1 });
+    expect(cp.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'ManagedControlPlaneReady', status: 'True', reason: 'Active' }),
+    );
+    const ng = (
+      await eks.send(new DescribeNodegroupCommand({ clusterName: eksName(), nodegroupName: `${NAME}-nodes` }))
+    ).nodegroup;
+    expect(ng?.status).toBe('ACTIVE');
+    expect(ng?.scalingConfig?.desiredSize).toBe(2);
+    expect(ng?.nodeRole).toBe('arn:aws:iam::123456789012:role/eks-nodes');
+    const md = await getObject(kc, 'machinedeployments', namespace(), `${NAME}-nodes`);
+    expect(md.status).toMatchObject({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, phase: 'Running' });
+    // EKS runs the nodes: nothing is a Machine.
+    expect(await listObjects(kc, 'machines', namespace())).toEqual([]);
+  }, 180_000);
+
+  it('publishes <cluster>-kubeconfig with an STS token and <cluster>-user-kubeconfig with the aws exec plug-in', async () => {
+    const described = (await eks.send(new DescribeClusterCommand({ name: eksName() }))).cluster;
+    const server = `https://${new URL(described?.endpoint as string).hostname}:443`;
+
+    const admin = await secret(`${NAME}-kubeconfig`);
+    expect(admin.type).toBe('cluster.x-k8s.io/secret');
+    expect(admin.metadata.labels['cluster.x-k8s.io/cluster-name']).toBe(NAME);
+    const config = parse(decode(admin));
+    expect(config.clusters[0].cluster).toEqual({ server, 'certificate-authority-data': caData });
+    const token = config.users[0].user.token as string;
+    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    const presigned = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString());
+    expect(presigned.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(presigned.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    const issued = Date.parse(admin.metadata.annotations['clusterforge.dev/credential-issued-at']);
+    const expires = Date.parse(admin.metadata.annotations['clusterforge.dev/credential-expires-at']);
+    expect(expires - issued).toBeGreaterThan(14 * 60_000);
+    expect(expires - issued).toBeLessThanOrEqual(15 * 60_000);
+
+    const user = await secret(`${NAME}-user-kubeconfig`);
+    expect(user.type).toBe('cluster.x-k8s.io/secret');
+    const userConfig = parse(decode(user));
+    expect(userConfig.clusters[0].cluster.server).toBe(server);
+    expect(userConfig.users[0].user).toEqual({
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: 'aws',
+        args: ['eks', 'get-token', '--cluster-name', eksName(), '--region', REGION, '--output', 'json'],
+        interactiveMode: 'IfAvailable',
+        provideClusterInfo: false,
+      },
+    });
+    expect(decode(user)).not.toContain('k8s-aws-v1.');
+  });
+
+  it('rewrites the token once it has lived two thirds of its life', async () => {
+    const before = await secret(`${NAME}-kubeconfig`);
+    const oldToken = parse(decode(before)).users[0].user.token;
+    // Age the credential as eleven minutes would (the check reads these annotations), then make the
+    // Cluster controller look (any change to the Cluster does; so would its own requeue at 10 min).
+    const now = Date.now();
+    await kubectl([
+      'annotate',
+      '--overwrite',
+      '-n',
+      namespace(),
+      `secret/${NAME}-kubeconfig`,
+      `clusterforge.dev/credential-issued-at=${new Date(now - 11 * 60_000).toISOString()}`,
+      `clusterforge.dev/credential-expires-at=${new Date(now + 4 * 60_000).toISOString()}`,
+    ]);
+    await kubectl([
+      'annotate',
+      '--overwrite',
+      '-n',
+      namespace(),
+      `cluster.clusterforge.dev/${NAME}`,
+      `test/touched=${now}`,
+    ]);
+    const after = await waitFor(
+      'a new token',
+      async () => {
+        const s = await secret(`${NAME}-kubeconfig`);
+        return parse(decode(s)).users[0].user.token !== oldToken ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const issued = Date.parse(after.metadata.annotations['clusterforge.dev/credential-issued-at']);
+    expect(issued).toBeGreaterThanOrEqual(now - 1_000);
+  });
+
+  it('scales the node group with kubectl scale', async () => {
+    calls.reset();
+    expect(
+      (await kubectl(['scale', '-n', namespace(), `machinedeployment/${NAME}-nodes`, '--replicas=3'])).stderr,
+    ).toBe('');
+    await waitFor(
+      'the node group at 3',
+      async () => {
+        const ng = (
+          await eks.send(
+            new DescribeNodegroupCommand({ clusterName: eksName(), nodegroupName: `${NAME}-nodes` }),
+          )
+        ).nodegroup;
+        return ng?.scalingConfig?.desiredSize === 3 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    await waitConverged(kc, namespace(), NAME, 60_000);
+    const md = await getObject(kc, 'machinedeployments', namespace(), `${NAME}-nodes`);
+    expect(md.status).toMatchObject({ replicas: 3, readyReplicas: 3 });
+    expect(calls.count('UpdateNodegroupConfig')).toBe(1);
+    figures.push(calls.format('scale the node group 2 -> 3'));
+  }, 120_000);
+
+  it('deletes node group, EKS cluster and network: nothing left in the emulator or the API server', async () => {
+    calls.reset();
+    expect(
+      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
+        .stderr,
+    ).toBe('');
+    await waitFor(
+      'the Cluster to be gone',
+      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
+      { timeoutMs: 120_000 },
+    );
+    figures.push(calls.format('delete to gone (EKS control plane, 1 node group)'));
+    const left = (await eks.send(new ListClustersCommand({}))).clusters ?? [];
+    expect(left).not.toContain(eksName());
+    expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
+    for (const plural of ['controlplanes', 'machinedeployments', 'machines']) {
+      expect(await listObjects(kc, plural, namespace())).toEqual([]);
+    }
+    const secrets = JSON.parse(
+      (
+        await kubectl([
+          'get',
+          'secrets',
+          '-n',
+          namespace(),
+          '-l',
+          `cluster.x-k8s.io/cluster-name=${NAME}`,
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    );
+    expect(secrets.items).toEqual([]);
+  }, 180_000);
+});
