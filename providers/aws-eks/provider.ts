@@ -260,6 +260,7 @@ export class AwsEksProvider implements InfrastructureProvider {
               clusterName: cluster.name,
               arn: cluster.arn,
               region: spec.region,
+              endpoint: cluster.endpoint,
             },
           }
         : {}),

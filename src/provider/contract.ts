@@ -90,7 +90,14 @@ export interface KubeconfigMaterial {
    */
   userExec?: { command: string; args: string[]; env?: { name: string; value: string }[] };
   /** A managed cluster's identity in its cloud, for tools that reach it with their own cloud identity. */
-  managed?: { provider: 'aws'; clusterName: string; arn: string; region: string };
+  managed?: {
+    provider: 'aws';
+    clusterName: string;
+    arn: string;
+    region: string;
+    /** The API endpoint exactly as the cloud lists it (Flux compares addresses as text). */
+    endpoint: string;
+  };
 }
 
 /** A managed control plane as its provider reports it. */

@@ -2,6 +2,8 @@
 // `argocd.argoproj.io/secret-type: cluster`, with the keys Argo CD reads: `name`, `server` and
 // `config` (the JSON of its ClusterConfig: a bearer token and the cluster CA). The chosen labels of
 // the Cluster are copied onto it, so ApplicationSet cluster generators can select on them.
+// For EKS the config is the `awsAuthConfig` form instead: Argo CD makes its own tokens from its own
+// AWS identity (optionally assuming spec.publish.argoCD.awsRoleARN), and no token is minted for it.
 // Argo CD deploys anything anywhere in the cluster, so its ServiceAccount is cluster-admin, as the
 // `argocd-manager` that `argocd cluster add` makes.
 import { CLUSTER_ADMIN_RULES } from './consumers.js';
@@ -24,11 +26,21 @@ export const argoCD: TargetDefinition = {
   defaultNamespace: 'argocd',
   consumer: { serviceAccount: 'argocd', rules: CLUSTER_ADMIN_RULES, access: 'cluster-admin' },
   kinds: [SECRETS],
+  ownIdentity(inputs) {
+    if (inputs.managed?.provider !== 'aws') return undefined;
+    const role = inputs.cluster.spec.publish?.argoCD?.awsRoleARN;
+    return `Argo CD's own AWS identity${role ? ` assuming ${role}` : ''} (awsAuthConfig); the EKS cluster must grant it access`;
+  },
   render(inputs, credential) {
-    const config = {
-      bearerToken: credential.token,
-      tlsClientConfig: { insecure: false, caData: b64(inputs.caPEM) },
-    };
+    const tlsClientConfig = { insecure: false, caData: b64(inputs.caPEM) };
+    const role = inputs.cluster.spec.publish?.argoCD?.awsRoleARN;
+    const config =
+      inputs.managed?.provider === 'aws'
+        ? {
+            awsAuthConfig: { clusterName: inputs.managed.clusterName, ...(role ? { roleARN: role } : {}) },
+            tlsClientConfig,
+          }
+        : { bearerToken: credential.token, tlsClientConfig };
     return [
       {
         apiVersion: 'v1',

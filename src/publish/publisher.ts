@@ -2,10 +2,11 @@
 // Istio), keeps that registration current, and takes it away again. The Cluster API Secret
 // `<cluster>-kubeconfig` is not one of them: it is always written (kubeconfig-secret.ts).
 import type { Cluster } from '../api/v1alpha1/index.js';
+import type { KubeconfigMaterial } from '../provider/contract.js';
 import type { ResourceRef } from '../runtime/transport.js';
 
 /** The keys of `spec.publish`. */
-export type PublishTarget = 'argoCD' | 'fleet' | 'karmada' | 'istio';
+export type PublishTarget = 'argoCD' | 'fleet' | 'karmada' | 'istio' | 'flux';
 
 // Objects written outside the Cluster's namespace cannot carry an owner reference to it: these
 // labels say whose they are, and the publishers find them again by them.
@@ -26,6 +27,7 @@ export interface KindRef extends ResourceRef {
 }
 
 export const SECRETS: KindRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
+export const CONFIG_MAPS: KindRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
 
 /** One RBAC rule, as in rbac.authorization.k8s.io/v1 PolicyRule. */
 export interface PolicyRule {
@@ -67,6 +69,8 @@ export interface PublishMaterial {
   server: string;
   /** The cluster CA certificate, PEM. */
   caPEM: string;
+  /** A managed cluster's cloud identity (EKS), for tools that reach it with their own cloud identity. */
+  managed?: KubeconfigMaterial['managed'];
   tokens: TokenSource;
   now: Date;
   /** A credential is re-issued once it has lived this fraction of its life. */

@@ -51,6 +51,8 @@ export interface RenderInputs {
   namespace: string;
   server: string;
   caPEM: string;
+  /** A managed cluster's cloud identity (EKS), when the provider gave one. */
+  managed?: PublishMaterial['managed'];
   /** The Cluster's labels chosen in `spec.publish.<target>.labels`. */
   copiedLabels: Record<string, string>;
 }
@@ -62,8 +64,14 @@ export interface TargetDefinition {
   tool: string;
   /** The value of the clusterforge.dev/publisher label. */
   id: string;
-  defaultNamespace: string;
+  /** Where the registration goes unless `spec.publish.<target>.namespace` says; absent: the Cluster's namespace. */
+  defaultNamespace?: string;
   consumer: ConsumerRole;
+  /**
+   * When the tool can reach this cluster with a cloud identity of its own (Argo CD's awsAuthConfig,
+   * Flux's configMapRef for EKS), how, for the condition; then no token is minted for it.
+   */
+  ownIdentity?(inputs: RenderInputs): string | undefined;
   /** A CRD the target needs in the management cluster; without it the publisher reports so and waits. */
   requires?: { resource: KindRef; crd: string };
   /** Every kind the target writes, in the order to write them; removal goes the other way. */
@@ -76,6 +84,9 @@ const CREDENTIAL_PLACEHOLDER: Credential = {
   issuedAt: new Date(0),
   expiresAt: new Date(0),
 };
+
+/** A registration that holds no token is still rewritten this often, to repair what was changed by hand. */
+const OWN_IDENTITY_RECHECK_MS = 24 * 60 * 60_000;
 
 /** How long to wait before trying a failed publication again, by how likely waiting is to help. */
 const RETRY_SOON_MS = 15_000;
@@ -156,16 +167,22 @@ export class Registration implements Publisher {
     this.conditionType = def.conditionType;
   }
 
-  inputs(cluster: Cluster, material: Pick<PublishMaterial, 'server' | 'caPEM'>): RenderInputs {
+  inputs(cluster: Cluster, material: Pick<PublishMaterial, 'server' | 'caPEM' | 'managed'>): RenderInputs {
     const settings = cluster.spec.publish?.[this.target] ?? {};
     return {
       cluster,
       name: settings.name ?? cluster.metadata.name!,
-      namespace: settings.namespace ?? this.def.defaultNamespace,
+      namespace: settings.namespace ?? this.def.defaultNamespace ?? cluster.metadata.namespace!,
       server: material.server,
       caPEM: material.caPEM,
+      ...(material.managed ? { managed: material.managed } : {}),
       copiedLabels: copiedLabels(cluster, settings.labels),
     };
+  }
+
+  /** Whether this target mints workload-cluster tokens for this cluster (not when it brings its own identity). */
+  mintsTokens(cluster: Cluster, material: Pick<PublishMaterial, 'server' | 'caPEM' | 'managed'>): boolean {
+    return this.def.ownIdentity?.(this.inputs(cluster, material)) === undefined;
   }
 
   async ensure(cluster: Cluster, material: PublishMaterial): Promise<PublishOutcome> {
@@ -199,13 +216,20 @@ export class Registration implements Publisher {
         }
         existing.push(found);
       }
+      const own = def.ownIdentity?.(inputs);
       const current = this.currentCredential(existing, digest);
       if (current && material.now < refreshTime(current.issuedAt, current.expiresAt, material.refreshAfter)) {
-        return this.published(planned, current, material, false);
+        return this.published(planned, current, material, false, own);
       }
       let credential: Credential;
       try {
-        credential = await material.tokens.issue(def.consumer);
+        credential = own
+          ? {
+              token: '',
+              issuedAt: material.now,
+              expiresAt: new Date(material.now.getTime() + OWN_IDENTITY_RECHECK_MS / material.refreshAfter),
+            }
+          : await material.tokens.issue(def.consumer);
       } catch (err) {
         return {
           state: 'failed',
@@ -231,7 +255,7 @@ export class Registration implements Publisher {
         }
       }
       await this.removeStale(cluster, objects);
-      return this.published(objects, credential, material, true);
+      return this.published(objects, credential, material, true, own);
     } catch (err) {
       return {
         state: 'failed',
@@ -310,11 +334,15 @@ export class Registration implements Publisher {
     credential: Credential,
     material: PublishMaterial,
     wrote: boolean,
+    own: string | undefined,
   ): PublishOutcome {
+    const how = own
+      ? `no token: ${own}`
+      : `token of ServiceAccount clusterforge-consumers/${this.def.consumer.serviceAccount} (${this.def.consumer.access}) in the workload cluster, valid until ${credential.expiresAt.toISOString()}`;
     return {
       state: 'published',
       objects: objects.map(describeObject),
-      message: `${objects.map(describeObject).join(', ')}; token of ServiceAccount clusterforge-consumers/${this.def.consumer.serviceAccount} (${this.def.consumer.access}) in the workload cluster, valid until ${credential.expiresAt.toISOString()}`,
+      message: `${objects.map(describeObject).join(', ')}; ${how}`,
       refreshAt: refreshTime(credential.issuedAt, credential.expiresAt, material.refreshAfter),
       expiresAt: credential.expiresAt,
       wrote,

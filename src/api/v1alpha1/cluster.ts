@@ -221,6 +221,17 @@ const publishTarget = (what: string, defaultNamespace: string) =>
 export const publish = z
   .object({
     argoCD: publishTarget('Argo CD', 'argocd')
+      .extend({
+        awsRoleARN: z
+          .string()
+          .max(2048)
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)
+          .optional()
+          .meta({
+            description:
+              "EKS clusters only: the IAM role Argo CD assumes to reach the cluster (awsAuthConfig.roleARN); default Argo CD's own AWS identity.",
+          }),
+      })
       .optional()
       .meta({ description: 'Register the cluster with Argo CD.' }),
     fleet: publishTarget('Fleet', 'fleet-default')
@@ -232,6 +243,10 @@ export const publish = z
     istio: publishTarget('Istio', 'istio-system')
       .optional()
       .meta({ description: 'Publish an Istio multi-cluster remote secret.' }),
+    flux: publishTarget('Flux', "the Cluster's").optional().meta({
+      description:
+        'Write <name>-flux-kubeconfig for Flux spec.kubeConfig: a Secret with a token of its own (secretRef), or for EKS a ConfigMap for secret-less access (configMapRef).',
+    }),
   })
   .meta({
     description:

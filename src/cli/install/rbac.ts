@@ -62,6 +62,13 @@ export const operatorClusterRules: PolicyRule[] = [
     verbs: ['list', 'patch'],
   },
   {
+    // Publishers: Flux's secret-less registration of an EKS cluster (src/publish/flux.ts) is a
+    // ConfigMap applied server-side, found again by label, deleted when withdrawn.
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'patch', 'delete'],
+  },
+  {
     // Publishers: Fleet's and Karmada's Cluster objects (only when those CRDs are installed).
     apiGroups: ['fleet.cattle.io', 'cluster.karmada.io'],
     resources: ['clusters'],

@@ -74,6 +74,7 @@ export async function publishToConsumers(scope: ClusterScope, ctx: ClusterContex
     material = {
       server: admin.server,
       caPEM: fromBase64Data(admin.caData),
+      ...(admin.managed ? { managed: admin.managed } : {}),
       tokens: WorkloadTokens.fromAdmin(admin, options.tokenTTLSeconds),
       now,
       refreshAfter: options.refreshAfter,
@@ -89,7 +90,11 @@ export async function publishToConsumers(scope: ClusterScope, ctx: ClusterContex
     return;
   }
   for (const p of wanted) record(scope, p, await p.ensure(scope.cluster, material), now);
-  for (const p of stale) record(scope, p, await p.remove(scope.cluster, material.tokens), now);
+  // A tool that reached the cluster with its own identity was given none to take back.
+  for (const p of stale) {
+    const tokens = p.mintsTokens(scope.cluster, material) ? material.tokens : undefined;
+    record(scope, p, await p.remove(scope.cluster, tokens), now);
+  }
 }
 
 /**

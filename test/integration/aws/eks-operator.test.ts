@@ -213,6 +213,65 @@ describe.sequential('an aws-eks cluster through the operator', () => {
     expect(issued).toBeGreaterThanOrEqual(now - 1_000);
   });
 
+  it('registers with Argo CD (awsAuthConfig) and Flux (configMapRef): no token minted, none written', async () => {
+    const role = 'arn:aws:iam::123456789012:role/argocd';
+    const patch = { spec: { publish: { argoCD: { namespace: namespace(), awsRoleARN: role }, flux: {} } } };
+    expect(
+      (
+        await kubectl([
+          'patch',
+          '-n',
+          namespace(),
+          `cluster.clusterforge.dev/${NAME}`,
+          '--type=merge',
+          '-p',
+          JSON.stringify(patch),
+        ])
+      ).stderr,
+    ).toBe('');
+    const cluster = await waitFor(
+      'both publications',
+      async () => {
+        const c = await getObject(kc, 'clusters', namespace(), NAME);
+        const published = (type: string) =>
+          c?.status?.conditions?.some((x: any) => x.type === type && x.status === 'True');
+        return published('ArgoCDPublished') && published('FluxPublished') ? c : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const argo = cluster.status.conditions.find((x: any) => x.type === 'ArgoCDPublished');
+    expect(argo.message).toContain(`no token: Argo CD's own AWS identity assuming ${role}`);
+    const described = (await eks.send(new DescribeClusterCommand({ name: eksName() }))).cluster;
+    const caPEM = Buffer.from(caData, 'base64').toString('utf8');
+
+    const argoSecret = await secret(`clusterforge-${namespace()}-${NAME}`);
+    expect(argoSecret.metadata.labels['argocd.argoproj.io/secret-type']).toBe('cluster');
+    expect(decode(argoSecret, 'server')).toBe(
+      `https://${new URL(described?.endpoint as string).hostname}:443`,
+    );
+    expect(JSON.parse(decode(argoSecret, 'config'))).toEqual({
+      awsAuthConfig: { clusterName: eksName(), roleARN: role },
+      tlsClientConfig: { insecure: false, caData: Buffer.from(caPEM).toString('base64') },
+    });
+
+    const cm = JSON.parse(
+      (await kubectl(['get', 'configmap', '-n', namespace(), `${NAME}-flux-kubeconfig`, '-o', 'json']))
+        .stdout,
+    );
+    expect(cm.data).toEqual({
+      provider: 'aws',
+      cluster: described?.arn,
+      address: described?.endpoint,
+      'ca.crt': caPEM,
+    });
+    expect(described?.arn).toMatch(/^arn:aws:eks:us-east-1:\d{12}:cluster\//);
+    // Neither holds a credential, and no Secret for Flux was written.
+    expect(decode(argoSecret, 'config')).not.toContain('k8s-aws-v1.');
+    expect((await kubectl(['get', 'secret', '-n', namespace(), `${NAME}-flux-kubeconfig`])).stderr).toContain(
+      'NotFound',
+    );
+  });
+
   it('scales the node group with kubectl scale', async () => {
     calls.reset();
     expect(
@@ -270,5 +329,15 @@ describe.sequential('an aws-eks cluster through the operator', () => {
       ).stdout,
     );
     expect(secrets.items).toEqual([]);
+    const registrations = await kubectl([
+      'get',
+      'secrets,configmaps',
+      '-A',
+      '-o',
+      'name',
+      '-l',
+      `clusterforge.dev/cluster-namespace=${namespace()}`,
+    ]);
+    expect(registrations.stdout.trim()).toBe('');
   }, 180_000);
 });

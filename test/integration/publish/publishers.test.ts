@@ -79,6 +79,7 @@ describe('publishing a local cluster', () => {
         istio: { namespace: ns.istio, name: 'mesh-west' },
         fleet: { namespace: ns.fleet, labels: ['env'] },
         karmada: { namespace: ns.karmada, name: `member-${namespace()}` },
+        flux: {},
       },
     });
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
@@ -91,6 +92,7 @@ describe('publishing a local cluster', () => {
       90_000,
     );
     await waitForCondition(kc, namespace(), NAME, 'IstioPublished', (c) => c?.status === 'True');
+    await waitForCondition(kc, namespace(), NAME, 'FluxPublished', (c) => c?.status === 'True');
     const ready = await waitForCondition(kc, namespace(), NAME, 'Ready', (c) => c?.status === 'True');
     for (const type of ['FleetPublished', 'KarmadaPublished']) {
       const c = condition(ready, type);
@@ -181,6 +183,24 @@ describe('publishing a local cluster', () => {
     expect(write.stderr).toContain('system:serviceaccount:clusterforge-consumers:istio-reader');
     const can = await kubectl(['auth', 'can-i', 'delete', 'pods', '-A'], { kubeconfigPath: path });
     expect(can.stdout.trim()).toBe('no');
+  });
+
+  it('writes <cluster>-flux-kubeconfig beside the Cluster for Flux secretRef, with a token of Flux’s own', async () => {
+    const secret = await readSecret(kc, namespace(), `${NAME}-flux-kubeconfig`);
+    expect(secret).toBeDefined();
+    expect(Object.keys(secret!.data!)).toEqual(['value']);
+    expect(secret!.metadata!.labels!['clusterforge.dev/publisher']).toBe('flux');
+    const config = parse(decoded(secret, 'value'));
+    expect(config.clusters[0].cluster.server).toBe(server);
+    expect(config.users[0].user['client-key-data']).toBeUndefined();
+    const path = await kubeconfigFile(decoded(secret, 'value'));
+    const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], {
+      kubeconfigPath: path,
+    });
+    expect(who.stdout).toBe('system:serviceaccount:clusterforge-consumers:flux');
+    // Flux applies anything anywhere: it can.
+    const can = await kubectl(['auth', 'can-i', 'create', 'deployments', '-A'], { kubeconfigPath: path });
+    expect(can.stdout.trim()).toBe('yes');
   });
 
   it('registers with Fleet and Karmada once their CRDs are installed', async () => {
@@ -307,6 +327,7 @@ describe('publishing a local cluster', () => {
     expect(sa.stdout.split('\n').filter(Boolean).sort()).toEqual([
       'serviceaccount/argocd',
       'serviceaccount/fleet',
+      'serviceaccount/flux',
       'serviceaccount/karmada',
     ]);
     // Its tokens die with the ServiceAccount, once the API server's token cache (10 s) lets go of them.
@@ -331,6 +352,7 @@ describe('publishing a local cluster', () => {
     expect(await readSecret(kc, ns.argocd, argoSecretName())).toBeUndefined();
     expect(await readSecret(kc, ns.fleet, `${NAME}-fleet-kubeconfig`)).toBeUndefined();
     expect(await readSecret(kc, ns.karmada, `member-${namespace()}`)).toBeUndefined();
+    expect(await readSecret(kc, namespace(), `${NAME}-flux-kubeconfig`)).toBeUndefined();
     const leftovers = await kubectl(
       [
         'get',

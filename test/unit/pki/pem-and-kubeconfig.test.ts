@@ -94,11 +94,14 @@ describe('renderKubeconfig', () => {
 
   it('wants exactly one credential and a URL', () => {
     const base = { clusterName: 'c', server: 'https://127.0.0.1:1', caData: ca.cert };
-    expect(() => renderKubeconfig(base)).toThrow(/either/);
+    expect(() => renderKubeconfig(base)).toThrow(/exactly one/);
     expect(() =>
       renderKubeconfig({ ...base, token: 't', clientCertData: admin.cert, clientKeyData: admin.key }),
-    ).toThrow(/either/);
+    ).toThrow(/exactly one/);
     expect(() => renderKubeconfig({ ...base, clientCertData: admin.cert })).toThrow(/go together/);
     expect(() => renderKubeconfig({ ...base, server: '127.0.0.1:6443', token: 't' })).toThrow(/URL/);
+    expect(() => renderKubeconfig({ ...base, token: 't', exec: { command: 'aws', args: [] } })).toThrow(
+      /exactly one/,
+    );
   });
 });

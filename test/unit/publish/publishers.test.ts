@@ -6,6 +6,7 @@ import { type Cluster, cluster as clusterSchema } from '../../../src/api/v1alpha
 import { publicationConditions } from '../../../src/controllers/cluster/publish.js';
 import { argoCD } from '../../../src/publish/argocd.js';
 import { fleet } from '../../../src/publish/fleet.js';
+import { flux } from '../../../src/publish/flux.js';
 import { istio } from '../../../src/publish/istio.js';
 import { karmada } from '../../../src/publish/karmada.js';
 import { parseDuration, publishingOptions } from '../../../src/publish/options.js';
@@ -45,7 +46,7 @@ function inputs(
   return {
     cluster,
     name: settings.name ?? 'west',
-    namespace: settings.namespace ?? def.defaultNamespace,
+    namespace: settings.namespace ?? def.defaultNamespace ?? cluster.metadata.namespace!,
     server: SERVER,
     caPEM: CA,
     copiedLabels: copiedLabels(cluster, settings.labels),
@@ -128,11 +129,58 @@ describe('what each target writes', () => {
   });
 
   it('never hands out anything but the token: no client certificate, no key', () => {
-    for (const def of [argoCD, istio, fleet, karmada]) {
+    for (const def of [argoCD, istio, fleet, karmada, flux]) {
       const all = JSON.stringify(finish(def, inputs(def), credential, 'sha256:d'));
       const decoded = all.replace(/"([A-Za-z0-9+/=]{20,})"/g, (_, b) => text(b));
       expect(decoded, def.tool).not.toMatch(/client-certificate|client-key|PRIVATE KEY/);
     }
+  });
+});
+
+describe('EKS clusters: tools that bring their own AWS identity', () => {
+  const managed = {
+    provider: 'aws' as const,
+    clusterName: 'team-a_west',
+    arn: 'arn:aws:eks:eu-west-1:123456789012:cluster/team-a_west',
+    region: 'eu-west-1',
+    endpoint: 'https://ABC123.gr7.eu-west-1.eks.amazonaws.com',
+  };
+
+  it('Argo CD: the awsAuthConfig form, with the role to assume when the spec names one, and no token', () => {
+    const role = 'arn:aws:iam::123456789012:role/argocd';
+    const cluster = makeCluster({}, { argoCD: { awsRoleARN: role } });
+    const [secret] = finish(argoCD, inputs(argoCD, cluster, { managed }), credential, 'sha256:d');
+    expect(JSON.parse(text((secret as any).data.config))).toEqual({
+      awsAuthConfig: { clusterName: 'team-a_west', roleARN: role },
+      tlsClientConfig: { insecure: false, caData: Buffer.from(CA).toString('base64') },
+    });
+    expect(argoCD.ownIdentity?.(inputs(argoCD, cluster, { managed }))).toContain(role);
+    expect(argoCD.ownIdentity?.(inputs(argoCD, cluster))).toBeUndefined();
+  });
+
+  it('the Argo CD role must be an IAM role ARN', () => {
+    expect(() => makeCluster({}, { argoCD: { awsRoleARN: 'argocd' } })).toThrow(/awsRoleARN/);
+  });
+
+  it('Flux: a ConfigMap for configMapRef with the cluster ARN, the address as EKS lists it and the CA', () => {
+    const objects = finish(flux, inputs(flux, makeCluster({}, { flux: {} }), { managed }), credential, 'x');
+    expect(objects).toHaveLength(1);
+    expect(objects[0]).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { name: 'west-flux-kubeconfig', namespace: 'team-a' },
+      data: { provider: 'aws', cluster: managed.arn, address: managed.endpoint, 'ca.crt': CA },
+    });
+  });
+
+  it('Flux elsewhere: a Secret for secretRef whose kubeconfig holds Flux’s token, beside the Cluster', () => {
+    const [secret] = finish(flux, inputs(flux, makeCluster({}, { flux: {} })), credential, 'x');
+    expect(secret).toMatchObject({
+      kind: 'Secret',
+      metadata: { name: 'west-flux-kubeconfig', namespace: 'team-a' },
+    });
+    const config = parse(text((secret as any).data.value));
+    expect(config.users[0].user).toEqual({ token: 'token-1' });
+    expect(config.clusters[0].cluster.server).toBe(SERVER);
   });
 });
 
