@@ -24,6 +24,8 @@ import { classifyAwsError, progressFromAwsError } from '../aws-common/errors.js'
 import {
   API_SERVER_PORT,
   type ClusterState,
+  DEFAULT_EC2_PERIODS,
+  type Ec2Periods,
   Ec2Scope,
   identityOf,
   newClusterState,
@@ -70,9 +72,11 @@ export interface AwsEc2ProviderOptions {
   images?: ImageLookupOptions;
   /**
    * How long infrastructure seen complete is trusted before ensureInfrastructure looks at every
-   * resource again (drift repair). Default 10 minutes.
+   * resource again (drift repair). Default 20 minutes; a new Cluster generation looks at once.
    */
   verifyIntervalMs?: number;
+  /** How long the instance view and healthy targets are trusted (defaults: DEFAULT_EC2_PERIODS). */
+  periods?: Partial<Ec2Periods>;
 }
 
 interface Step {
@@ -116,11 +120,12 @@ export const DELETE_PHASES: DeletePhase[] = [
   { what: 'VPCs', run: deleteVpcs, requeueAfterMs: 10_000 },
 ];
 
-const DEFAULT_VERIFY_INTERVAL_MS = 10 * 60_000;
+const DEFAULT_VERIFY_INTERVAL_MS = 20 * 60_000;
 
 /** The provider's periodic looks at AWS for a Ready cluster, at their defaults (the bench covers them). */
 export const AWS_EC2_PERIODIC_LOOKS_MS = {
   infrastructureCheck: DEFAULT_VERIFY_INTERVAL_MS,
+  ...DEFAULT_EC2_PERIODS,
 };
 const DELETED_MEMORY_MS = 10 * 60_000;
 
@@ -138,11 +143,13 @@ export class AwsEc2Provider implements InfrastructureProvider {
   /** Clusters (by UID) whose deletion this process saw done: a repeated delete costs no call. */
   private readonly deleted = new Map<string, number>();
   private readonly verifyIntervalMs: number;
+  private readonly periods: Ec2Periods;
 
   constructor(private readonly opts: AwsEc2ProviderOptions = {}) {
     this.factory = opts.clients ?? new AwsClientFactory();
     this.images = new ImageResolver(opts.images);
     this.verifyIntervalMs = opts.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS;
+    this.periods = { ...DEFAULT_EC2_PERIODS, ...opts.periods };
   }
 
   /** The scope of one call, or the Progress that says why there is none. */
@@ -163,7 +170,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
       cluster: `${id.namespace}/${id.name}`,
       ...(machine ? { machine } : {}),
     });
-    return new Ec2Scope(ctx.cluster, clients, state, log);
+    return new Ec2Scope(ctx.cluster, clients, state, log, this.periods);
   }
 
   private endpointOf(s: Ec2Scope): InfrastructureStatus['endpoint'] {

@@ -58,9 +58,29 @@ export interface ClusterState {
   instances: Map<string, string>;
   /** When each instance was last seen healthy in the API target group. */
   registered: Map<string, number>;
-  /** A recent listing of the cluster's live instances (never used to decide a create). */
+  /**
+   * The instance view: a recent listing of the cluster's live instances, shared by all its machines'
+   * status questions (never used to decide a create).
+   */
   instanceList?: { at: number; instances: Instance[] };
 }
+
+/** How long what was seen of a Ready cluster is trusted before AWS is asked again. */
+export interface Ec2Periods {
+  /**
+   * The instance view answers every machine's status for this long; then one tag-filtered
+   * DescribeInstances refreshes it for the whole cluster. Bounds how late a terminated or stopped
+   * instance is noticed (plus the Machine resync, 60 s).
+   */
+  instanceViewTtlMs: number;
+  /** A control-plane instance seen healthy in the API target group is trusted this long. */
+  targetHealthTtlMs: number;
+}
+
+export const DEFAULT_EC2_PERIODS: Ec2Periods = {
+  instanceViewTtlMs: 3 * 60_000,
+  targetHealthTtlMs: 20 * 60_000,
+};
 
 export function newClusterState(): ClusterState {
   return { instances: new Map(), registered: new Map() };
@@ -77,6 +97,7 @@ export class Ec2Scope {
     readonly clients: AwsClients,
     readonly state: ClusterState,
     readonly log: Logger,
+    readonly periods: Ec2Periods = DEFAULT_EC2_PERIODS,
   ) {
     const spec = cluster.spec.infrastructure.awsEC2 ?? cluster.spec.infrastructure.awsEKS;
     if (!spec) throw new Error('neither spec.infrastructure.awsEC2 nor awsEKS is set');

@@ -18,6 +18,7 @@ import {
   diff,
   isReady,
   type OperatorProcess,
+  progress,
   type Reading,
   repo,
   sleep,
@@ -107,6 +108,7 @@ export async function benchAwsEc2(
   const shape = '1 control-plane machine + 2 workers, 2 zones';
 
   let before = await calls();
+  progress(`aws-ec2: applying ${name} (${shape})`);
   await kubectl(['apply', '-f', '-'], manifest);
   const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
   const ready = diff(await calls(), before);
@@ -117,6 +119,7 @@ export async function benchAwsEc2(
 
   await sleep(SETTLE_MS);
   const windowMs = idleWindowMs();
+  progress(`aws-ec2: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
   before = await calls();
   const started = performance.now();
   await sleep(windowMs);
@@ -130,6 +133,7 @@ export async function benchAwsEc2(
   );
 
   before = await calls();
+  progress(`aws-ec2: deleting ${name}`);
   await kubectl(['delete', 'cluster.clusterforge.dev', name, '--wait=false']);
   const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
   const deleted = diff(await calls(), before);

@@ -4,7 +4,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { renderTemplate } from '../../src/templates/render.js';
-import { clusterReader, isReady, type OperatorProcess, repo, sleep, total, waitUntil } from './support.js';
+import {
+  clusterReader,
+  isReady,
+  type OperatorProcess,
+  progress,
+  repo,
+  sleep,
+  total,
+  waitUntil,
+} from './support.js';
 
 const DEADLINE_MS = 180_000;
 /** The local idle figure is sampled over 30 s (Kubernetes requests: heart-beats dominate). */
@@ -22,6 +31,7 @@ export async function benchLocal(
   for (const controlPlanes of [1, 3]) {
     const name = `bench-cp${controlPlanes}`;
     const requestsBefore = await requests();
+    progress(`local: applying ${name}`);
     await kubectl(
       ['apply', '-f', '-'],
       renderTemplate(template, { CLUSTER_NAME: name, CONTROL_PLANE_MACHINE_COUNT: String(controlPlanes) }),

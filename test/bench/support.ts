@@ -10,6 +10,11 @@ export const repo = new URL('../../', import.meta.url).pathname;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A progress line on stderr (the figures go to stdout at the end). */
+export const progress = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
 export function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });

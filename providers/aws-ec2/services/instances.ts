@@ -14,6 +14,7 @@ import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
+  type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   done,
@@ -32,13 +33,6 @@ import { tryDelete } from './common.js';
 import type { ImageResolver } from './images.js';
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
-/**
- * How long a listing of the cluster's instances answers status questions (never a create): about
- * the resync of a ready Machine, so that one DescribeInstances a minute serves every machine.
- */
-const LIST_TTL_MS = 55_000;
-/** How long a healthy target registration is trusted before it is looked at again. */
-const REGISTRATION_TTL_MS = 10 * 60_000;
 
 export function providerIDOf(instance: Instance): string {
   return `aws:///${instance.Placement?.AvailabilityZone ?? ''}/${instance.InstanceId}`;
@@ -49,10 +43,13 @@ export function instanceIdOf(providerID: string | undefined): string | undefined
   return providerID?.match(/^aws:\/\/\/[^/]*\/(i-[0-9a-f]+)$/)?.[1];
 }
 
-/** Every live instance the cluster owns; a recent listing unless `fresh`. */
+/**
+ * Every live instance the cluster owns: the cluster's instance view (one tag-filtered
+ * DescribeInstances shared by all its machines, at most `periods.instanceViewTtlMs` old) unless `fresh`.
+ */
 export async function listInstances(s: Ec2Scope, fresh: boolean): Promise<Instance[]> {
   const cached = s.state.instanceList;
-  if (!fresh && cached && Date.now() - cached.at < LIST_TTL_MS) return cached.instances;
+  if (!fresh && cached && Date.now() - cached.at < s.periods.instanceViewTtlMs) return cached.instances;
   const instances: Instance[] = [];
   let NextToken: string | undefined;
   do {
@@ -242,6 +239,13 @@ async function runInstance(
 
 type TargetState = 'healthy' | 'initial' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'absent';
 
+function stateIn(descriptions: TargetHealthDescription[] | undefined, instanceId: string): TargetState {
+  const d = descriptions?.find((t) => t.Target?.Id === instanceId);
+  if (!d) return 'absent';
+  if (d.TargetHealth?.Reason === 'Target.NotRegistered') return 'unused';
+  return (d.TargetHealth?.State ?? 'unavailable') as TargetState;
+}
+
 async function targetState(s: Ec2Scope, targetGroupArn: string, instanceId: string): Promise<TargetState> {
   const out = await unlessNotFound(
     s.clients.elbv2.send(
@@ -251,21 +255,26 @@ async function targetState(s: Ec2Scope, targetGroupArn: string, instanceId: stri
       }),
     ),
   );
-  const d = out?.TargetHealthDescriptions?.find((t) => t.Target?.Id === instanceId);
-  if (!d) return 'absent';
-  if (d.TargetHealth?.Reason === 'Target.NotRegistered') return 'unused';
-  return (d.TargetHealth?.State ?? 'unavailable') as TargetState;
+  return stateIn(out?.TargetHealthDescriptions, instanceId);
 }
 
-/** A running control-plane instance is in the API target group and passes its health check. */
+/**
+ * A running control-plane instance is in the API target group and passes its health check. One
+ * DescribeTargetHealth of the whole group answers for every control-plane machine of the cluster;
+ * a healthy target is trusted for `periods.targetHealthTtlMs`, any other state is looked at again.
+ */
 async function ensureRegistered(s: Ec2Scope, instanceId: string, targetGroupArn: string): Promise<Progress> {
   const seen = s.state.registered.get(instanceId);
-  if (seen && Date.now() - seen < REGISTRATION_TTL_MS) return done();
-  const state = await targetState(s, targetGroupArn, instanceId);
-  if (state === 'healthy') {
-    s.state.registered.set(instanceId, Date.now());
-    return done();
+  if (seen && Date.now() - seen < s.periods.targetHealthTtlMs) return done();
+  const out = await unlessNotFound(
+    s.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+  );
+  const now = Date.now();
+  for (const d of out?.TargetHealthDescriptions ?? []) {
+    if (d.Target?.Id && d.TargetHealth?.State === 'healthy') s.state.registered.set(d.Target.Id, now);
   }
+  const state = stateIn(out?.TargetHealthDescriptions, instanceId);
+  if (state === 'healthy') return done();
   if (state === 'unused' || state === 'absent' || state === 'draining') {
     await s.clients.elbv2.send(
       new RegisterTargetsCommand({

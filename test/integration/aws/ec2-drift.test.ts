@@ -1,0 +1,155 @@
+// Drift repair on an idle Ready aws-ec2 cluster, through the real controllers: an instance
+// terminated behind the operator's back is noticed through the cluster's shared instance view (one
+// tag-filtered DescribeInstances for all its machines), its Machine reports InstanceTerminated, and
+// deleting that Machine gets the MachineDeployment a new one on a new instance.
+//
+// The provider runs with a short instance-view period (2 s instead of the default minutes) so the
+// test needs no long wait; the default bound is in docs/providers/aws.md and measured by the bench.
+// The waits are generous and nothing is timed.
+import { readFile } from 'node:fs/promises';
+import { CopyImageCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
+import { clusterTagKey } from '../../../providers/aws-common/tags.js';
+import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
+import { secretDataReader } from '../../../src/kube/secret-data.js';
+import { ObjectWriter } from '../../../src/kube/writer.js';
+import { type RunningOperator, startOperator } from '../../../src/operator/run.js';
+import { createLogger } from '../../../src/runtime/log.js';
+import { KubeClient } from '../../../src/runtime/transport.js';
+import { renderTemplate } from '../../../src/templates/render.js';
+import { describeCluster, waitConverged } from '../../support/converge.js';
+import { installCRDs } from '../../support/crds.js';
+import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { CallCounter, ownedInventory, REGION, someImage, testClients } from './fixtures.js';
+
+const kc = testKubeConfig();
+const namespace = useTestNamespace('ec2-drift');
+const NAME = 'drift';
+const VERSION = 'v1.37.2';
+
+/** A Machine as the API returns it. */
+type AnyMachine = any;
+
+describe.sequential('drift on an idle aws-ec2 cluster', () => {
+  const calls = new CallCounter();
+  let operator: RunningOperator;
+  let provider: AwsEc2Provider;
+  const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
+  const workers = async (): Promise<AnyMachine[]> =>
+    (await listObjects(kc, 'machines', namespace())).filter((m: AnyMachine) => m.spec.role === 'Worker');
+
+  beforeAll(async () => {
+    await installCRDs(kc);
+    const sts = new STSClient({ region: REGION });
+    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
+    sts.destroy();
+    const { ec2, elbv2 } = testClients();
+    await ec2.send(
+      new CopyImageCommand({
+        SourceImageId: await someImage(),
+        SourceRegion: REGION,
+        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000100`,
+      }),
+    );
+    ec2.destroy();
+    elbv2.destroy();
+    provider = new AwsEc2Provider({
+      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
+      clients: new AwsClientFactory({ onCall: calls.record }),
+      images: { owners: [account] },
+      periods: { instanceViewTtlMs: 2_000 },
+    });
+    operator = await startOperator({
+      kubeConfig: kc,
+      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      metricsBindAddress: '127.0.0.1:0',
+      namespace: namespace(),
+      providers: [provider],
+      concurrency: 2,
+    });
+    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
+      CLUSTER_NAME: NAME,
+      NAMESPACE: namespace(),
+      AWS_AZ_COUNT: '2',
+      CONTROL_PLANE_MACHINE_COUNT: '1',
+      WORKER_MACHINE_COUNT: '2',
+      KUBERNETES_VERSION: VERSION,
+    });
+    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
+      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']).catch(
+      () => {},
+    );
+    await waitFor(
+      'the Cluster to be gone',
+      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
+      { timeoutMs: 120_000 },
+    ).catch(() => {});
+    await operator?.stop();
+    provider?.destroy();
+  }, 180_000);
+
+  it('an instance terminated behind the operator’s back fails its Machine with InstanceTerminated', async () => {
+    const [victim] = await workers();
+    const instanceId = (victim.spec.providerID as string).split('/').at(-1) as string;
+    const { ec2, elbv2 } = testClients();
+    try {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    } finally {
+      ec2.destroy();
+      elbv2.destroy();
+    }
+    calls.reset();
+    const failedMachine = await waitFor(
+      `Machine ${victim.metadata.name} to report its instance gone`,
+      async () => {
+        const m = await getObject(kc, 'machines', namespace(), victim.metadata.name);
+        return m?.status?.failureReason === 'InstanceTerminated' ? m : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(failedMachine.status.phase).toBe('Failed');
+    expect(failedMachine.status.failureMessage).toContain(instanceId);
+    expect(failedMachine.status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'InstanceTerminated',
+    });
+    // Reported, not replaced silently under the same Machine.
+    expect(calls.count('RunInstances')).toBe(0);
+    // The other machines keep running.
+    const others = (await listObjects(kc, 'machines', namespace())).filter(
+      (m: AnyMachine) => m.metadata.name !== victim.metadata.name,
+    );
+    expect(others.map((m: AnyMachine) => m.status.phase)).toEqual(['Running', 'Running']);
+  }, 180_000);
+
+  it('deleting the failed Machine gets a new one from the MachineDeployment, on a new instance', async () => {
+    const failed = (await workers()).find(
+      (m: AnyMachine) => m.status?.failureReason === 'InstanceTerminated',
+    );
+    expect(failed).toBeDefined();
+    expect(
+      (await kubectl(['delete', '-n', namespace(), `machine.clusterforge.dev/${failed.metadata.name}`]))
+        .stderr,
+    ).toBe('');
+    await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
+      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
+    });
+    const now = await workers();
+    expect(now).toHaveLength(2);
+    expect(now.map((m: AnyMachine) => m.metadata.name)).not.toContain(failed.metadata.name);
+    for (const m of now) {
+      expect(m.status.phase).toBe('Running');
+      expect(m.spec.providerID).not.toBe(failed.spec.providerID);
+    }
+    expect((await ownedInventory(tagKey())).instance).toHaveLength(3);
+  }, 180_000);
+});
