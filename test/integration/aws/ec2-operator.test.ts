@@ -14,6 +14,7 @@ import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
 import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
 import { createLogger } from '../../../src/runtime/log.js';
+import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { describeCluster, waitConverged } from '../../support/converge.js';
@@ -21,7 +22,16 @@ import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
 import { publishedKubeconfig } from '../../support/workload.js';
-import { CallCounter, ownedInventory, REGION, someImage, testClients } from './fixtures.js';
+import {
+  awsCluster,
+  CallCounter,
+  clusterCtx,
+  ownedInventory,
+  REGION,
+  someImage,
+  testClients,
+  uniqueNamespace,
+} from './fixtures.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-op');
@@ -76,6 +86,28 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
 
   it('the operator’s default providers include aws-ec2', () => {
     expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2', 'aws-eks']);
+  });
+
+  it('the default providers’ AWS calls are counted in clusterforge_aws_api_calls_total', async () => {
+    const metrics = new RuntimeMetrics({ processMetrics: false });
+    const providers = defaultProviders(undefined, metrics);
+    const ec2 = providers.find((p) => p.name === 'aws-ec2') as AwsEc2Provider;
+    // Deleting a cluster that never existed: lookups by tag only.
+    const progress = await ec2.deleteInfrastructure(
+      clusterCtx(awsCluster(uniqueNamespace('ec2-metrics'), 'never', {})),
+    );
+    expect(progress).toEqual({ state: 'done' });
+    ec2.destroy();
+    const text = (await metrics.text()).body;
+    const counted = (operation: string) =>
+      Number(
+        new RegExp(
+          `^clusterforge_aws_api_calls_total\\{service="ec2",operation="${operation}"\\} (\\d+)$`,
+          'm',
+        ).exec(text)?.[1] ?? 0,
+      );
+    expect(counted('DescribeInstances')).toBeGreaterThan(0);
+    expect(counted('DescribeVpcs')).toBeGreaterThan(0);
   });
 
   it('comes up Ready from the template, with its kubeconfig for the load balancer', async () => {
