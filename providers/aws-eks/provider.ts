@@ -65,6 +65,17 @@ const NETWORK_STEPS: { what: string; run: (s: Ec2Scope) => Promise<StepOutcome> 
   { what: 'the route tables', run: reconcileRouteTables },
 ];
 
+/**
+ * A Ready cluster's network, seen complete, is trusted this long before every step looks again
+ * (drift repair); a new Cluster generation looks at once. As aws-ec2's infrastructure check.
+ */
+const NETWORK_CHECK_INTERVAL_MS = 20 * 60_000;
+/**
+ * How old an ACTIVE EKS description may be for what only reads it (the endpoint, the kubeconfig's CA,
+ * a node group's version check). ensureManagedControlPlane always asks afresh.
+ */
+const DESCRIPTION_MAX_AGE_MS = 5 * 60_000;
+
 function errorProgress(err: unknown, doing: string): Progress {
   if (err instanceof ProviderFailure) return failed(err.reason, err.message);
   return progressFromAwsError(err, doing);
@@ -125,12 +136,23 @@ export class AwsEksProvider implements InfrastructureProvider {
       ctx,
       'reconciling the network',
       async (s) => {
+        const trusted =
+          s.state.verifiedAt !== undefined &&
+          Date.now() - s.state.verifiedAt < NETWORK_CHECK_INTERVAL_MS &&
+          s.state.verifiedGeneration === ctx.cluster.metadata.generation;
         const waits: string[] = [];
-        for (const step of NETWORK_STEPS) {
-          const outcome = await step.run(s);
-          if (!outcome.ready) waits.push(outcome.waitingFor);
+        if (!trusted) {
+          delete s.state.verifiedAt;
+          for (const step of NETWORK_STEPS) {
+            const outcome = await step.run(s);
+            if (!outcome.ready) waits.push(outcome.waitingFor);
+          }
+          if (waits.length === 0) {
+            s.state.verifiedAt = Date.now();
+            s.state.verifiedGeneration = ctx.cluster.metadata.generation;
+          }
         }
-        const endpoint = endpointOf(await describeOwnedCluster(s));
+        const endpoint = endpointOf(await describeOwnedCluster(s, DESCRIPTION_MAX_AGE_MS));
         const progress = waits.length > 0 ? inProgress(`waiting for ${waits.join('; ')}`, 5_000) : done();
         return endpoint ? { progress, endpoint } : { progress };
       },
@@ -177,7 +199,7 @@ export class AwsEksProvider implements InfrastructureProvider {
       ctx,
       `reconciling node group ${pool.metadata.name}`,
       async (s, spec) => {
-        const cluster = await describeOwnedCluster(s);
+        const cluster = await describeOwnedCluster(s, DESCRIPTION_MAX_AGE_MS);
         if (cluster?.status !== 'ACTIVE' || !cluster.name || !cluster.version) {
           return nothing(inProgress('waiting for the EKS control plane to be ACTIVE', 15_000));
         }
@@ -234,7 +256,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     const scoped = await this.scope(ctx);
     if (!('s' in scoped)) throw new Error(scoped.state === 'failed' ? scoped.message : 'no AWS scope');
     const { s, spec } = scoped;
-    const cluster = await describeOwnedCluster(s);
+    const cluster = await describeOwnedCluster(s, DESCRIPTION_MAX_AGE_MS);
     if (!cluster?.endpoint || !cluster.certificateAuthority?.data || !cluster.name) {
       throw new Error(`cluster ${s.id.namespace}/${s.name}: the EKS cluster has no endpoint yet`);
     }

@@ -47,8 +47,26 @@ export const minorNumber = (minor: string): number => Number(minor.split('.')[1]
 
 const tagRecordOwned = (tags: Record<string, string> | undefined, s: Ec2Scope) => isOwned(tags ?? {}, s.id);
 
-/** The cluster's EKS cluster, or undefined; one of that name that is not ours fails. */
-export async function describeOwnedCluster(s: Ec2Scope): Promise<EksCluster | undefined> {
+/**
+ * The last ACTIVE description of each cluster's EKS cluster (keyed by the provider's per-cluster
+ * state), so the periodic looks of a settled cluster (its endpoint for the Cluster, the token's
+ * CA, a node group's version check) share one DescribeCluster. Anything that changes the EKS
+ * cluster forgets it.
+ */
+const lastActive = new WeakMap<object, { cluster: EksCluster; at: number }>();
+
+/** Forgets the remembered description: the EKS cluster is being changed. */
+export function forgetDescription(s: Ec2Scope): void {
+  lastActive.delete(s.state);
+}
+
+/**
+ * The cluster's EKS cluster, or undefined; one of that name that is not ours fails. With
+ * `maxAgeMs`, an ACTIVE description at most that old is answered without a call.
+ */
+export async function describeOwnedCluster(s: Ec2Scope, maxAgeMs = 0): Promise<EksCluster | undefined> {
+  const remembered = lastActive.get(s.state);
+  if (remembered && Date.now() - remembered.at < maxAgeMs) return remembered.cluster;
   const name = eksClusterName(s.id);
   const out = await unlessNotFound(s.clients.eks.send(new DescribeClusterCommand({ name })));
   const cluster = out?.cluster;
@@ -58,6 +76,8 @@ export async function describeOwnedCluster(s: Ec2Scope): Promise<EksCluster | un
       `an EKS cluster named ${name} exists in ${s.spec.region} but is not tagged as owned by cluster ${s.id.namespace}/${s.name}; it is left alone`,
     );
   }
+  if (cluster?.status === 'ACTIVE') lastActive.set(s.state, { cluster, at: Date.now() });
+  else lastActive.delete(s.state);
   return cluster;
 }
 
@@ -132,6 +152,7 @@ export async function ensureControlPlane(
   if (minorNumber(desired) > minorNumber(current)) {
     // One minor version at a time, as EKS (and the skew policy) requires.
     const next = `${current.split('.')[0]}.${minorNumber(current) + 1}`;
+    forgetDescription(s);
     await s.clients.eks.send(
       new UpdateClusterVersionCommand({
         name: cluster.name,
@@ -173,6 +194,7 @@ export async function deleteControlPlane(s: Ec2Scope): Promise<Progress> {
   }
   if (remaining.length > 0)
     return inProgress(`deleting the EKS node groups first: ${remaining.join('; ')}`, 15_000);
+  forgetDescription(s);
   if (cluster.status !== 'DELETING') {
     await unlessNotFound(eks.send(new DeleteClusterCommand({ name: cluster.name })));
     s.log.info({ eksCluster: cluster.name }, 'deleting EKS cluster');
