@@ -4,10 +4,12 @@
 // here (API server, etcd, the AWS API emulator, the operator) is stopped at the end.
 //
 // The operator is the built CLI (`make bench` builds first; `npm run bench` runs whatever dist/ holds).
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_OWNERS_ENV } from '../../providers/aws-ec2/services/images.js';
+import { processesUnder } from '../../src/devenv/processes.js';
 import { awsEmulatorEnv } from '../env/global-setup.js';
 import { startKubeEnv } from '../env/kube-env.js';
 import { startMoto } from '../env/moto.js';
@@ -27,6 +29,16 @@ async function main() {
   const [kube, moto] = await Promise.allSettled([startKubeEnv(), startMoto()]);
   const stateDir = await mkdtemp(join(tmpdir(), 'clusterforge-bench-'));
   let operator: OperatorProcess | undefined;
+  // Interrupted: the operator and the local clusters' processes (they outlive the operator by design)
+  // go now; the test environment's own hooks stop the API server, etcd and the emulator.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      operator?.killSync();
+      for (const p of processesUnder(stateDir)) process.kill(p.pid, 'SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const rows: string[] = [];
   try {
     if (kube.status === 'rejected') throw kube.reason;

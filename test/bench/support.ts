@@ -60,6 +60,8 @@ export const total = (r: Reading): number => [...r.values()].reduce((a, b) => a 
 
 export interface OperatorProcess {
   readonly pid: number;
+  /** SIGKILL, now (an interrupted bench). */
+  killSync(): void;
   readonly metricsURL: string;
   /** One metric family, summed per label set. */
   read(name: string): Promise<Reading>;
@@ -103,6 +105,7 @@ export async function startOperatorProcess(
   }
   return {
     pid: child.pid as number,
+    killSync: () => child.kill('SIGKILL'),
     metricsURL,
     async read(name) {
       const text = await (await fetch(`${metricsURL}/metrics`)).text();

@@ -33,6 +33,12 @@ import { tryDelete } from './common.js';
 import type { ImageResolver } from './images.js';
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+/**
+ * How long the instance view is trusted while any instance in it is not `running` (starting,
+ * stopping, stopped): below the requeue of such a machine, so that no transition waits for the
+ * settled view's period.
+ */
+const UNSETTLED_VIEW_TTL_MS = 4_000;
 
 export function providerIDOf(instance: Instance): string {
   return `aws:///${instance.Placement?.AvailabilityZone ?? ''}/${instance.InstanceId}`;
@@ -45,11 +51,16 @@ export function instanceIdOf(providerID: string | undefined): string | undefined
 
 /**
  * Every live instance the cluster owns: the cluster's instance view (one tag-filtered
- * DescribeInstances shared by all its machines, at most `periods.instanceViewTtlMs` old) unless `fresh`.
+ * DescribeInstances shared by all its machines, at most `periods.instanceViewTtlMs` old while every
+ * instance in it runs, a few seconds otherwise) unless `fresh`.
  */
 export async function listInstances(s: Ec2Scope, fresh: boolean): Promise<Instance[]> {
   const cached = s.state.instanceList;
-  if (!fresh && cached && Date.now() - cached.at < s.periods.instanceViewTtlMs) return cached.instances;
+  if (!fresh && cached) {
+    const settled = cached.instances.every((i) => i.State?.Name === 'running');
+    const ttl = settled ? s.periods.instanceViewTtlMs : UNSETTLED_VIEW_TTL_MS;
+    if (Date.now() - cached.at < ttl) return cached.instances;
+  }
   const instances: Instance[] = [];
   let NextToken: string | undefined;
   do {
