@@ -3,10 +3,8 @@
 // cluster comes up Ready (network, EKS cluster ACTIVE, one managed node group), publishes both
 // kubeconfig Secrets, rewrites the token when it is due, scales the node group, and its deletion
 // leaves nothing in the emulator. No call is faked here (the version upgrades, which moto lacks, are
-// covered in eks-provider.test.ts). One field is: moto answers an EKS cluster's
-// certificateAuthority.data with 1400 random characters, where EKS gives the base64 of the cluster
-// CA's PEM; a middleware on the operator's EKS client puts the base64 of a real CA certificate in
-// that one field of DescribeCluster and CreateCluster answers, so the kubeconfig can be checked.
+// covered in eks-provider.test.ts). One field is: moto's certificateAuthority.data is random text,
+// so test/support/moto-eks.ts puts a real CA certificate there at the SDK's edge.
 import { readFile } from 'node:fs/promises';
 import {
   DescribeClusterCommand,
@@ -23,13 +21,13 @@ import { eksClusterName } from '../../../providers/aws-eks/services/controlplane
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
 import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
-import { createCertificateAuthority } from '../../../src/pki/issue.js';
 import { createLogger } from '../../../src/runtime/log.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { describeCluster, waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { realClusterCA } from '../../support/moto-eks.js';
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
 import { CallCounter, ownedInventory, REGION } from './fixtures.js';
 
@@ -57,25 +55,11 @@ describe.sequential('an aws-eks cluster through the operator', () => {
   beforeAll(async () => {
     await installCRDs(kc);
     eks = new EKSClient({ region: REGION });
-    const ca = await createCertificateAuthority({ commonName: 'eks-test-ca' });
-    caData = Buffer.from(ca.cert).toString('base64');
+    const ca = await realClusterCA();
+    caData = ca.caData;
     provider = new AwsEksProvider({
       secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
-      clients: new AwsClientFactory({
-        onCall: calls.record,
-        onClient: (client, service) => {
-          if (service !== 'eks') return;
-          (client as EKSClient).middlewareStack.add(
-            (next) => async (args) => {
-              const result = await next(args);
-              const out = result.output as { cluster?: { certificateAuthority?: { data?: string } } };
-              if (out.cluster?.certificateAuthority?.data) out.cluster.certificateAuthority.data = caData;
-              return result;
-            },
-            { step: 'initialize', name: 'realCertificateInPlaceOfMotosRandomText' },
-          );
-        },
-      }),
+      clients: new AwsClientFactory({ onCall: calls.record, onClient: ca.onClient }),
     });
     operator = await startOperator({
       kubeConfig: kc,
