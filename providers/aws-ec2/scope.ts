@@ -63,6 +63,8 @@ export interface ClusterState {
    * status questions (never used to decide a create).
    */
   instanceList?: { at: number; instances: Instance[] };
+  /** The instance view's refresh in flight, which concurrent machine calls share. */
+  instanceRefresh?: Promise<Instance[]>;
 }
 
 /** How long what was seen of a Ready cluster is trusted before AWS is asked again. */

@@ -14,12 +14,12 @@ import { AWS_EC2_PERIODIC_LOOKS_MS } from '../../providers/aws-ec2/provider.js';
 import { RESYNC_MS } from '../../src/controllers/deps.js';
 import { renderTemplate } from '../../src/templates/render.js';
 import {
+  byOperation,
   clusterReader,
   diff,
   isReady,
   type OperatorProcess,
   progress,
-  type Reading,
   repo,
   sleep,
   total,
@@ -74,18 +74,6 @@ export async function prepareImage(): Promise<string> {
     sts.destroy();
     ec2.destroy();
   }
-}
-
-function byOperation(r: Reading, perMinuteOver?: number): string {
-  return [...r.entries()]
-    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-    .map(([labels, n]) => {
-      const op = /operation="([^"]+)"/.exec(labels)?.[1] ?? labels;
-      const svc = /service="([^"]+)"/.exec(labels)?.[1] ?? '';
-      const shown = perMinuteOver ? `${n} (${((n * 60_000) / perMinuteOver).toFixed(2)}/min)` : String(n);
-      return `    ${`${svc}:${op}`.padEnd(48)} ${shown}`;
-    })
-    .join('\n');
 }
 
 export async function benchAwsEc2(

@@ -58,6 +58,19 @@ export function diff(after: Reading, before: Reading): Reading {
 
 export const total = (r: Reading): number => [...r.values()].reduce((a, b) => a + b, 0);
 
+/** clusterforge_aws_api_calls_total counts as `service:operation  n` lines, most first; per minute too when given the window. */
+export function byOperation(r: Reading, perMinuteOver?: number): string {
+  return [...r.entries()]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([labels, n]) => {
+      const op = /operation="([^"]+)"/.exec(labels)?.[1] ?? labels;
+      const svc = /service="([^"]+)"/.exec(labels)?.[1] ?? '';
+      const shown = perMinuteOver ? `${n} (${((n * 60_000) / perMinuteOver).toFixed(2)}/min)` : String(n);
+      return `    ${`${svc}:${op}`.padEnd(48)} ${shown}`;
+    })
+    .join('\n');
+}
+
 export interface OperatorProcess {
   readonly pid: number;
   /** SIGKILL, now (an interrupted bench). */

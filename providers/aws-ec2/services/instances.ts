@@ -52,15 +52,32 @@ export function instanceIdOf(providerID: string | undefined): string | undefined
 /**
  * Every live instance the cluster owns: the cluster's instance view (one tag-filtered
  * DescribeInstances shared by all its machines, at most `periods.instanceViewTtlMs` old while every
- * instance in it runs, a few seconds otherwise) unless `fresh`.
+ * instance in it runs, a few seconds otherwise) unless `fresh`. Machines that ask while the view is
+ * being refreshed wait for that refresh instead of making their own; a `fresh` listing is always
+ * a call of its own, started after the question.
  */
 export async function listInstances(s: Ec2Scope, fresh: boolean): Promise<Instance[]> {
-  const cached = s.state.instanceList;
-  if (!fresh && cached) {
-    const settled = cached.instances.every((i) => i.State?.Name === 'running');
-    const ttl = settled ? s.periods.instanceViewTtlMs : UNSETTLED_VIEW_TTL_MS;
-    if (Date.now() - cached.at < ttl) return cached.instances;
+  if (!fresh) {
+    const cached = s.state.instanceList;
+    if (cached) {
+      const settled = cached.instances.every((i) => i.State?.Name === 'running');
+      const ttl = settled ? s.periods.instanceViewTtlMs : UNSETTLED_VIEW_TTL_MS;
+      if (Date.now() - cached.at < ttl) return cached.instances;
+    }
+    if (s.state.instanceRefresh) return s.state.instanceRefresh;
   }
+  const listing = describeLiveInstances(s);
+  if (!fresh) {
+    s.state.instanceRefresh = listing;
+    const forget = () => {
+      if (s.state.instanceRefresh === listing) delete s.state.instanceRefresh;
+    };
+    listing.then(forget, forget);
+  }
+  return listing;
+}
+
+async function describeLiveInstances(s: Ec2Scope): Promise<Instance[]> {
   const instances: Instance[] = [];
   let NextToken: string | undefined;
   do {
