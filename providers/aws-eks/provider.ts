@@ -76,6 +76,12 @@ const NETWORK_CHECK_INTERVAL_MS = 20 * 60_000;
  */
 const DESCRIPTION_MAX_AGE_MS = 5 * 60_000;
 
+/** The provider's periodic looks at AWS for a Ready cluster, at their defaults (the bench covers them). */
+export const AWS_EKS_PERIODIC_LOOKS_MS = {
+  networkCheck: NETWORK_CHECK_INTERVAL_MS,
+  description: DESCRIPTION_MAX_AGE_MS,
+};
+
 function errorProgress(err: unknown, doing: string): Progress {
   if (err instanceof ProviderFailure) return failed(err.reason, err.message);
   return progressFromAwsError(err, doing);

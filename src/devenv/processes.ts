@@ -10,7 +10,6 @@
 //   another program is never signalled, never adopted. This needs Linux's /proc.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export interface ExitInfo {
   code: number | null;

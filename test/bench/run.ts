@@ -1,6 +1,6 @@
-// `npm run bench [-- local|aws-ec2]`: how fast the operator brings clusters up and what it costs, per
-// provider (test/bench/local.ts, test/bench/aws-ec2.ts). Prints figures; asserts nothing (speed is
-// measured here, never in a timed test). Bounded: every wait has a deadline, and everything started
+// `npm run bench [-- local|aws-ec2|aws-eks]`: how fast the operator brings clusters up and what it
+// costs, per provider (test/bench/local.ts, aws-ec2.ts, aws-eks.ts). Prints figures; asserts nothing
+// (speed is measured here, never in a timed test). Bounded: every wait has a deadline, and everything started
 // here (API server, etcd, the AWS API emulator, the operator) is stopped at the end.
 //
 // The operator is the built CLI (`make bench` builds first; `npm run bench` runs whatever dist/ holds).
@@ -14,10 +14,11 @@ import { awsEmulatorEnv } from '../env/global-setup.js';
 import { startKubeEnv } from '../env/kube-env.js';
 import { startMoto } from '../env/moto.js';
 import { benchAwsEc2, prepareImage } from './aws-ec2.js';
+import { benchAwsEks } from './aws-eks.js';
 import { benchLocal } from './local.js';
 import { type OperatorProcess, repo, run, startOperatorProcess } from './support.js';
 
-const SECTIONS = ['local', 'aws-ec2'] as const;
+const SECTIONS = ['local', 'aws-ec2', 'aws-eks'] as const;
 
 async function main() {
   const asked = process.argv.slice(2);
@@ -62,6 +63,10 @@ async function main() {
     if (sections.includes('local')) rows.push(...(await benchLocal(env.kubeConfig, operator, kubectl)));
     if (sections.includes('aws-ec2')) rows.push(...(await benchAwsEc2(env.kubeConfig, operator, kubectl)));
     rows.push(`operator peak RSS (VmHWM): ${await operator.peakRSSMiB()} MiB`);
+    // aws-eks runs its own operator in this process (see aws-eks.ts): this one must not reconcile it too.
+    await operator.stop();
+    operator = undefined;
+    if (sections.includes('aws-eks')) rows.push(...(await benchAwsEks(env.kubeConfig, kubectl)));
   } finally {
     await operator?.stop();
     await Promise.allSettled([

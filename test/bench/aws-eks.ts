@@ -1,0 +1,135 @@
+// The aws-eks provider through the controllers, against the AWS API emulator: AWS API calls from
+// apply to Ready, per minute while Ready and idle, and from delete to gone, for an EKS control plane
+// with one node group of 2 in 2 zones.
+//
+// Unlike the other sections this one runs the operator in this process (with only the aws-eks
+// provider, watching its own namespace), because moto's EKS answers need one field mended at the
+// SDK's edge before a kubeconfig can be written (test/support/moto-eks.ts). Calls are counted by
+// the same observer that feeds clusterforge_aws_api_calls_total.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AwsClientFactory } from '../../providers/aws-common/clients.js';
+import { AWS_EKS_PERIODIC_LOOKS_MS, AwsEksProvider } from '../../providers/aws-eks/provider.js';
+import { TOKEN_LIFETIME_MS } from '../../providers/aws-eks/services/token.js';
+import { MANAGED_RESYNC_MS } from '../../src/controllers/controlplane/managed.js';
+import { startOperator } from '../../src/operator/run.js';
+import { createLogger } from '../../src/runtime/log.js';
+import { renderTemplate } from '../../src/templates/render.js';
+import { realClusterCA } from '../support/moto-eks.js';
+import {
+  byOperation,
+  clusterReader,
+  diff,
+  isReady,
+  progress,
+  type Reading,
+  repo,
+  sleep,
+  total,
+  waitUntil,
+} from './support.js';
+
+const NAMESPACE = 'bench-eks';
+const DEADLINE_MS = 240_000;
+/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
+const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
+const SETTLE_MS = 30_000;
+
+/** The idle window: BENCH_AWS_IDLE_MINUTES, else the longest periodic look plus a minute. */
+function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
+  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
+  if (minutes > 0) return minutes * 60_000;
+  const tokenRewrite = (TOKEN_LIFETIME_MS * 2) / 3;
+  return (
+    Math.max(
+      CLUSTER_READY_RESYNC_MS,
+      MANAGED_RESYNC_MS,
+      tokenRewrite,
+      ...Object.values(AWS_EKS_PERIODIC_LOOKS_MS),
+    ) + 60_000
+  );
+}
+
+/** Calls as the operator's metric labels them, counted in this process. */
+class Counter {
+  private readonly counts: Reading = new Map();
+  readonly record = (call: { service: string; operation: string }): void => {
+    const key = `service="${call.service}",operation="${call.operation}"`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  };
+  read(): Reading {
+    return new Map(this.counts);
+  }
+}
+
+export async function benchAwsEks(
+  kc: KubeConfig,
+  kubectl: (args: string[], input?: string) => Promise<string>,
+): Promise<string[]> {
+  const rows: string[] = [];
+  const name = 'bench-eks';
+  const get = clusterReader(kc, NAMESPACE);
+  const counter = new Counter();
+  const ca = await realClusterCA();
+  const provider = new AwsEksProvider({
+    clients: new AwsClientFactory({ onCall: counter.record, onClient: ca.onClient }),
+  });
+  await kubectl(['create', 'namespace', NAMESPACE]);
+  const operator = await startOperator({
+    kubeConfig: kc,
+    log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+    metricsBindAddress: '127.0.0.1:0',
+    namespace: NAMESPACE,
+    providers: [provider],
+  });
+  try {
+    const template = await readFile(join(repo, 'templates/aws-eks/cluster-template.yaml'), 'utf8');
+    const manifest = renderTemplate(template, {
+      CLUSTER_NAME: name,
+      NAMESPACE,
+      EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
+      EKS_NODE_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-nodes',
+      AWS_AZ_COUNT: '2',
+      WORKER_MACHINE_COUNT: '2',
+      KUBERNETES_VERSION: 'v1.32.1',
+    });
+    const shape = 'EKS control plane + 1 node group of 2, 2 zones';
+
+    let before = counter.read();
+    progress(`aws-eks: applying ${name} (${shape})`);
+    await kubectl(['apply', '-f', '-'], manifest);
+    const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
+    const ready = diff(counter.read(), before);
+    rows.push(
+      `aws-eks cluster (${shape}): apply -> Ready ${toReady.toFixed(1)} s (the emulator makes EKS ACTIVE at once); ${total(ready)} AWS API calls`,
+      byOperation(ready),
+    );
+
+    await sleep(SETTLE_MS);
+    const windowMs = idleWindowMs();
+    progress(`aws-eks: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
+    before = counter.read();
+    const started = performance.now();
+    await sleep(windowMs);
+    const idle = diff(counter.read(), before);
+    const measuredMs = performance.now() - started;
+    if (!isReady(await get(name))) throw new Error(`${name} left Ready during the idle window`);
+    rows.push(
+      `  idle, Ready: ${((total(idle) * 60_000) / measuredMs).toFixed(2)} AWS API calls/min ` +
+        `(${total(idle)} calls over ${(measuredMs / 60_000).toFixed(1)} min; the token was rewritten in it)`,
+      byOperation(idle, measuredMs),
+    );
+
+    before = counter.read();
+    progress(`aws-eks: deleting ${name}`);
+    await kubectl(['delete', '-n', NAMESPACE, 'cluster.clusterforge.dev', name, '--wait=false']);
+    const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
+    const deleted = diff(counter.read(), before);
+    rows.push(`  delete -> gone ${gone.toFixed(1)} s; ${total(deleted)} AWS API calls`, byOperation(deleted));
+  } finally {
+    await operator.stop();
+    provider.destroy();
+  }
+  return rows;
+}
