@@ -109,15 +109,28 @@ export async function benchAwsEks(
     await sleep(SETTLE_MS);
     const windowMs = idleWindowMs();
     progress(`aws-eks: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
+    const issuedAt = () =>
+      kubectl([
+        'get',
+        'secret',
+        '-n',
+        NAMESPACE,
+        `${name}-kubeconfig`,
+        '-o',
+        'jsonpath={.metadata.annotations.clusterforge\\.dev/credential-issued-at}',
+      ]);
+    const tokenBefore = await issuedAt();
     before = counter.read();
     const started = performance.now();
     await sleep(windowMs);
     const idle = diff(counter.read(), before);
     const measuredMs = performance.now() - started;
     if (!isReady(await get(name))) throw new Error(`${name} left Ready during the idle window`);
+    const tokenAfter = await issuedAt();
     rows.push(
       `  idle, Ready: ${((total(idle) * 60_000) / measuredMs).toFixed(2)} AWS API calls/min ` +
-        `(${total(idle)} calls over ${(measuredMs / 60_000).toFixed(1)} min; the token was rewritten in it)`,
+        `(${total(idle)} calls over ${(measuredMs / 60_000).toFixed(1)} min; kubeconfig token issued at ` +
+        `${tokenBefore} before it, ${tokenAfter} after)`,
       byOperation(idle, measuredMs),
     );
 
