@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '../../../providers/local/provider.js';
-import { resources } from '../../../src/kube/resources.js';
 import { type RunningOperator, startOperator } from '../../../src/operator/run.js';
 import { createLogger } from '../../../src/runtime/log.js';
 import { KubeClient, resourcePath } from '../../../src/runtime/transport.js';
@@ -91,19 +90,22 @@ describe("the operator's ClusterRole from init", () => {
     for (const path of [
       `/api/v1/namespaces/${clustersNamespace()}/pods`,
       '/api/v1/nodes',
-      `/api/v1/namespaces/${clustersNamespace()}/configmaps`,
+      `/api/v1/namespaces/${clustersNamespace()}/services`,
       '/apis/rbac.authorization.k8s.io/v1/clusterroles',
     ]) {
       await expect(client.request({ method: 'GET', path }), path).rejects.toMatchObject({ code: 403 });
     }
-    // Secrets: read by name or found by label, never watched.
-    await expect(
-      client.request({
-        method: 'GET',
-        path: resourcePath(resources.Secret, { namespace: clustersNamespace() }),
-        query: { watch: 'true', timeoutSeconds: 1 },
-      }),
-    ).rejects.toMatchObject({ code: 403 });
+    // Secrets and ConfigMaps (Flux's EKS registration): read by name or found by label, never watched.
+    for (const plural of ['secrets', 'configmaps']) {
+      await expect(
+        client.request({
+          method: 'GET',
+          path: resourcePath({ group: '', version: 'v1', plural }, { namespace: clustersNamespace() }),
+          query: { watch: 'true', timeoutSeconds: 1 },
+        }),
+        plural,
+      ).rejects.toMatchObject({ code: 403 });
+    }
   });
 
   it('is enough for a local cluster: create -> Ready -> delete, with no request refused', async () => {
