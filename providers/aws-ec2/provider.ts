@@ -5,6 +5,8 @@
 // type up by the cluster's owned tag, so that the last pass is a sweep that finds nothing.
 // Every call is quick: it starts work and reports progress; it never waits on an AWS waiter.
 import type { Logger } from 'pino';
+import { apiMessage } from '../../src/kube/errors.js';
+import { workloadAdminClient } from '../../src/kube/workload-client.js';
 import { issueAdminCertificate, loadCertificate } from '../../src/pki/index.js';
 import {
   type ClusterContext,
@@ -18,6 +20,7 @@ import {
   type MachineStatusReport,
   type Progress,
 } from '../../src/provider/contract.js';
+import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
 import { classifyAwsError, progressFromAwsError } from '../aws-common/errors.js';
@@ -41,6 +44,7 @@ import {
   type MachineInfrastructure,
   terminateClusterInstances,
 } from './services/instances.js';
+import { setKubeadmKubernetesVersion } from './services/kubeadm-config.js';
 import {
   deleteLoadBalancers,
   deleteTargetGroups,
@@ -77,6 +81,11 @@ export interface AwsEc2ProviderOptions {
   verifyIntervalMs?: number;
   /** How long the instance view and healthy targets are trusted (defaults: DEFAULT_EC2_PERIODS). */
   periods?: Partial<Ec2Periods>;
+  /**
+   * How to reach a workload cluster's API as its admin (to set kubeadm-config's kubernetesVersion
+   * before an upgrade). Default: through the load balancer with an admin certificate.
+   */
+  workloadClient?: (admin: KubeconfigMaterial) => KubeClient;
 }
 
 interface Step {
@@ -144,12 +153,15 @@ export class AwsEc2Provider implements InfrastructureProvider {
   private readonly deleted = new Map<string, number>();
   private readonly verifyIntervalMs: number;
   private readonly periods: Ec2Periods;
+  private readonly workloadClient: (admin: KubeconfigMaterial) => KubeClient;
 
   constructor(private readonly opts: AwsEc2ProviderOptions = {}) {
     this.factory = opts.clients ?? new AwsClientFactory();
     this.images = new ImageResolver(opts.images);
     this.verifyIntervalMs = opts.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS;
     this.periods = { ...DEFAULT_EC2_PERIODS, ...opts.periods };
+    this.workloadClient =
+      opts.workloadClient ?? ((admin) => workloadAdminClient(admin, 'clusterforge-aws-ec2'));
   }
 
   /** The scope of one call, or the Progress that says why there is none. */
@@ -279,11 +291,42 @@ export class AwsEc2Provider implements InfrastructureProvider {
     try {
       const infra = await this.machineInfrastructure(s, ctx);
       if ('waiting' in infra) return { progress: inProgress(infra.waiting, 5_000), ready: false };
+      const held = await this.prepareVersion(s, ctx);
+      if (held) return { progress: held, ready: false };
       return await ensureInstance(s, ctx, infra, this.images);
     } catch (err) {
       const progress = errorProgress(err, `ensuring the instance of machine ${ctx.machine.metadata.name}`);
       s.log.warn({ code: classifyAwsError(err).code, progress }, 'machine step did not succeed');
       return { progress, ready: false };
+    }
+  }
+
+  /**
+   * Before the first instance of a control-plane machine whose version its peers do not run yet (an
+   * upgrade), the workload cluster's kubeadm-config must name that version: `kubeadm join
+   * --control-plane` takes the control-plane components' version from there. Returns the Progress
+   * that holds the machine back, or undefined to go on.
+   */
+  private async prepareVersion(s: Ec2Scope, ctx: MachineContext): Promise<Progress | undefined> {
+    const { machine } = ctx;
+    if (machine.spec.role !== 'ControlPlane' || machine.spec.providerID) return undefined;
+    const upgrading = ctx.peers.some(
+      (p) => p.spec.role === 'ControlPlane' && p.spec.version !== machine.spec.version,
+    );
+    if (!upgrading) return undefined;
+    const version = machine.spec.version;
+    try {
+      const client = this.workloadClient(await this.kubeconfig(ctx));
+      const outcome = await setKubeadmKubernetesVersion(client, version);
+      if (outcome === 'updated') {
+        s.log.info({ version }, "set kubernetesVersion in the workload cluster's kubeadm-config");
+      }
+      return undefined;
+    } catch (err) {
+      return inProgress(
+        `waiting to set kubernetesVersion ${version} in the workload cluster's kube-system/kubeadm-config, which kubeadm join reads: ${apiMessage(err)}`,
+        15_000,
+      );
     }
   }
 

@@ -1,16 +1,7 @@
-// The consumers' identities in a workload cluster: one ServiceAccount per tool in the namespace
-// `clusterforge-consumers`, a ClusterRole with what that tool needs and a binding, and short-lived
-// tokens from the TokenRequest API. Only the operator talks to the workload cluster as its admin,
-// to make these; no consumer is ever given the admin credential.
-//
-// The workload cluster may run no kube-controller-manager (the local provider's do not): nothing
-// here relies on one. The ServiceAccount is made directly and its tokens come from TokenRequest,
-// which the API server signs itself; no token Secret is involved.
-import { KubeConfig } from '@kubernetes/client-node';
+import { workloadAdminClient } from '../kube/workload-client.js';
 import { ObjectWriter } from '../kube/writer.js';
-import { toBase64Data } from '../pki/pem.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
-import { KubeClient, resourcePath } from '../runtime/transport.js';
+import { type KubeClient, resourcePath } from '../runtime/transport.js';
 import type { ConsumerRole, Credential, KindRef, PolicyRule, TokenSource } from './publisher.js';
 
 export const CONSUMER_NAMESPACE = 'clusterforge-consumers';
@@ -83,33 +74,6 @@ interface TokenRequestStatus {
   status?: { token?: string; expirationTimestamp?: string };
 }
 
-/** A KubeConfig from the provider's admin material (client certificate or token). */
-export function adminKubeConfig(material: KubeconfigMaterial): KubeConfig {
-  const kc = new KubeConfig();
-  const user =
-    material.token !== undefined
-      ? { name: 'admin', token: material.token }
-      : {
-          name: 'admin',
-          certData: toBase64Data(material.clientCertData!),
-          keyData: toBase64Data(material.clientKeyData!),
-        };
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'workload',
-        server: material.server,
-        caData: toBase64Data(material.caData),
-        skipTLSVerify: false,
-      },
-    ],
-    users: [user],
-    contexts: [{ name: 'admin@workload', cluster: 'workload', user: 'admin' }],
-    currentContext: 'admin@workload',
-  });
-  return kc;
-}
-
 /** The consumers' identities in one workload cluster, reached as its admin. */
 export class WorkloadTokens implements TokenSource {
   private readonly writer: ObjectWriter;
@@ -122,10 +86,7 @@ export class WorkloadTokens implements TokenSource {
   }
 
   static fromAdmin(material: KubeconfigMaterial, ttlSeconds: number): WorkloadTokens {
-    return new WorkloadTokens(
-      new KubeClient(adminKubeConfig(material), { timeoutMs: 10_000, userAgent: 'clusterforge-publisher' }),
-      ttlSeconds,
-    );
+    return new WorkloadTokens(workloadAdminClient(material, 'clusterforge-publisher'), ttlSeconds);
   }
 
   /** Makes (or repairs) the consumer's ServiceAccount and RBAC, then asks for a token. */

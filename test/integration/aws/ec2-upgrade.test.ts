@@ -10,6 +10,9 @@
 //    first;
 //  - crash: the operator stops right after a RunInstances answers, before the Machine learns its
 //    providerID; a new operator with a new provider adopts that instance: one instance per Machine ever.
+// No kubeadm runs on the emulator's instances, so the test API server stands in for the workload
+// cluster's API (the provider's workloadClient option): it holds the kube-system/kubeadm-config that
+// `kubeadm init` would have written, whose kubernetesVersion the upgrade must move first.
 import { readFile } from 'node:fs/promises';
 import {
   CopyImageCommand,
@@ -25,6 +28,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { type AwsCall, AwsClientFactory, type AwsSdkClient } from '../../../providers/aws-common/clients.js';
@@ -36,6 +40,7 @@ import {
   tagsToRecord,
 } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
+import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-config.js';
 import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
@@ -258,6 +263,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
         ...(onClient ? { onClient } : {}),
       }),
       images: { owners: [account] },
+      workloadClient: () => new KubeClient(kc),
     });
     providers.push(provider);
     operator = await startOperator({
@@ -327,6 +333,15 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     ({ ec2, elbv2 } = testClients());
     // One image per version, named as Cluster API Provider AWS names them, owned by the emulator's
     // account (copies of an x86_64 image: the emulator's RegisterImage leaves the architecture out).
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.deleteNamespacedConfigMap(KUBEADM_CONFIG_MAP).catch(() => undefined);
+    await core.createNamespacedConfigMap({
+      namespace: KUBEADM_CONFIG_MAP.namespace,
+      body: {
+        metadata: { name: KUBEADM_CONFIG_MAP.name },
+        data: { ClusterConfiguration: `kind: ClusterConfiguration\nkubernetesVersion: ${OLD}\n` },
+      },
+    });
     const source = await someImage();
     for (const version of [OLD, NEW]) {
       await ec2.send(
@@ -340,6 +355,10 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
   });
 
   afterAll(async () => {
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedConfigMap(KUBEADM_CONFIG_MAP)
+      .catch(() => undefined);
     await observer?.stop().catch(() => undefined);
     await operator?.stop();
     await Promise.all(stopping);
@@ -475,6 +494,9 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
       expect(boot.paths).toContain('/etc/kubernetes/pki/ca.key');
       expect(boot.paths).toContain('/etc/kubernetes/pki/etcd/ca.key');
     }
+    // kubeadm join --control-plane took the new version from the workload cluster's kubeadm-config.
+    const kubeadmConfig = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap(KUBEADM_CONFIG_MAP);
+    expect(parse(kubeadmConfig.data?.ClusterConfiguration ?? '').kubernetesVersion).toBe(NEW);
     const worker = live.find((i) => i.role === 'Worker') as InstanceSeen;
     const workerBoot = await bootstrapOf(ec2, worker.id);
     expect(workerBoot.documents[0]?.kind).toBe('JoinConfiguration');
