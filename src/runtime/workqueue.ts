@@ -6,6 +6,9 @@
 // Everything here is synchronous bookkeeping on one event loop, so no locks are needed; the only waits
 // are get() (for a key) and shutDown() (for in-flight keys to finish).
 
+/** The longest delay a Node timer keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface WorkQueueOptions {
   /** Per-key back-off: the first retry waits baseDelayMs, each further one twice as long. Default 200 ms. */
   baseDelayMs?: number;
@@ -115,6 +118,8 @@ export class WorkQueue {
       this.add(key);
       return;
     }
+    // Node fires a timer of more than 2^31-1 ms at once; a longer wait is cut to that (24.8 days).
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const readyAt = Date.now() + delayMs;
     const pending = this.waiting.get(key);
     if (pending && pending.readyAt <= readyAt) return;

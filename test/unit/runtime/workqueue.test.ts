@@ -171,6 +171,14 @@ describe('WorkQueue: back-off, delays and rate limit', () => {
     expect(q.len()).toBe(0);
   });
 
+  it('addAfter with a delay longer than a Node timer holds (24.8 days) still waits', async () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/far', 400 * 24 * 60 * 60_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(q.len()).toBe(0);
+    expect(q.delayed()).toBe(1);
+  });
+
   it('add() makes a delayed key ready at once', () => {
     const q = new WorkQueue();
     q.addAfter('ns/a', 10_000);
