@@ -70,11 +70,14 @@ describe('a cluster at a version with no binaries', () => {
     const ready = failed.status.conditions.find((c: any) => c.type === 'Ready');
     expect(ready.status).toBe('False');
 
-    // No hot loop: over ten seconds, a handful of reconciles at most (failures requeue after seconds).
+    // No hot loop. The four controllers requeue a waiting or failed object after 2 to 30 s, so ten
+    // seconds hold about 8 reconciles in all when the machine is quiet (measured), and 15 to 20 while
+    // the rest of the suite loads it (status writes then race more often). A loop that triggers
+    // itself (a write that wakes its own reconcile) runs hundreds of times in ten seconds.
     const before = await reconciles();
     await new Promise((r) => setTimeout(r, 10_000));
     const during = (await reconciles()) - before;
-    expect(during).toBeLessThan(20);
+    expect(during).toBeLessThan(40);
 
     await patchVersion('nobin', previous!);
     const fixed = await waitConverged(kc, namespace(), 'nobin', 120_000);
