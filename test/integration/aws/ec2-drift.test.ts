@@ -7,8 +7,7 @@
 // test needs no long wait; the default bound is in docs/providers/aws.md and measured by the bench.
 // The waits are generous and nothing is timed.
 import { readFile } from 'node:fs/promises';
-import { CopyImageCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
@@ -19,11 +18,11 @@ import { type RunningOperator, startOperator } from '../../../src/operator/run.j
 import { createLogger } from '../../../src/runtime/log.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { describeCluster, waitConverged } from '../../support/converge.js';
+import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
-import { CallCounter, ownedInventory, REGION, someImage, testClients } from './fixtures.js';
+import { CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-drift');
@@ -43,19 +42,7 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
 
   beforeAll(async () => {
     await installCRDs(kc);
-    const sts = new STSClient({ region: REGION });
-    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    sts.destroy();
-    const { ec2, elbv2 } = testClients();
-    await ec2.send(
-      new CopyImageCommand({
-        SourceImageId: await someImage(),
-        SourceRegion: REGION,
-        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000100`,
-      }),
-    );
-    ec2.destroy();
-    elbv2.destroy();
+    const account = await capaImage(VERSION, '1700000100');
     provider = new AwsEc2Provider({
       secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
       clients: new AwsClientFactory({ onCall: calls.record }),
@@ -79,9 +66,7 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
       KUBERNETES_VERSION: VERSION,
     });
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
-    await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
-      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
-    });
+    await waitConverged(kc, namespace(), NAME, 120_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -140,9 +125,7 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
       (await kubectl(['delete', '-n', namespace(), `machine.clusterforge.dev/${failed.metadata.name}`]))
         .stderr,
     ).toBe('');
-    await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
-      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
-    });
+    await waitConverged(kc, namespace(), NAME, 120_000);
     const now = await workers();
     expect(now).toHaveLength(2);
     expect(now.map((m: AnyMachine) => m.metadata.name)).not.toContain(failed.metadata.name);

@@ -3,8 +3,6 @@
 // comes up Ready with its kubeconfig published for the load balancer, workers scale down, and the
 // deletion leaves nothing tagged for the cluster. The image is looked up by version, by name.
 import { readFile } from 'node:fs/promises';
-import { CopyImageCommand } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
@@ -17,7 +15,7 @@ import { createLogger } from '../../../src/runtime/log.js';
 import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { describeCluster, waitConverged } from '../../support/converge.js';
+import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
@@ -25,11 +23,9 @@ import { publishedKubeconfig } from '../../support/workload.js';
 import {
   awsCluster,
   CallCounter,
+  capaImage,
   clusterCtx,
   ownedInventory,
-  REGION,
-  someImage,
-  testClients,
   uniqueNamespace,
 } from './fixtures.js';
 
@@ -47,21 +43,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
 
   beforeAll(async () => {
     await installCRDs(kc);
-    // An image named as Cluster API Provider AWS names its images, owned by the emulator's account.
-    const sts = new STSClient({ region: REGION });
-    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    sts.destroy();
-    // (A copy of one of its x86_64 images: the emulator's RegisterImage leaves the architecture out.)
-    const { ec2, elbv2 } = testClients();
-    await ec2.send(
-      new CopyImageCommand({
-        SourceImageId: await someImage(),
-        SourceRegion: REGION,
-        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000000`,
-      }),
-    );
-    ec2.destroy();
-    elbv2.destroy();
+    const account = await capaImage(VERSION);
     const kubeClient = new KubeClient(kc);
     provider = new AwsEc2Provider({
       secrets: secretDataReader(new ObjectWriter(kubeClient)),
@@ -121,9 +103,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
     });
     calls.reset();
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
-    const cluster = await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
-      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
-    });
+    const cluster = await waitConverged(kc, namespace(), NAME, 120_000);
     figures.push(calls.format('apply to Ready (1 control-plane machine, 2 workers, 2 zones)'));
     const host = cluster.status.controlPlaneEndpoint.host as string;
     expect(host).toMatch(/\.elb\.amazonaws\.com$/);

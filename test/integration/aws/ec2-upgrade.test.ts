@@ -15,7 +15,6 @@
 // `kubeadm init` would have written, whose kubernetesVersion the upgrade must move first.
 import { readFile } from 'node:fs/promises';
 import {
-  CopyImageCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -48,11 +47,11 @@ import { type RunningOperator, startOperator } from '../../../src/operator/run.j
 import { createLogger } from '../../../src/runtime/log.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { describeCluster, waitConverged } from '../../support/converge.js';
+import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
-import { CallCounter, ownedInventory, REGION, someImage, testClients } from './fixtures.js';
+import { CallCounter, capaImage, ownedInventory, REGION, testClients } from './fixtures.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-upg');
@@ -284,10 +283,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     return versionOfImage.get(imageId) as string;
   }
 
-  const converge = (timeoutMs: number) =>
-    waitConverged(kc, namespace(), NAME, timeoutMs).catch(async (err) => {
-      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
-    });
+  const converge = (timeoutMs: number) => waitConverged(kc, namespace(), NAME, timeoutMs);
 
   const remember = (ticks: Tick[]) => {
     for (const t of ticks) for (const m of t.machines) machinesEver.set(m.uid, m);
@@ -342,16 +338,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
         data: { ClusterConfiguration: `kind: ClusterConfiguration\nkubernetesVersion: ${OLD}\n` },
       },
     });
-    const source = await someImage();
-    for (const version of [OLD, NEW]) {
-      await ec2.send(
-        new CopyImageCommand({
-          SourceImageId: source,
-          SourceRegion: REGION,
-          Name: `capa-ami-ubuntu-24.04-${version}-1700000000`,
-        }),
-      );
-    }
+    for (const version of [OLD, NEW]) await capaImage(version);
   });
 
   afterAll(async () => {

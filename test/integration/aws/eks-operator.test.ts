@@ -24,7 +24,7 @@ import { defaultProviders, type RunningOperator, startOperator } from '../../../
 import { createLogger } from '../../../src/runtime/log.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { describeCluster, waitConverged } from '../../support/converge.js';
+import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
@@ -94,9 +94,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
     });
     calls.reset();
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
-    const cluster = await waitConverged(kc, namespace(), NAME, 120_000).catch(async (err) => {
-      throw new Error(`${err.message}\n${await describeCluster(kc, namespace(), NAME)}`);
-    });
+    const cluster = await waitConverged(kc, namespace(), NAME, 120_000);
     figures.push(calls.format('apply to Ready (EKS control plane, 1 node group of 2, 2 zones)'));
 
     const described = (await eks.send(new DescribeClusterCommand({ name: eksName() }))).cluster;

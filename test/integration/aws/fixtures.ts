@@ -2,6 +2,7 @@
 // emulator of the test environment (moto_server, reached through AWS_ENDPOINT_URL).
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  CopyImageCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -21,6 +22,7 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { pino } from 'pino';
 import type { AwsCall } from '../../../providers/aws-common/clients.js';
 import {
@@ -256,5 +258,30 @@ export async function someImage(): Promise<string> {
     return image.ImageId;
   } finally {
     ec2.destroy();
+  }
+}
+
+/**
+ * An image named as Cluster API Provider AWS names its images (`capa-ami-ubuntu-24.04-<version>-<stamp>`),
+ * owned by the emulator's account: a copy of one of its x86_64 images, since the emulator's
+ * RegisterImage leaves the architecture out. Returns that account, for the provider's image owners.
+ */
+export async function capaImage(version: string, stamp = '1700000000'): Promise<string> {
+  const sts = new STSClient({ region: REGION });
+  const { ec2, elbv2 } = testClients();
+  try {
+    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
+    await ec2.send(
+      new CopyImageCommand({
+        SourceImageId: await someImage(),
+        SourceRegion: REGION,
+        Name: `capa-ami-ubuntu-24.04-${version}-${stamp}`,
+      }),
+    );
+    return account;
+  } finally {
+    sts.destroy();
+    ec2.destroy();
+    elbv2.destroy();
   }
 }
