@@ -9,6 +9,14 @@ import type {
 } from '../api/v1alpha1/index.js';
 import { ClusterReconciler } from '../controllers/cluster/controller.js';
 import { CertificateStore } from '../controllers/common/certificates.js';
+import {
+  BY_CLUSTER,
+  BY_CONTROL_PLANE_REF,
+  BY_TEMPLATE,
+  indexClusters,
+  indexDeployments,
+  indexMachines,
+} from '../controllers/common/indexes.js';
 import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../controllers/common/labels.js';
 import type { Store } from '../controllers/common/store.js';
 import { ControlPlaneReconciler } from '../controllers/controlplane/controller.js';
@@ -20,6 +28,7 @@ import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
 import type { MapFunc } from '../runtime/controller.js';
+import { namespacedValue } from '../runtime/indexer.js';
 import type { Informer, KubeObject, ObjectKey } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
 
@@ -35,6 +44,7 @@ function storeOf<T extends KubeObject>(informer: Informer<T>): Store<T> {
   return {
     get: (namespace, name) => informer.get(namespace, name),
     list: (namespace) => informer.list(namespace === undefined ? {} : { namespace }),
+    byIndex: (index, namespace, value) => informer.byIndex(index, namespacedValue(namespace, value)),
   };
 }
 
@@ -52,6 +62,9 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   const templates = informer<MachineTemplate & KubeObject>(resources.MachineTemplate);
   const deployments = informer<MachineDeployment & KubeObject>(resources.MachineDeployment);
   const machines = informer<Machine & KubeObject>(resources.Machine);
+  indexClusters(clusters);
+  indexDeployments(deployments);
+  indexMachines(machines);
 
   const writer = new ObjectWriter(manager.client);
   const deps: ControllerDeps = {
@@ -67,26 +80,20 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     log: manager.log,
   };
 
+  // Watch mappings: an event on one kind to the keys of another, each an index lookup.
   const same = (key: ObjectKey, name: string | undefined): ObjectKey[] =>
     name ? [{ namespace: key.namespace, name }] : [];
+  const keysOf = (key: ObjectKey, objs: readonly KubeObject[]): ObjectKey[] =>
+    objs.map((o) => ({ namespace: key.namespace, name: o.metadata!.name! }));
   const byClusterName: MapFunc = (key, obj) => same(key, (obj as unknown as Machine).spec?.clusterName);
   const controlPlaneToCluster: MapFunc = (key, obj) =>
-    deps.clusters
-      .list(key.namespace)
-      .filter((c) => c.spec.controlPlaneRef?.name === obj.metadata?.name)
-      .map((c) => ({ namespace: key.namespace, name: c.metadata.name! }));
+    keysOf(key, clusters.byIndex(BY_CONTROL_PLANE_REF, namespacedValue(key.namespace, key.name)));
   const clusterToControlPlane: MapFunc = (key, obj) =>
     same(key, (obj as unknown as Cluster).spec?.controlPlaneRef?.name);
-  const clusterToDeployments: MapFunc = (key, obj) =>
-    deps.deployments
-      .list(key.namespace)
-      .filter((d) => d.spec.clusterName === obj.metadata?.name)
-      .map((d) => ({ namespace: key.namespace, name: d.metadata.name! }));
-  const clusterToMachines: MapFunc = (key, obj) =>
-    deps.machines
-      .list(key.namespace)
-      .filter((m) => m.spec.clusterName === obj.metadata?.name)
-      .map((m) => ({ namespace: key.namespace, name: m.metadata.name! }));
+  const clusterToDeployments: MapFunc = (key) =>
+    keysOf(key, deployments.byIndex(BY_CLUSTER, namespacedValue(key.namespace, key.name)));
+  const clusterToMachines: MapFunc = (key) =>
+    keysOf(key, machines.byIndex(BY_CLUSTER, namespacedValue(key.namespace, key.name)));
   const viaCluster =
     (then: MapFunc): MapFunc =>
     (key, obj) =>
@@ -98,11 +105,8 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     (label: string): MapFunc =>
     (key, obj) =>
       same(key, obj.metadata?.labels?.[label]);
-  const templateToMachines: MapFunc = (key, obj) =>
-    deps.machines
-      .list(key.namespace)
-      .filter((m) => m.spec.machineTemplateRef.name === obj.metadata?.name)
-      .map((m) => ({ namespace: key.namespace, name: m.metadata.name! }));
+  const templateToMachines: MapFunc = (key) =>
+    keysOf(key, machines.byIndex(BY_TEMPLATE, namespacedValue(key.namespace, key.name)));
 
   const workers = opts.concurrency ?? 2;
   manager.addController({

@@ -13,10 +13,13 @@
 // failures can loop hot.
 //
 // The cache is swapped whole on a relist and changed one object at a time by watch events, synchronously,
-// on the one event loop: a reader never sees half a relist. get() and list() hand out deep copies, so no
-// caller can change what another one reads.
+// on the one event loop: a reader never sees half a relist. Objects enter the cache without their
+// managedFields (half of an object, and nothing here reads them) and frozen; get(), list() and byIndex()
+// hand out the cached objects themselves, read-only, so a read costs no copy. A caller that must change
+// an object copies that one (structuredClone).
 import type { Logger } from 'pino';
 import { isGone, KubeApiError } from './errors.js';
+import { IndexedStore, type IndexFunc, NAMESPACE_INDEX } from './indexer.js';
 import { silentLogger } from './log.js';
 import {
   type KubeClient,
@@ -100,6 +103,13 @@ export interface InformerOptions extends InformerSpec {
   backoffMaxMs?: number;
   /** Told of each list, relist, 410, stale watch and reconnect (for metrics). */
   onLoopEvent?: (event: InformerLoopEvent) => void;
+}
+
+/** What the cache keeps of an object: all but metadata.managedFields. */
+function stripManagedFields<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (meta && 'managedFields' in meta) delete meta.managedFields;
+  return obj;
 }
 
 export type InformerLoopEvent = 'list' | 'relist' | 'gone' | 'stale' | 'reconnect';
@@ -187,7 +197,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly onLoopEvent: ((event: InformerLoopEvent) => void) | undefined;
   private readonly path: string;
 
-  private cache = new Map<string, T>();
+  private readonly cache = new IndexedStore<T>();
   private readonly handlers = new Set<InformerHandler<T>>();
   private readonly syncWaiters = new Set<() => void>();
   private resourceVersion = '';
@@ -282,31 +292,46 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
   }
 
-  /** A copy of the cached object, or undefined. Use namespace '' for cluster-scoped objects. */
+  /** The cached object (frozen: read-only), or undefined. Use namespace '' for cluster-scoped objects. */
   get(namespace: string, name: string): T | undefined {
-    return this.getByKey(formatKey(namespace, name));
+    return this.cache.get(formatKey(namespace, name));
   }
 
   getByKey(key: string): T | undefined {
-    const obj = this.cache.get(key);
-    return obj === undefined ? undefined : structuredClone(obj);
+    return this.cache.get(key);
   }
 
-  /** Copies of the cached objects that pass the filter, ordered by key. */
+  /** The cached objects (read-only) that pass the filter, ordered by key. */
   list(filter: ListFilter<T> = {}): T[] {
-    const out: T[] = [];
-    for (const key of [...this.cache.keys()].sort()) {
-      const obj = this.cache.get(key) as T;
-      if (filter.namespace !== undefined && (obj.metadata?.namespace ?? '') !== filter.namespace) continue;
-      if (filter.labels && !matchesLabels(obj, filter.labels)) continue;
-      if (filter.where && !filter.where(obj)) continue;
-      out.push(structuredClone(obj));
-    }
-    return out;
+    const candidates =
+      filter.namespace !== undefined
+        ? this.cache.byIndex(NAMESPACE_INDEX, filter.namespace)
+        : this.cache.keys().map((key) => this.cache.get(key) as T);
+    if (!filter.labels && !filter.where) return candidates;
+    return candidates.filter(
+      (obj) => (!filter.labels || matchesLabels(obj, filter.labels)) && (!filter.where || filter.where(obj)),
+    );
+  }
+
+  /**
+   * Adds a named index (client-go's Indexers). Values are compared as strings; include the namespace in
+   * them (namespacedValue) when the lookups are per namespace.
+   */
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    this.cache.addIndex(name, fn);
+  }
+
+  hasIndex(name: string): boolean {
+    return this.cache.hasIndex(name);
+  }
+
+  /** The cached objects (read-only) whose index `name` holds `value`, ordered by key. */
+  byIndex(name: string, value: string): T[] {
+    return this.cache.byIndex(name, value);
   }
 
   keys(): string[] {
-    return [...this.cache.keys()].sort();
+    return [...this.cache.keys()];
   }
 
   get size(): number {
@@ -480,19 +505,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const item of listed.items) {
       if (!item.apiVersion) item.apiVersion = apiVersion;
       if (!item.kind && kind) item.kind = kind;
-      next.set(keyOf(item), item);
+      next.set(keyOf(item), stripManagedFields(item));
     }
-    const previous = this.cache;
     const added: string[] = [];
     const updated: string[] = [];
     const deleted: Array<[string, T]> = [];
     for (const [key, obj] of next) {
-      const old = previous.get(key);
+      const old = this.cache.get(key);
       if (!old) added.push(key);
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) updated.push(key);
     }
-    for (const [key, old] of previous) if (!next.has(key)) deleted.push([key, old]);
-    this.cache = next;
+    for (const [key, old] of this.cache.entries()) if (!next.has(key)) deleted.push([key, old]);
+    this.cache.replace(next);
     this.resourceVersion = listed.resourceVersion;
     this.counters.lists++;
     const relist = this.counters.lists > 1;
@@ -569,7 +593,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (err.code === 410) throw new GoneSignal(err.message);
       throw new WatchErrorEvent(err);
     }
-    const obj = event.object as T;
+    const obj = stripManagedFields(event.object as T);
     const rv = obj.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       this.counters.bookmarks++;

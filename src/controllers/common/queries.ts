@@ -1,45 +1,32 @@
 // Lookups in the caches that more than one controller needs.
 import type { Cluster, ControlPlane, Machine, MachineDeployment } from '../../api/v1alpha1/index.js';
 import type { ControllerDeps } from '../deps.js';
-import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from './labels.js';
+import { BY_CLUSTER, BY_CONTROL_PLANE, BY_CONTROL_PLANE_REF, BY_DEPLOYMENT } from './indexes.js';
+
+// Every lookup goes through an index of the cache: O(matches), no copies.
 
 export function machinesOfCluster(
   deps: ControllerDeps,
   cluster: { metadata: { namespace?: string; name?: string } },
-) {
-  return deps.machines
-    .list(cluster.metadata.namespace)
-    .filter((m) => m.spec.clusterName === cluster.metadata.name);
+): Machine[] {
+  return deps.machines.byIndex(BY_CLUSTER, cluster.metadata.namespace ?? '', cluster.metadata.name ?? '');
 }
 
 export function machinesOfControlPlane(deps: ControllerDeps, cp: ControlPlane): Machine[] {
-  return deps.machines
-    .list(cp.metadata.namespace)
-    .filter(
-      (m) =>
-        m.metadata.labels?.[CONTROL_PLANE_NAME_LABEL] === cp.metadata.name && m.spec.role === 'ControlPlane',
-    );
+  return deps.machines.byIndex(BY_CONTROL_PLANE, cp.metadata.namespace ?? '', cp.metadata.name ?? '');
 }
 
 export function machinesOfDeployment(deps: ControllerDeps, md: MachineDeployment): Machine[] {
-  return deps.machines
-    .list(md.metadata.namespace)
-    .filter(
-      (m) => m.metadata.labels?.[DEPLOYMENT_NAME_LABEL] === md.metadata.name && m.spec.role === 'Worker',
-    );
+  return deps.machines.byIndex(BY_DEPLOYMENT, md.metadata.namespace ?? '', md.metadata.name ?? '');
 }
 
 export function deploymentsOfCluster(deps: ControllerDeps, cluster: Cluster): MachineDeployment[] {
-  return deps.deployments
-    .list(cluster.metadata.namespace)
-    .filter((d) => d.spec.clusterName === cluster.metadata.name);
+  return deps.deployments.byIndex(BY_CLUSTER, cluster.metadata.namespace ?? '', cluster.metadata.name ?? '');
 }
 
 /** The Cluster whose spec.controlPlaneRef names this ControlPlane. */
 export function clusterOfControlPlane(deps: ControllerDeps, cp: ControlPlane): Cluster | undefined {
-  return deps.clusters
-    .list(cp.metadata.namespace)
-    .find((c) => c.spec.controlPlaneRef?.name === cp.metadata.name);
+  return deps.clusters.byIndex(BY_CONTROL_PLANE_REF, cp.metadata.namespace ?? '', cp.metadata.name ?? '')[0];
 }
 
 export function controlPlaneOfCluster(deps: ControllerDeps, cluster: Cluster): ControlPlane | undefined {
@@ -62,6 +49,6 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The oldest version among the machines, or undefined when there are none. */
-export function oldestVersion(machines: Machine[]): string | undefined {
+export function oldestVersion(machines: readonly Machine[]): string | undefined {
   return machines.map((m) => m.spec.version).sort(compareVersions)[0];
 }

@@ -84,9 +84,13 @@ describe('Informer', () => {
     expect(cm3.kind).toBe('ConfigMap');
     expect(cm3.apiVersion).toBe('v1');
 
-    // A copy: changing it changes nothing in the cache.
-    (cm3.data as Record<string, string>).i = 'changed';
+    // The cache's own object, read-only: a change throws instead of changing what others read, and
+    // managedFields (which the server sets) are not kept.
+    expect(() => {
+      (cm3.data as Record<string, string>).i = 'changed';
+    }).toThrow(TypeError);
     expect((informer.get(namespace(), 'cm-3') as V1ConfigMap).data).toEqual({ i: '3' });
+    expect(cm3.metadata?.managedFields).toBeUndefined();
 
     await core.createNamespacedConfigMap({ namespace: namespace(), body: configMap('added', { a: '1' }) });
     await core.patchNamespacedConfigMap({
