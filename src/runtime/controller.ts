@@ -20,7 +20,7 @@ import {
 } from './informer.js';
 import { silentLogger } from './log.js';
 import { defaultMetrics, type ReconcileResult, type RuntimeMetrics } from './metrics.js';
-import { WorkQueue, type WorkQueueOptions } from './workqueue.js';
+import { type Priority, WorkQueue, type WorkQueueOptions } from './workqueue.js';
 
 export type { ObjectKey } from './informer.js';
 
@@ -131,25 +131,28 @@ export class Controller<P extends KubeObject = KubeObject> {
     const queue = new WorkQueue(this.queueOptions);
     this.queue = queue;
     this.untrackQueue = this.metrics.trackQueue(this.name, queue);
-    const enqueue = (key: ObjectKey): void => queue.add(formatKey(key.namespace, key.name));
+    // What the first list brings is a start-up look, behind any change made since (see workqueue.ts).
+    const atStart = (initialList: boolean): Priority => (initialList ? 'low' : 'high');
+    const enqueue = (key: ObjectKey, priority: Priority): void =>
+      queue.add(formatKey(key.namespace, key.name), priority);
     const primary: InformerHandler<P> = {
-      onAdd: (key) => queue.add(key),
+      onAdd: (key, initialList) => queue.add(key, atStart(initialList)),
       onUpdate: (key) => queue.add(key),
       onDelete: (key) => queue.add(key),
     };
     this.unsubscribe.push(this.informer.addHandler(primary));
     for (const watch of this.watches) {
-      const mapped = (key: string, obj: KubeObject | undefined): void => {
+      const mapped = (key: string, obj: KubeObject | undefined, priority: Priority = 'high'): void => {
         if (!obj) return;
         try {
-          for (const target of watch.map(parseKey(key), obj)) enqueue(target);
+          for (const target of watch.map(parseKey(key), obj)) enqueue(target, priority);
         } catch (err) {
           this.log.error({ err, key, watch: watch.informer.name }, 'watch mapping function threw');
         }
       };
       this.unsubscribe.push(
         watch.informer.addHandler({
-          onAdd: (key) => mapped(key, watch.informer.getByKey(key)),
+          onAdd: (key, initialList) => mapped(key, watch.informer.getByKey(key), atStart(initialList)),
           onUpdate: (key) => mapped(key, watch.informer.getByKey(key)),
           onDelete: (key, last) => mapped(key, last),
         }),

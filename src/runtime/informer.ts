@@ -136,7 +136,8 @@ export interface InformerStats {
 
 /** Handlers receive keys only; a reconciler reads the object from the cache. */
 export interface InformerHandler<T> {
-  onAdd?(key: string): void;
+  /** `initialList`: the object came with the first list (or the replay for a late handler), not as a change. */
+  onAdd?(key: string, initialList: boolean): void;
   onUpdate?(key: string): void;
   /** `last` is the object as the cache last had it (for mapping functions; never reconcile from it). */
   onDelete?(key: string, last: T): void;
@@ -353,7 +354,7 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   addHandler(handler: InformerHandler<T>): () => void {
     this.handlers.add(handler);
-    if (this.synced) for (const key of this.keys()) this.call(handler, 'onAdd', key);
+    if (this.synced) for (const key of this.keys()) this.call(handler, 'onAdd', key, undefined, true);
     return () => {
       this.handlers.delete(handler);
     };
@@ -526,7 +527,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       { objects: next.size, added: added.length, updated: updated.length, deleted: deleted.length, relist },
       'listed',
     );
-    for (const key of added) this.emit('onAdd', key);
+    for (const key of added) this.emit('onAdd', key, undefined, !relist);
     for (const key of updated) this.emit('onUpdate', key);
     for (const [key, old] of deleted) this.emit('onDelete', key, old);
     if (!this.synced) {
@@ -607,7 +608,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       case 'ADDED':
       case 'MODIFIED':
         this.cache.set(key, obj);
-        this.emit(old ? 'onUpdate' : 'onAdd', key);
+        if (old) this.emit('onUpdate', key);
+        else this.emit('onAdd', key);
         break;
       case 'DELETED':
         this.cache.delete(key);
@@ -618,16 +620,24 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private emit(kind: 'onAdd' | 'onUpdate', key: string): void;
+  private emit(kind: 'onAdd', key: string, last?: undefined, initialList?: boolean): void;
+  private emit(kind: 'onUpdate', key: string): void;
   private emit(kind: 'onDelete', key: string, last: T): void;
-  private emit(kind: keyof InformerHandler<T>, key: string, last?: T): void {
-    for (const handler of this.handlers) this.call(handler, kind, key, last);
+  private emit(kind: keyof InformerHandler<T>, key: string, last?: T, initialList = false): void {
+    for (const handler of this.handlers) this.call(handler, kind, key, last, initialList);
   }
 
-  private call(handler: InformerHandler<T>, kind: keyof InformerHandler<T>, key: string, last?: T): void {
+  private call(
+    handler: InformerHandler<T>,
+    kind: keyof InformerHandler<T>,
+    key: string,
+    last?: T,
+    initialList = false,
+  ): void {
     try {
       if (kind === 'onDelete') handler.onDelete?.(key, last as T);
-      else handler[kind]?.(key);
+      else if (kind === 'onAdd') handler.onAdd?.(key, initialList);
+      else handler.onUpdate?.(key);
     } catch (err) {
       this.log.error({ err, key, handler: kind }, 'informer handler threw');
     }

@@ -3,8 +3,15 @@
 // again when that worker calls done()), failures back off per key exponentially and overall through a
 // token bucket, and a key can be added after a delay.
 //
+// Two priorities, as in controller-runtime's priority queue: a change someone made (a watch event) is
+// `high`; a look we scheduled ourselves (a resync, a poll after a delay, a retry) and the objects of the
+// first list are `low`. Workers take every high key before any low one, so with a thousand idle clusters
+// queued for their resync, the one a user just edited is next, not a thousand-and-first.
+//
 // Everything here is synchronous bookkeeping on one event loop, so no locks are needed; the only waits
 // are get() (for a key) and shutDown() (for in-flight keys to finish).
+
+import { TokenBucket } from './token-bucket.js';
 
 /** The longest delay a Node timer keeps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -55,36 +62,24 @@ export class ExponentialBackoff {
   }
 }
 
-/** A token bucket: `reserve()` takes a token and says how long to wait until that token exists. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    readonly qps: number,
-    readonly burst: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.tokens = burst;
-    this.last = now();
-  }
-
-  reserve(): number {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.qps) / 1000);
-    this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.qps);
-  }
-}
-
 type Waiter = (key: string | undefined) => void;
 
+export type Priority = 'high' | 'low';
+
+const rank = (p: Priority): number => (p === 'high' ? 1 : 0);
+const higher = (a: Priority | undefined, b: Priority): Priority =>
+  a !== undefined && rank(a) >= rank(b) ? a : b;
+
 export class WorkQueue {
-  /** Keys ready to be handed out, in order. A key is here at most once. */
-  private readonly queue: string[] = [];
-  /** Keys that need processing: queued, or added again while being processed. */
-  private readonly dirty = new Set<string>();
+  /**
+   * Keys ready to be handed out, in order, one list per priority. A key promoted from low to high leaves a
+   * stale entry in `low`; an entry counts only while `queued` says the key waits in that lane.
+   */
+  private readonly lanes: Record<Priority, string[]> = { high: [], low: [] };
+  /** Keys ready to be handed out, with the lane each waits in. */
+  private readonly queued = new Map<string, Priority>();
+  /** Keys that need processing (queued, or added again while being processed), at the highest priority asked. */
+  private readonly dirty = new Map<string, Priority>();
   /** Keys a worker holds now. */
   private readonly processing = new Set<string>();
   /** Keys waiting for a delay, with when they become ready. */
@@ -100,22 +95,30 @@ export class WorkQueue {
     this.bucket = new TokenBucket(opts.qps ?? 10, opts.burst ?? 100);
   }
 
-  /** Queues `key` now, unless it is already queued. Ignored after shutDown(). */
-  add(key: string): void {
+  /**
+   * Queues `key` now (default priority high), unless it is already queued; a key queued at low priority
+   * moves up when added at high. Ignored after shutDown().
+   */
+  add(key: string, priority: Priority = 'high'): void {
     if (this.shuttingDown) return;
     this.cancelWait(key);
-    if (this.dirty.has(key)) return;
-    this.dirty.add(key);
+    const before = this.dirty.get(key);
+    const wanted = higher(before, priority);
+    if (before === wanted) return;
+    this.dirty.set(key, wanted);
     // A key being processed is queued again by done().
     if (this.processing.has(key)) return;
-    this.push(key);
+    this.push(key, wanted);
   }
 
-  /** Queues `key` after `delayMs`; an earlier pending delay of the same key wins over a later one. */
+  /**
+   * Queues `key` at low priority after `delayMs` (a look we scheduled, not a change someone made); an
+   * earlier pending delay of the same key wins over a later one.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) {
-      this.add(key);
+      this.add(key, 'low');
       return;
     }
     // Node fires a timer of more than 2^31-1 ms at once; a longer wait is cut to that (24.8 days).
@@ -126,7 +129,7 @@ export class WorkQueue {
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.waiting.delete(key);
-      this.add(key);
+      this.add(key, 'low');
     }, delayMs);
     timer.unref?.();
     this.waiting.set(key, { readyAt, timer });
@@ -154,7 +157,7 @@ export class WorkQueue {
    * dropQueued, empty). The caller owns the key until it calls done(key).
    */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.pop();
     if (key !== undefined) return Promise.resolve(this.take(key));
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
@@ -164,13 +167,21 @@ export class WorkQueue {
   done(key: string): void {
     if (!this.processing.delete(key)) return;
     // After shutDown({ dropQueued: true }) no key is dirty any more, so this only drains when asked to.
-    if (this.dirty.has(key)) this.push(key);
+    const again = this.dirty.get(key);
+    if (again) this.push(key, again);
     this.checkDrained();
   }
 
   /** Keys ready to be processed (not counting those in a worker or waiting for a delay). */
   len(): number {
-    return this.queue.length;
+    return this.queued.size;
+  }
+
+  /** Keys ready to be processed at one priority. */
+  lenAt(priority: Priority): number {
+    let n = 0;
+    for (const p of this.queued.values()) if (p === priority) n++;
+    return n;
   }
 
   /** Keys being processed now. */
@@ -196,11 +207,13 @@ export class WorkQueue {
     for (const { timer } of this.waiting.values()) clearTimeout(timer);
     this.waiting.clear();
     if (opts.dropQueued ?? true) {
-      for (const key of this.queue) this.dirty.delete(key);
-      this.queue.length = 0;
+      for (const key of this.queued.keys()) this.dirty.delete(key);
+      this.queued.clear();
+      this.lanes.high.length = 0;
+      this.lanes.low.length = 0;
       for (const key of this.processing) this.dirty.delete(key);
     }
-    if (this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+    if (this.queued.size === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
     return new Promise((resolve) => {
       this.drained.push(resolve);
       this.checkDrained();
@@ -229,10 +242,28 @@ export class WorkQueue {
     await Promise.all(Array.from({ length: Math.max(1, workers) }, loop));
   }
 
-  private push(key: string): void {
+  private push(key: string, priority: Priority): void {
     const getter = this.getters.shift();
-    if (getter) getter(this.take(key));
-    else this.queue.push(key);
+    if (getter) {
+      getter(this.take(key));
+      return;
+    }
+    this.queued.set(key, priority);
+    this.lanes[priority].push(key);
+  }
+
+  /** The first key of the highest non-empty lane, skipping stale entries of promoted keys. */
+  private pop(): string | undefined {
+    for (const priority of ['high', 'low'] as const) {
+      const lane = this.lanes[priority];
+      while (lane.length > 0) {
+        const key = lane.shift() as string;
+        if (this.queued.get(key) !== priority) continue;
+        this.queued.delete(key);
+        return key;
+      }
+    }
+    return undefined;
   }
 
   private take(key: string): string {
@@ -249,7 +280,7 @@ export class WorkQueue {
   }
 
   private checkDrained(): void {
-    if (!this.shuttingDown || this.processing.size > 0 || this.queue.length > 0) return;
+    if (!this.shuttingDown || this.processing.size > 0 || this.queued.size > 0) return;
     for (const resolve of this.drained.splice(0)) resolve();
     for (const resolve of this.getters.splice(0)) resolve(undefined);
   }

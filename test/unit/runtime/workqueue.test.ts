@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ExponentialBackoff, TokenBucket, WorkQueue } from '../../../src/runtime/workqueue.js';
+import { TokenBucket } from '../../../src/runtime/token-bucket.js';
+import { ExponentialBackoff, WorkQueue } from '../../../src/runtime/workqueue.js';
 
 /** A promise with its resolve function. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -34,6 +35,65 @@ describe('WorkQueue: de-duplication', () => {
     q.add('ns/a');
     expect(await next).toBe('ns/a');
     expect(q.inFlight()).toBe(1);
+  });
+});
+
+describe('WorkQueue: priorities', () => {
+  it('hands out every high key before any low one, each lane in the order added', async () => {
+    const q = new WorkQueue();
+    q.add('ns/resync-1', 'low');
+    q.add('ns/resync-2', 'low');
+    q.add('ns/edited');
+    q.add('ns/created', 'high');
+    expect(q.lenAt('high')).toBe(2);
+    expect(q.lenAt('low')).toBe(2);
+    const order = [];
+    for (let i = 0; i < 4; i++) order.push(await q.get());
+    expect(order).toEqual(['ns/edited', 'ns/created', 'ns/resync-1', 'ns/resync-2']);
+  });
+
+  it('moves a key waiting at low up when it is added at high, and hands it out once', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a', 'low');
+    q.add('ns/b', 'low');
+    q.add('ns/b', 'high');
+    q.add('ns/b', 'low'); // a later low add does not demote it
+    expect(q.len()).toBe(2);
+    expect(await q.get()).toBe('ns/b');
+    expect(await q.get()).toBe('ns/a');
+    expect(q.len()).toBe(0);
+    q.done('ns/a');
+    q.done('ns/b');
+    // The stale low entry left by the move is never handed out again.
+    q.add('ns/c', 'low');
+    expect(await q.get()).toBe('ns/c');
+    expect(q.len()).toBe(0);
+  });
+
+  it('requeues a key changed while it was processed at the highest priority asked', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.add('ns/a', 'low');
+    q.add('ns/a', 'high');
+    q.add('ns/z', 'low');
+    q.done('ns/a');
+    expect(await q.get()).toBe('ns/a');
+  });
+
+  it('queues delayed keys at low priority', async () => {
+    vi.useFakeTimers();
+    try {
+      const q = new WorkQueue();
+      q.addAfter('ns/poll', 1_000);
+      vi.advanceTimersByTime(1_000);
+      q.add('ns/event');
+      expect(q.lenAt('low')).toBe(1);
+      expect(await q.get()).toBe('ns/event');
+      expect(await q.get()).toBe('ns/poll');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
