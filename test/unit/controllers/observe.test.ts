@@ -1,20 +1,37 @@
 // What the Cluster reconciler tells the lifecycle machine, from objects as the cache holds them.
 import { describe, expect, it } from 'vitest';
-import type { Cluster, ControlPlane, MachineDeployment } from '../../../src/api/v1alpha1/index.js';
+import type { Cluster, ControlPlane, Machine, MachineDeployment } from '../../../src/api/v1alpha1/index.js';
 import { observe } from '../../../src/controllers/cluster/observe.js';
 import { ClusterScope } from '../../../src/controllers/cluster/scope.js';
+import { DEPLOYMENT_INDEXES, MACHINE_INDEXES } from '../../../src/controllers/common/indexes.js';
+import type { Store } from '../../../src/controllers/common/store.js';
 import type { ControllerDeps } from '../../../src/controllers/deps.js';
 import { deriveState } from '../../../src/lifecycle/derive.js';
+import {
+  IndexedStore,
+  type IndexFunc,
+  NAMESPACE_INDEX,
+  namespacedValue,
+} from '../../../src/runtime/indexer.js';
+import type { KubeObject } from '../../../src/runtime/informer.js';
 import { silentLogger } from '../../../src/runtime/log.js';
 
 const T = '2026-01-01T00:00:00Z';
 const ready = [{ type: 'Ready', status: 'True' as const, lastTransitionTime: T }];
 
-function store<T extends { metadata: { name?: string; namespace?: string } }>(items: T[]) {
+/** A Store over the runtime's own indexed cache, with the indexes the operator registers. */
+function store<T extends KubeObject & { metadata: { name?: string; namespace?: string } }>(
+  items: T[],
+  indexes: Record<string, IndexFunc<T>> = {},
+): Store<T> {
+  const cache = new IndexedStore<T>();
+  for (const [name, fn] of Object.entries(indexes)) cache.addIndex(name, fn);
+  for (const item of items) cache.set(`${item.metadata.namespace}/${item.metadata.name}`, item);
   return {
-    get: (ns: string, name: string) =>
-      items.find((i) => i.metadata.namespace === ns && i.metadata.name === name),
-    list: (ns?: string) => items.filter((i) => ns === undefined || i.metadata.namespace === ns),
+    get: (ns, name) => cache.get(`${ns}/${name}`),
+    list: (ns) =>
+      ns === undefined ? [...cache.entries()].map(([, o]) => o) : cache.byIndex(NAMESPACE_INDEX, ns),
+    byIndex: (index, ns, value) => cache.byIndex(index, namespacedValue(ns, value)),
   };
 }
 
@@ -81,8 +98,8 @@ function scopeWith(provisioned: boolean, poolStatusReplicas: number): ClusterSco
   const deps = {
     clusters: store([cluster]),
     controlPlanes: store([cp]),
-    deployments: store([md]),
-    machines: store([]),
+    deployments: store([md as MachineDeployment & KubeObject], DEPLOYMENT_INDEXES),
+    machines: store<Machine & KubeObject>([], MACHINE_INDEXES),
     templates: store([]),
   } as unknown as ControllerDeps;
   return new ClusterScope(
