@@ -1,6 +1,7 @@
 // `clusterforge operator`: runs the controllers (what the in-cluster Deployment runs; also usable
 // from a laptop against any management cluster).
 import { Command, Option } from 'commander';
+import { type ControllerName, DEFAULT_CONCURRENCY } from '../operator/concurrency.js';
 
 interface Flags {
   kubeconfig?: string;
@@ -9,7 +10,21 @@ interface Flags {
   leaderElect: boolean;
   leaderElectionNamespace: string;
   concurrency: string;
+  clusterConcurrency?: string;
+  controlplaneConcurrency?: string;
+  machinedeploymentConcurrency?: string;
+  machineConcurrency?: string;
+  kubeApiQps: string;
+  kubeApiBurst: string;
   namespace?: string;
+}
+
+/** A flag's value as a whole number of at least `min`, or an error naming the flag. */
+function wholeNumber(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${flag} must be a whole number of at least ${min}, got '${value}'`);
+  return n;
 }
 
 export function operatorCommand(): Command {
@@ -31,7 +46,16 @@ export function operatorCommand(): Command {
       'namespace of the leader-election Lease',
       'clusterforge-system',
     )
-    .option('--concurrency <n>', 'concurrent reconciles per controller', '2')
+    .option('--concurrency <n>', 'concurrent reconciles of each controller', String(DEFAULT_CONCURRENCY))
+    .option('--cluster-concurrency <n>', 'concurrent Cluster reconciles (default: --concurrency)')
+    .option('--controlplane-concurrency <n>', 'concurrent ControlPlane reconciles (default: --concurrency)')
+    .option(
+      '--machinedeployment-concurrency <n>',
+      'concurrent MachineDeployment reconciles (default: --concurrency)',
+    )
+    .option('--machine-concurrency <n>', 'concurrent Machine reconciles (default: --concurrency)')
+    .option('--kube-api-qps <n>', 'requests per second to the management API server; 0: no limit', '200')
+    .option('--kube-api-burst <n>', 'requests that may go at once above --kube-api-qps', '400')
     .addOption(new Option('--namespace <ns>', 'watch only this namespace (default: all)'))
     .addHelpText(
       'after',
@@ -45,11 +69,24 @@ export function operatorCommand(): Command {
         import('./kubeconfig.js'),
       ]);
       const log = createLogger({ name: 'clusterforge' });
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) {
-        console.error(
-          `clusterforge operator: --concurrency must be a whole number of at least 1, got '${flags.concurrency}'`,
-        );
+      let concurrency: Record<ControllerName, number>;
+      let kubeApiRateLimit: { qps: number; burst: number };
+      try {
+        const all = wholeNumber('concurrency', flags.concurrency, 1);
+        const each = (name: ControllerName, value: string | undefined): number =>
+          value === undefined ? all : wholeNumber(`${name}-concurrency`, value, 1);
+        concurrency = {
+          cluster: each('cluster', flags.clusterConcurrency),
+          controlplane: each('controlplane', flags.controlplaneConcurrency),
+          machinedeployment: each('machinedeployment', flags.machinedeploymentConcurrency),
+          machine: each('machine', flags.machineConcurrency),
+        };
+        kubeApiRateLimit = {
+          qps: wholeNumber('kube-api-qps', flags.kubeApiQps, 0),
+          burst: wholeNumber('kube-api-burst', flags.kubeApiBurst, 1),
+        };
+      } catch (err) {
+        console.error(`clusterforge operator: ${(err as Error).message}`);
         process.exitCode = 2;
         return;
       }
@@ -60,6 +97,7 @@ export function operatorCommand(): Command {
         leaderElect: flags.leaderElect,
         leaderElectionNamespace: flags.leaderElectionNamespace,
         concurrency,
+        ...(kubeApiRateLimit.qps > 0 ? { kubeApiRateLimit } : {}),
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
         handleSignals: true,
       });

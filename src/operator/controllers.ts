@@ -13,9 +13,10 @@ import {
   BY_CLUSTER,
   BY_CONTROL_PLANE_REF,
   BY_TEMPLATE,
-  indexClusters,
-  indexDeployments,
-  indexMachines,
+  CLUSTER_INDEXES,
+  DEPLOYMENT_INDEXES,
+  ensureIndexes,
+  MACHINE_INDEXES,
 } from '../controllers/common/indexes.js';
 import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../controllers/common/labels.js';
 import type { Store } from '../controllers/common/store.js';
@@ -31,11 +32,12 @@ import type { MapFunc } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
 import type { Informer, KubeObject, ObjectKey } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
+import { type ControllerName, DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface OperatorOptions {
   providers: InfrastructureProvider[];
-  /** Concurrent reconciles per controller. */
-  concurrency?: number;
+  /** Concurrent reconciles: one number for every controller, or per controller (DEFAULT_CONCURRENCY if not named). */
+  concurrency?: number | Partial<Record<ControllerName, number>>;
   /** Watch one namespace only (tests); default all namespaces. */
   namespace?: string;
 }
@@ -62,9 +64,9 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   const templates = informer<MachineTemplate & KubeObject>(resources.MachineTemplate);
   const deployments = informer<MachineDeployment & KubeObject>(resources.MachineDeployment);
   const machines = informer<Machine & KubeObject>(resources.Machine);
-  indexClusters(clusters);
-  indexDeployments(deployments);
-  indexMachines(machines);
+  ensureIndexes(clusters, CLUSTER_INDEXES);
+  ensureIndexes(deployments, DEPLOYMENT_INDEXES);
+  ensureIndexes(machines, MACHINE_INDEXES);
 
   const writer = new ObjectWriter(manager.client);
   const deps: ControllerDeps = {
@@ -108,7 +110,9 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   const templateToMachines: MapFunc = (key) =>
     keysOf(key, machines.byIndex(BY_TEMPLATE, namespacedValue(key.namespace, key.name)));
 
-  const workers = opts.concurrency ?? 2;
+  const workers = (name: ControllerName): number =>
+    (typeof opts.concurrency === 'number' ? opts.concurrency : opts.concurrency?.[name]) ??
+    DEFAULT_CONCURRENCY;
   manager.addController({
     name: 'cluster',
     for: clusters,
@@ -118,7 +122,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       { informer: deployments, map: byClusterName },
       { informer: machines, map: byClusterName },
     ],
-    workers,
+    workers: workers('cluster'),
   });
   manager.addController({
     name: 'controlplane',
@@ -128,7 +132,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       { informer: machines, map: byLabel(CONTROL_PLANE_NAME_LABEL) },
       { informer: clusters, map: clusterToControlPlane },
     ],
-    workers,
+    workers: workers('controlplane'),
   });
   manager.addController({
     name: 'machinedeployment',
@@ -139,7 +143,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       { informer: clusters, map: clusterToDeployments },
       { informer: controlPlanes, map: viaCluster(clusterToDeployments) },
     ],
-    workers,
+    workers: workers('machinedeployment'),
   });
   manager.addController({
     name: 'machine',
@@ -150,7 +154,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       { informer: controlPlanes, map: viaCluster(clusterToMachines) },
       { informer: templates, map: templateToMachines },
     ],
-    workers,
+    workers: workers('machine'),
   });
   return deps;
 }

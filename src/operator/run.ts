@@ -12,6 +12,7 @@ import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { Manager } from '../runtime/manager.js';
 import { defaultMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
+import type { ControllerName } from './concurrency.js';
 import { registerControllers } from './controllers.js';
 
 export interface OperatorRunOptions {
@@ -21,8 +22,10 @@ export interface OperatorRunOptions {
   metricsBindAddress?: string;
   leaderElect?: boolean;
   leaderElectionNamespace?: string;
-  /** Concurrent reconciles per controller. */
-  concurrency?: number;
+  /** Concurrent reconciles per controller (DEFAULT_CONCURRENCY for those not named). */
+  concurrency?: number | Partial<Record<ControllerName, number>>;
+  /** Client-side limit of the controllers' API requests; omitted: none. */
+  kubeApiRateLimit?: { qps: number; burst: number };
   /** Watch one namespace only; default all. */
   namespace?: string;
   /** Defaults to every provider this build has. */
@@ -62,6 +65,7 @@ export async function startOperator(opts: OperatorRunOptions): Promise<RunningOp
       ? { namespace: opts.leaderElectionNamespace ?? 'clusterforge-system', name: 'clusterforge-operator' }
       : false,
     handleSignals: opts.handleSignals ?? false,
+    ...(opts.kubeApiRateLimit ? { rateLimit: opts.kubeApiRateLimit } : {}),
   });
   const deps = registerControllers(manager, {
     providers:

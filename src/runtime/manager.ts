@@ -50,6 +50,11 @@ export interface ManagerOptions {
   handleSignals?: boolean;
   /** How long stop() waits for reconciles in flight. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Client-side limit of the controllers' API requests (`--kube-api-qps`, `--kube-api-burst`). Leader
+   * election has a client of its own outside it, so a busy operator never loses its lease to its own queue.
+   */
+  rateLimit?: { qps: number; burst: number };
   /** Defaults for every informer made by informer() (page size, staleness, back-off). */
   informerDefaults?: Partial<Omit<InformerOptions, keyof InformerSpec | 'client' | 'log'>>;
 }
@@ -109,7 +114,10 @@ export class Manager {
     this.opts = opts;
     this.log = opts.log ?? silentLogger();
     this.metrics = opts.metrics ?? defaultMetrics();
-    this.client = new KubeClient(opts.kubeConfig, { observe: this.metrics.observeApiRequest });
+    this.client = new KubeClient(opts.kubeConfig, {
+      observe: this.metrics.observeApiRequest,
+      ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
+    });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -119,7 +127,7 @@ export class Manager {
       const leaseName = le.name ?? 'clusterforge-controller-manager';
       const lease = `${le.namespace}/${leaseName}`;
       this.elector = new LeaderElector({
-        client: this.client,
+        client: new KubeClient(opts.kubeConfig, { observe: this.metrics.observeApiRequest }),
         namespace: le.namespace,
         name: leaseName,
         identity: this.identity,

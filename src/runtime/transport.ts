@@ -11,12 +11,15 @@
 // The typed clients (makeApiClient) stay the right tool for controllers; see instrumentedApiClient() in
 // metrics.ts to count their requests too.
 //
-// Every request gets its own non-keep-alive agent from applyToHTTPSOptions, so credentials that refresh
-// (exec plugins, token files) are read again each time, and destroying a watch's socket touches nothing else.
+// applyToHTTPSOptions runs for every request, so credentials that refresh (exec plugins, token and
+// certificate files) are read again each time; the connection comes from a keep-alive agent kept per TLS
+// identity (agent-pool.ts). Destroying a watch's socket closes that one connection and nothing else.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { type AgentPool, sharedAgentPool } from './agent-pool.js';
 import { KubeApiError } from './errors.js';
+import { TokenBucket } from './token-bucket.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -61,6 +64,13 @@ export interface KubeClientOptions {
   /** Default 30 s. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Where keep-alive connections come from. Default: the process-wide pool. */
+  agents?: AgentPool;
+  /**
+   * Client-side rate limit of requests (not of watch streams), as client-go's QPS and Burst: requests
+   * beyond it wait their turn. Omitted: no limit.
+   */
+  rateLimit?: { qps: number; burst: number };
 }
 
 /** A Kubernetes resource: group ('' for the core group), version and plural name. */
@@ -145,6 +155,8 @@ export class KubeClient {
   private readonly observe: RequestObserver | undefined;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly agents: AgentPool;
+  private readonly bucket: TokenBucket | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -153,6 +165,9 @@ export class KubeClient {
     this.observe = opts.observe;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? 'clusterforge';
+    this.agents = opts.agents ?? sharedAgentPool();
+    const limit = opts.rateLimit;
+    this.bucket = limit && limit.qps > 0 ? new TokenBucket(limit.qps, Math.max(1, limit.burst)) : undefined;
   }
 
   /** The server URL of the current context. */
@@ -165,6 +180,7 @@ export class KubeClient {
   /** Sends one request and returns the parsed JSON body; a non-2xx answer throws KubeApiError. */
   async request<T = unknown>(req: KubeRequest): Promise<T> {
     const verb = kubeVerb(req.method, req.path, req.query);
+    await this.waitForTurn(req.signal);
     const started = performance.now();
     let code = 0;
     try {
@@ -225,6 +241,24 @@ export class KubeClient {
     }
   }
 
+  /** Waits until the rate limit lets one more request go (at once when there is none). */
+  private async waitForTurn(signal: AbortSignal | undefined): Promise<void> {
+    const waitMs = this.bucket?.reserve() ?? 0;
+    if (waitMs <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(done, waitMs);
+      function done(): void {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }
+      function onAbort(): void {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   private async send(
     method: HttpMethod,
     pathAndQuery: string,
@@ -235,28 +269,49 @@ export class KubeClient {
     const url = new URL(this.server.replace(/\/+$/, '') + pathAndQuery);
     const https: RequestOptions & { headers?: Record<string, string>; auth?: string } = {};
     await this.kubeConfig.applyToHTTPSOptions(https);
-    const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          agent: https.agent,
-          auth: https.auth,
-          headers: { 'user-agent': this.userAgent, ...https.headers, ...headers },
-          signal: opts.signal,
-        },
-        resolve,
-      );
-      if (opts.timeoutMs > 0) {
-        req.setTimeout(opts.timeoutMs, () =>
-          req.destroy(new Error(`${method} ${url.pathname}: no answer within ${opts.timeoutMs} ms`)),
+    const plain = url.protocol === 'http:';
+    const request = plain ? httpRequest : httpsRequest;
+    // Through a proxy, client-node's own (proxy) agent carries the request; plain HTTP has no TLS to key on.
+    const agent =
+      plain || this.kubeConfig.getCurrentCluster()?.proxyUrl ? https.agent : this.agents.agentFor(https);
+    const options = {
+      method,
+      agent,
+      auth: https.auth,
+      headers: { 'user-agent': this.userAgent, ...https.headers, ...headers },
+      signal: opts.signal,
+    };
+    const attempt = (): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(url, options, resolve);
+        if (opts.timeoutMs > 0) {
+          req.setTimeout(opts.timeoutMs, () =>
+            req.destroy(new Error(`${method} ${url.pathname}: no answer within ${opts.timeoutMs} ms`)),
+          );
+        }
+        req.on('error', (err) =>
+          reject(
+            opts.signal?.aborted ? opts.signal.reason : Object.assign(err, { reused: req.reusedSocket }),
+          ),
         );
-      }
-      req.on('error', (err) => reject(opts.signal?.aborted ? opts.signal.reason : err));
-      req.end(opts.body);
-    });
+        req.end(opts.body);
+      });
+    try {
+      return await attempt();
+    } catch (err) {
+      // A kept connection the server closed while it sat idle fails at once with ECONNRESET; the server read
+      // nothing, so an idempotent request goes again, once, on a fresh connection.
+      if (!opts.signal?.aborted && IDEMPOTENT.has(method) && isResetOfKeptConnection(err)) return attempt();
+      throw err;
+    }
   }
+}
+
+const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'DELETE']);
+
+function isResetOfKeptConnection(err: unknown): boolean {
+  const e = err as { code?: string; reused?: boolean };
+  return e.reused === true && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

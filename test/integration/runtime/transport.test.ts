@@ -1,10 +1,12 @@
 // The runtime's HTTP client and the instrumented typed client against the shared API server.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { AgentPool } from '../../../src/runtime/agent-pool.js';
 import { KubeApiError } from '../../../src/runtime/errors.js';
 import { instrumentedApiClient, RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 describe('KubeClient and instrumented clients', () => {
   const namespace = useTestNamespace('rt-transport');
@@ -50,5 +52,36 @@ describe('KubeClient and instrumented clients', () => {
     const text = (await metrics.text()).body;
     expect(text).toContain('clusterforge_api_requests_total{verb="list",code="200"} 1');
     expect(text).toContain('clusterforge_api_requests_total{verb="get",code="404"} 1');
+  });
+
+  it('keeps its connection: 20 requests and a watch on one, a dropped one replaced', async () => {
+    const kc = testKubeConfig();
+    const proxy = await TcpProxy.start(kc.getCurrentCluster()!.server);
+    const agents = new AgentPool();
+    try {
+      const client = new KubeClient(proxy.kubeConfig(kc), { agents });
+      const path = `/api/v1/namespaces/${namespace()}/configmaps`;
+      for (let i = 0; i < 20; i++) await client.request({ method: 'GET', path });
+      expect(proxy.accepted).toBe(1);
+
+      // A watch borrows the kept connection; when it is aborted, only its own connection goes.
+      const abort = new AbortController();
+      const watching = client.watch({ path, signal: abort.signal, onEvent: () => undefined });
+      await client.request({ method: 'GET', path }); // while the watch holds one: a second connection
+      abort.abort(new Error('done'));
+      await expect(watching).rejects.toThrow('done');
+      expect(proxy.accepted).toBe(2);
+      await client.request({ method: 'GET', path });
+      expect(proxy.accepted).toBe(2);
+
+      // The network drops every connection while idle: the next request works on a new one.
+      proxy.dropAll();
+      await new Promise((r) => setTimeout(r, 100));
+      await client.request({ method: 'GET', path });
+      expect(proxy.accepted).toBe(3);
+    } finally {
+      agents.destroy();
+      await proxy.close();
+    }
   });
 });
