@@ -42,3 +42,11 @@ export function soonest(...results: (Result | undefined)[]): Result {
 
 /** How often a provider-backed object is looked at again when nothing changes (drift repair). */
 export const RESYNC_MS = 60_000;
+
+/**
+ * `ms` spread at random over ±10 %: objects listed together (a thousand at start-up) come back spread out
+ * instead of in one burst per period, as client-go's wait.Jitter does for resyncs.
+ */
+export function jittered(ms: number, fraction = 0.1): number {
+  return Math.round(ms * (1 - fraction + 2 * fraction * Math.random()));
+}

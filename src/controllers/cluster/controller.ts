@@ -7,7 +7,7 @@ import { resources } from '../../kube/resources.js';
 import { step } from '../../lifecycle/snapshot.js';
 import { setCondition } from '../common/conditions.js';
 import { isPaused } from '../common/labels.js';
-import type { ControllerDeps, Result } from '../deps.js';
+import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
 import { ClusterScope } from './scope.js';
 import { clusterStatus } from './status.js';
@@ -66,7 +66,7 @@ export class ClusterReconciler {
         log.info('cluster deleted');
       } else if (succeeded) {
         scope.requeueAfter(
-          after.state !== before.state ? 200 : after.phase === 'Ready' ? READY_RESYNC_MS : 10_000,
+          after.state !== before.state ? 200 : after.phase === 'Ready' ? jittered(READY_RESYNC_MS) : 10_000,
         );
       }
     }

@@ -12,7 +12,7 @@ import { createMachine, viewOf } from '../common/machines.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
-import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
 
 export class ControlPlaneReconciler {
@@ -88,7 +88,7 @@ export class ControlPlaneReconciler {
 
     await this.writeStatus(cp, this.status(cp, cluster.metadata.name!, templateName, plan));
     const acting = plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '';
-    return { requeueAfterMs: acting ? 2_000 : RESYNC_MS };
+    return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
   }
 
   private status(cp: ControlPlane, clusterName: string, templateName: string, plan: RolloutPlan | undefined) {
@@ -148,7 +148,11 @@ export class ControlPlaneReconciler {
     const p = report.progress;
     return {
       requeueAfterMs:
-        p.state === 'inProgress' ? p.requeueAfterMs : p.state === 'failed' ? 60_000 : MANAGED_RESYNC_MS,
+        p.state === 'inProgress'
+          ? p.requeueAfterMs
+          : p.state === 'failed'
+            ? 60_000
+            : jittered(MANAGED_RESYNC_MS),
     };
   }
 

@@ -7,7 +7,7 @@ import type { MachineContext } from '../../provider/contract.js';
 import { isTrue } from '../common/conditions.js';
 import { isPaused } from '../common/labels.js';
 import { controlPlaneOfCluster, machinesOfCluster } from '../common/queries.js';
-import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 import { statusFromReport, waitingStatus } from './status.js';
 
 export class MachineReconciler {
@@ -38,7 +38,7 @@ export class MachineReconciler {
       this.deps.events.warning(machine, report.progress.reason, report.progress.message);
       return { requeueAfterMs: 30_000 };
     }
-    return { requeueAfterMs: report.ready ? RESYNC_MS : 2_000 };
+    return { requeueAfterMs: report.ready ? jittered(RESYNC_MS) : 2_000 };
   }
 
   private async context(

@@ -14,7 +14,7 @@ import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '..
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
-import { type ControllerDeps, RESYNC_MS, type Result } from '../deps.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 
 export class MachineDeploymentReconciler {
   private readonly expectations = new Expectations();
@@ -82,7 +82,7 @@ export class MachineDeploymentReconciler {
     await this.writeStatus(md, this.status(md, version, plan, held));
     const acting =
       plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '' || held !== '';
-    return { requeueAfterMs: acting ? 2_000 : RESYNC_MS };
+    return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
   }
 
   /** A managed node group: the provider creates, scales and upgrades it; its counts are the provider's. */
@@ -133,7 +133,7 @@ export class MachineDeploymentReconciler {
     if (p.state === 'inProgress') return { requeueAfterMs: p.requeueAfterMs };
     if (p.state === 'failed') return { requeueAfterMs: 60_000 };
     // Held back by the control plane: look again soon, it is upgrading.
-    return { requeueAfterMs: held ? 30_000 : MANAGED_RESYNC_MS };
+    return { requeueAfterMs: held ? 30_000 : jittered(MANAGED_RESYNC_MS) };
   }
 
   private status(
