@@ -13,7 +13,7 @@ import {
   wrapHttpLibrary,
 } from '@kubernetes/client-node';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { kubeVerb, type RequestObserver } from './transport.js';
+import { kubeResource, kubeVerb, type RequestObserver } from './transport.js';
 
 const PREFIX = 'clusterforge_';
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -34,7 +34,7 @@ export class RuntimeMetrics {
   readonly queueDepth: Gauge<'name'>;
   readonly queueInFlight: Gauge<'name'>;
   readonly queueRetries: Counter<'name'>;
-  readonly apiRequests: Counter<'verb' | 'code'>;
+  readonly apiRequests: Counter<'verb' | 'code' | 'resource'>;
   readonly apiRequestDuration: Histogram<'verb'>;
   readonly informerLoop: Counter<'informer' | 'event'>;
   readonly providerCalls: Counter<'provider' | 'operation' | 'outcome'>;
@@ -102,8 +102,8 @@ export class RuntimeMetrics {
     });
     this.apiRequests = new Counter({
       name: `${PREFIX}api_requests_total`,
-      help: 'Requests to the Kubernetes API by verb and HTTP code (0: no answer).',
-      labelNames: ['verb', 'code'],
+      help: 'Requests to the Kubernetes API by verb, HTTP code (0: no answer) and resource (plural.group).',
+      labelNames: ['verb', 'code', 'resource'],
       registers,
     });
     this.apiRequestDuration = new Histogram({
@@ -162,8 +162,8 @@ export class RuntimeMetrics {
   }
 
   /** A RequestObserver for KubeClient and instrumentedApiClient. */
-  readonly observeApiRequest: RequestObserver = (verb, code, durationMs) => {
-    this.apiRequests.inc({ verb, code: String(code) });
+  readonly observeApiRequest: RequestObserver = (verb, code, durationMs, resource) => {
+    this.apiRequests.inc({ verb, code: String(code), resource });
     this.apiRequestDuration.observe({ verb }, durationMs / 1000);
   };
 
@@ -253,6 +253,7 @@ export function instrumentedApiClient<T>(
           kubeVerb(request.getHttpMethod(), url.pathname, url.searchParams),
           code,
           performance.now() - started,
+          kubeResource(url.pathname),
         );
       }
     },

@@ -23,8 +23,11 @@ import { TokenBucket } from './token-bucket.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Called once per finished request: the Kubernetes verb, the HTTP code (0 when none came back), the time taken. */
-export type RequestObserver = (verb: string, code: number, durationMs: number) => void;
+/**
+ * Called once per finished request: the Kubernetes verb, the HTTP code (0 when none came back), the time
+ * taken, and the resource (kubeResource()).
+ */
+export type RequestObserver = (verb: string, code: number, durationMs: number, resource: string) => void;
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -118,6 +121,28 @@ export function kubeVerb(method: string, path: string, query?: Query | URLSearch
   }
 }
 
+/**
+ * The resource a request is about, as `plural` (core group) or `plural.group`, with `/subresource`:
+ * `configmaps`, `clusters.clusterforge.dev/status`. Other paths (/version, /healthz) are `-`.
+ */
+export function kubeResource(path: string): string {
+  const segments = path.split('?')[0]!.split('/').filter(Boolean);
+  let group: string;
+  let rest: string[];
+  if (segments[0] === 'api') {
+    group = '';
+    rest = segments.slice(2);
+  } else if (segments[0] === 'apis') {
+    group = segments[1] ?? '';
+    rest = segments.slice(3);
+  } else return '-';
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const [plural, , subresource] = rest;
+  if (!plural) return '-';
+  const resource = group ? `${plural}.${group}` : plural;
+  return subresource ? `${resource}/${subresource}` : resource;
+}
+
 interface Status {
   kind?: string;
   code?: number;
@@ -200,7 +225,7 @@ export class KubeClient {
       if (code < 200 || code >= 300) throw statusError(code, verb, req.path, text);
       return (text === '' ? undefined : JSON.parse(text)) as T;
     } finally {
-      this.observe?.(verb, code, performance.now() - started);
+      this.observe?.(verb, code, performance.now() - started, kubeResource(req.path));
     }
   }
 
@@ -237,7 +262,7 @@ export class KubeClient {
         req.onEvent(event);
       });
     } finally {
-      this.observe?.('watch', code, performance.now() - started);
+      this.observe?.('watch', code, performance.now() - started, kubeResource(req.path));
     }
   }
 

@@ -160,7 +160,7 @@ describe('Controller in a Manager', () => {
     const body = await metrics.text();
     expect(body).toContain('clusterforge_reconcile_duration_seconds_bucket{le="0.005",controller="test"}');
     expect(body).toMatch(/clusterforge_workqueue_depth\{name="test"\} 0/);
-    expect(body).toMatch(/clusterforge_api_requests_total\{verb="list",code="200"\} [1-9]/);
+    expect(body).toMatch(/clusterforge_api_requests_total\{verb="list",code="200",resource="[^"]+"\} [1-9]/);
     expect(body).toMatch(
       /clusterforge_informer_loop_events_total\{informer="configmaps in [^"]+ \(role=primary\)",event="list"\} 1/,
     );

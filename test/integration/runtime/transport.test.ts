@@ -37,11 +37,17 @@ describe('KubeClient and instrumented clients', () => {
     expect((conflict as KubeApiError).reason).toBe('AlreadyExists');
 
     const text = (await metrics.text()).body;
-    expect(text).toContain('clusterforge_api_requests_total{verb="create",code="201"} 1');
-    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="200"} 1');
-    expect(text).toContain('clusterforge_api_requests_total{verb="patch",code="200"} 1');
-    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="404"} 1');
-    expect(text).toContain('clusterforge_api_requests_total{verb="create",code="409"} 1');
+    expect(text).toContain(
+      'clusterforge_api_requests_total{verb="create",code="201",resource="configmaps"} 1',
+    );
+    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="200",resource="configmaps"} 1');
+    expect(text).toContain(
+      'clusterforge_api_requests_total{verb="patch",code="200",resource="configmaps"} 1',
+    );
+    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="404",resource="configmaps"} 1');
+    expect(text).toContain(
+      'clusterforge_api_requests_total{verb="create",code="409",resource="configmaps"} 1',
+    );
   });
 
   it('counts the requests of a typed client made by instrumentedApiClient', async () => {
@@ -50,8 +56,8 @@ describe('KubeClient and instrumented clients', () => {
     await core.listNamespacedConfigMap({ namespace: namespace() });
     await core.readNamespacedConfigMap({ name: 'missing', namespace: namespace() }).catch(() => undefined);
     const text = (await metrics.text()).body;
-    expect(text).toContain('clusterforge_api_requests_total{verb="list",code="200"} 1');
-    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="404"} 1');
+    expect(text).toContain('clusterforge_api_requests_total{verb="list",code="200",resource="configmaps"} 1');
+    expect(text).toContain('clusterforge_api_requests_total{verb="get",code="404",resource="configmaps"} 1');
   });
 
   it('keeps its connection: 20 requests and a watch on one, a dropped one replaced', async () => {

@@ -11,7 +11,7 @@ import {
 import { formatKey, keyOf, matchesLabels, parseKey } from '../../../src/runtime/informer.js';
 import { microTime } from '../../../src/runtime/leader-election.js';
 import { createLogger, REDACTED } from '../../../src/runtime/log.js';
-import { kubeVerb, resourcePath } from '../../../src/runtime/transport.js';
+import { kubeResource, kubeVerb, resourcePath } from '../../../src/runtime/transport.js';
 
 describe('keys', () => {
   it('formats and parses namespace/name, and bare names of cluster-scoped objects', () => {
@@ -82,6 +82,23 @@ describe('transport helpers', () => {
     expect(kubeVerb('PATCH', '/apis/g/v1/namespaces/ns/things/a/status')).toBe('patch');
     expect(kubeVerb('DELETE', '/api/v1/namespaces/ns/configmaps')).toBe('deletecollection');
     expect(kubeVerb('DELETE', '/api/v1/namespaces/ns/configmaps/a')).toBe('delete');
+  });
+
+  it('names the resource of a path as plural.group, with its subresource', () => {
+    expect(kubeResource('/api/v1/namespaces/ns/configmaps')).toBe('configmaps');
+    expect(kubeResource('/api/v1/namespaces/ns/configmaps/a?watch=true')).toBe('configmaps');
+    expect(kubeResource('/api/v1/namespaces')).toBe('namespaces');
+    expect(kubeResource('/api/v1/namespaces/ns')).toBe('namespaces');
+    expect(kubeResource('/apis/clusterforge.dev/v1alpha1/namespaces/ns/clusters/c/status')).toBe(
+      'clusters.clusterforge.dev/status',
+    );
+    expect(kubeResource('/apis/coordination.k8s.io/v1/namespaces/ns/leases')).toBe(
+      'leases.coordination.k8s.io',
+    );
+    expect(kubeResource('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/x')).toBe(
+      'customresourcedefinitions.apiextensions.k8s.io',
+    );
+    expect(kubeResource('/version')).toBe('-');
   });
 
   it('writes MicroTime with six fractional digits', () => {
