@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 include mk/env.mk
 
-.PHONY: help deps build generate check-generated lint typecheck test test-unit test-integration bench demo demo-down
+.PHONY: help deps build generate check-generated lint typecheck test test-unit test-integration bench bench-scale demo demo-down
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ test: deps kube-assets aws-emulator lint typecheck build ## Everything CI runs: 
 
 bench: deps kube-assets build ## Benchmarks; they print their figures
 	npm run -s bench
+
+# CLUSTERS: sizes to run (default 100,300,1000); IDLE_MINUTES: the idle window (default 10);
+# OPERATOR_ARGS: extra `clusterforge operator` flags, e.g. OPERATOR_ARGS='--concurrency=4'.
+bench-scale: KUBE_VERSIONS = $(firstword $(shell grep -Ev '^[[:space:]]*(\#|$$)' hack/kube-versions))
+bench-scale: deps kube-assets build ## The operator at 100/300/1,000 in-memory clusters, with the floor (CLUSTERS=...)
+	CLUSTERS='$(CLUSTERS)' IDLE_MINUTES='$(IDLE_MINUTES)' OPERATOR_ARGS='$(OPERATOR_ARGS)' npm run -s bench -- scale
 
 # The demo needs the binaries of one Kubernetes version only (the first of hack/kube-versions);
 # KUBE_VERSIONS=... on the command line still wins. DEV_FLAGS passes flags to `dev up`, e.g.

@@ -1,5 +1,6 @@
 // `npm run bench [-- local|aws-ec2|aws-eks]`: how fast the operator brings clusters up and what it
-// costs, per provider (test/bench/local.ts, aws-ec2.ts, aws-eks.ts). Prints figures; asserts nothing
+// costs, per provider (test/bench/local.ts, aws-ec2.ts, aws-eks.ts); `npm run bench -- scale` runs the
+// scale bench (scale/index.ts) on its own. Prints figures; asserts nothing
 // (speed is measured here, never in a timed test). Bounded: every wait has a deadline, and everything started
 // here (API server, etcd, the AWS API emulator, the operator) is stopped at the end.
 //
@@ -16,15 +17,25 @@ import { startMoto } from '../env/moto.js';
 import { benchAwsEc2, prepareImage } from './aws-ec2.js';
 import { benchAwsEks } from './aws-eks.js';
 import { benchLocal } from './local.js';
+import { benchScale } from './scale/index.js';
 import { type OperatorProcess, repo, run, startOperatorProcess } from './support.js';
 
 const SECTIONS = ['local', 'aws-ec2', 'aws-eks'] as const;
 
 async function main() {
   const asked = process.argv.slice(2);
+  // The scale bench starts an API server of its own per size and needs nothing else.
+  if (asked.length === 1 && asked[0] === 'scale') {
+    const rows = await benchScale();
+    console.log(`\nclusterforge bench (${new Date().toISOString()}, node ${process.version})`);
+    for (const row of rows) console.log(row);
+    return;
+  }
   const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length > 0)
-    throw new Error(`unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+    throw new Error(
+      `unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}, and scale on its own`,
+    );
   const sections = asked.length > 0 ? asked : [...SECTIONS];
 
   const [kube, moto] = await Promise.allSettled([startKubeEnv(), startMoto()]);

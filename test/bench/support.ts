@@ -86,6 +86,7 @@ export interface OperatorProcess {
 export async function startOperatorProcess(
   kubeconfigPath: string,
   env: Record<string, string>,
+  args: string[] = [],
 ): Promise<OperatorProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -95,6 +96,7 @@ export async function startOperatorProcess(
       'operator',
       `--kubeconfig=${kubeconfigPath}`,
       `--metrics-bind-address=127.0.0.1:${port}`,
+      ...args,
     ],
     { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
