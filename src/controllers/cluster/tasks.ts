@@ -1,6 +1,6 @@
 // The work each lifecycle task stands for. A task acts through the provider or the API and records
 // what it found in the scope; it never decides what comes next (the lifecycle machine does).
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/meta.js';
 import { apiMessage } from '../../kube/errors.js';
 import { resources } from '../../kube/resources.js';
 import {
@@ -124,12 +124,20 @@ const deleteInfrastructure: TaskRunner = async (scope) => {
   }
   const ns = scope.cluster.metadata.namespace!;
   const name = scope.cluster.metadata.name!;
-  for (const secret of [
+  // One list of the Secrets we made for this cluster (they carry its label) instead of a delete per name
+  // that may never have existed (no user kubeconfig but for EKS, no certificates for a managed cluster).
+  const ours = new Set([
     ...certificateSecretNames(name),
     kubeconfigSecretName(name),
     userKubeconfigSecretName(name),
-  ]) {
-    await scope.deps.writer.delete(resources.Secret, ns, secret);
+  ]);
+  const existing = await scope.deps.writer.list<{ metadata: { name: string } }>(resources.Secret, {
+    namespace: ns,
+    labelSelector: `${CLUSTER_NAME_LABEL}=${name}`,
+  });
+  for (const secret of existing) {
+    if (ours.has(secret.metadata.name))
+      await scope.deps.writer.delete(resources.Secret, ns, secret.metadata.name);
   }
   scope.deps.certificates.forget(scope.cluster);
   scope.infrastructureDeleted = true;
