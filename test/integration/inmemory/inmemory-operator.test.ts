@@ -2,7 +2,7 @@
 // applied with kubectl comes up Ready with its Machines Ready and their provider IDs set, a
 // startupDelaySeconds holds a machine back for that long and no longer, the kubeconfig Secret holds a
 // client certificate from the cluster's CA (issued once), a publisher that needs the workload API says
-// WorkloadAPIUnavailable and stays quiet, and deleting the clusters leaves nothing of theirs behind.
+// WorkloadAPIUnavailable and stays quiet, the workers scale, and deleting the clusters leaves nothing of theirs behind.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -147,6 +147,31 @@ describe.sequential('an inmemory cluster through the operator', () => {
     });
     expect(warnings.items).toHaveLength(1);
   });
+
+  it('scales the workers to 5 and back to 1, as machines appear and go', async () => {
+    for (const replicas of [5, 1]) {
+      const scaled = await kubectl([
+        'scale',
+        '-n',
+        namespace(),
+        `machinedeployment.clusterforge.dev/${NAME}-workers`,
+        `--replicas=${replicas}`,
+      ]);
+      expect(scaled.stderr).toBe('');
+      await waitFor(
+        `${replicas} worker machine(s)`,
+        async () =>
+          (await machinesOf(NAME)).filter((m) => m.spec.role === 'Worker').length === replicas
+            ? true
+            : undefined,
+        { timeoutMs: 30_000 },
+      );
+      await waitConverged(kc, namespace(), NAME, 30_000);
+    }
+    const workers = (await machinesOf(NAME)).filter((m) => m.spec.role === 'Worker');
+    expect(workers).toHaveLength(1);
+    expect(isReady(workers[0])).toBe(true);
+  }, 90_000);
 
   it(`holds a machine with startupDelaySeconds=${DELAY_SECONDS} back for that long, and makes it Ready after`, async () => {
     await apply(
