@@ -146,6 +146,7 @@ function errorProgress(err: unknown, doing: string): Progress {
 export class AwsEc2Provider implements InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
+  readonly servesWorkloadAPI = true;
   private readonly factory: AwsClientFactory;
   private readonly images: ImageResolver;
   private readonly states = new Map<string, ClusterState>();

@@ -90,6 +90,7 @@ function errorProgress(err: unknown, doing: string): Progress {
 export class AwsEksProvider implements InfrastructureProvider {
   readonly name = 'aws-eks' as const;
   readonly selfManagedControlPlane = false;
+  readonly servesWorkloadAPI = true;
   private readonly factory: AwsClientFactory;
   private readonly states = new Map<string, ClusterState>();
 

@@ -93,6 +93,7 @@ const addressesOf = (name: string): NonNullable<MachineStatusReport['addresses']
 export class LocalProvider implements InfrastructureProvider {
   readonly name = 'local' as const;
   readonly selfManagedControlPlane = true;
+  readonly servesWorkloadAPI = true;
   private readonly root: string;
   private readonly env: NodeJS.ProcessEnv;
 

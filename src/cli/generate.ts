@@ -54,6 +54,9 @@ Examples:
   EKS_ROLE_ARN=arn:aws:iam::123456789012:role/eks EKS_NODE_ROLE_ARN=arn:aws:iam::123456789012:role/nodes \\
     clusterforge generate cluster batch --infrastructure aws-eks --flavor spot
 
+  # A simulated cluster of 50 workers, each Ready 30 s after it is made (no process, no cloud)
+  STARTUP_DELAY_SECONDS=30 clusterforge generate cluster scale --infrastructure inmemory --worker-machine-count 50
+
   # What a template needs
   clusterforge generate cluster --infrastructure aws-eks --list-variables`;
 

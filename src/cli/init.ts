@@ -27,6 +27,7 @@ import {
   installObjects,
   type KubeObject,
   OPERATOR_NAME,
+  PROVIDERS,
   parseProviders,
 } from './install/manifests.js';
 import {
@@ -56,6 +57,9 @@ Examples:
   # With the AWS providers (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...)
   clusterforge init --infrastructure local,aws-ec2,aws-eks
 
+  # Simulated clusters only (scale tests, API demos); no AWS credentials needed
+  clusterforge init --infrastructure inmemory
+
   # Everything init would apply, for a GitOps repository; touches nothing
   clusterforge init --dry-run -o yaml > clusterforge.yaml
 
@@ -70,7 +74,7 @@ export function initCommand(): Command {
       )
       .option(
         '-i, --infrastructure <providers>',
-        'comma-separated providers to enable: local, aws-ec2, aws-eks',
+        `comma-separated providers to enable: ${PROVIDERS.join(', ')}`,
         'local',
       )
       .option('-n, --namespace <ns>', 'namespace of the operator', 'clusterforge-system')

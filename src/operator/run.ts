@@ -5,6 +5,7 @@ import { AwsClientFactory } from '../../providers/aws-common/clients.js';
 import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
 import { imageLookupFromEnv } from '../../providers/aws-ec2/services/images.js';
 import { AwsEksProvider } from '../../providers/aws-eks/provider.js';
+import { InMemoryProvider } from '../../providers/inmemory/provider.js';
 import { LocalProvider } from '../../providers/local/provider.js';
 import type { ControllerDeps } from '../controllers/deps.js';
 import { type SecretDataReader, secretDataReader } from '../kube/secret-data.js';
@@ -53,6 +54,7 @@ export function defaultProviders(
     new LocalProvider(),
     new AwsEc2Provider({ secrets, clients: awsClients, images: imageLookupFromEnv() }),
     new AwsEksProvider({ secrets, clients: awsClients }),
+    new InMemoryProvider(),
   ];
 }
 

@@ -1,4 +1,4 @@
-// The cluster PKI, shared by the self-managed providers (local, aws-ec2).
+// The cluster PKI, shared by the self-managed providers (local, aws-ec2, inmemory).
 export * from './cluster.js';
 export * from './inspect.js';
 export * from './issue.js';

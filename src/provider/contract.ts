@@ -118,9 +118,14 @@ export interface NodePoolStatus {
 }
 
 export interface InfrastructureProvider {
-  readonly name: 'local' | 'aws-ec2' | 'aws-eks';
+  readonly name: 'local' | 'aws-ec2' | 'aws-eks' | 'inmemory';
   /** Whether the provider runs the control plane itself as machines (true) or as a managed service. */
   readonly selfManagedControlPlane: boolean;
+  /**
+   * Whether a workload cluster's API answers at the endpoint the provider reports. False for a
+   * simulated cluster (inmemory): nothing may try to reach into it (ServiceAccounts, TokenRequests).
+   */
+  readonly servesWorkloadAPI: boolean;
 
   ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus>;
   deleteInfrastructure(ctx: ClusterContext): Promise<Progress>;

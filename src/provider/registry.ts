@@ -9,6 +9,7 @@ export function providerNameOf(cluster: Cluster): ProviderName {
   if (infra.local) return 'local';
   if (infra.awsEC2) return 'aws-ec2';
   if (infra.awsEKS) return 'aws-eks';
+  if (infra.inMemory) return 'inmemory';
   // The CRD's CEL rule makes this unreachable for objects the API server accepted.
   throw new Error(`cluster ${cluster.metadata.name}: spec.infrastructure names no provider`);
 }

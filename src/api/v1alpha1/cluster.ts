@@ -95,6 +95,11 @@ export const localInfrastructure = z
       'The embedded local provider: control-plane machines are real etcd and kube-apiserver processes on this host; workers are registered Nodes.',
   });
 
+export const inMemoryInfrastructure = z.object({}).meta({
+  description:
+    'The in-memory provider: infrastructure and machines are simulated inside the operator, nothing is created outside the management cluster. For scale tests and trying the API; never for workloads.',
+});
+
 export const awsEC2Infrastructure = z
   .object({
     region: awsRegion,
@@ -146,16 +151,17 @@ export const infrastructure = z
     local: localInfrastructure.optional(),
     awsEC2: awsEC2Infrastructure.optional(),
     awsEKS: awsEKSInfrastructure.optional(),
+    inMemory: inMemoryInfrastructure.optional(),
   })
   .meta({
-    description: 'Where the cluster runs: exactly one of local, awsEC2 or awsEKS.',
+    description: 'Where the cluster runs: exactly one of local, awsEC2, awsEKS or inMemory.',
     'x-kubernetes-validations': [
       {
-        rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS)].filter(x, x).size() == 1',
-        message: 'exactly one of local, awsEC2 or awsEKS must be set',
+        rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS), has(self.inMemory)].filter(x, x).size() == 1',
+        message: 'exactly one of local, awsEC2, awsEKS or inMemory must be set',
       },
       {
-        rule: 'has(self.local) == has(oldSelf.local) && has(self.awsEC2) == has(oldSelf.awsEC2) && has(self.awsEKS) == has(oldSelf.awsEKS)',
+        rule: 'has(self.local) == has(oldSelf.local) && has(self.awsEC2) == has(oldSelf.awsEC2) && has(self.awsEKS) == has(oldSelf.awsEKS) && has(self.inMemory) == has(oldSelf.inMemory)',
         message: 'the infrastructure provider of a cluster cannot change',
       },
       {

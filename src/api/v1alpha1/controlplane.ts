@@ -1,4 +1,4 @@
-// ControlPlane: self-managed machines (local, aws-ec2) or a managed service (aws-eks).
+// ControlPlane: self-managed machines (local, aws-ec2, inmemory) or a managed service (aws-eks).
 import { z } from 'zod';
 import {
   conditions,

@@ -14,6 +14,15 @@ export const localMachine = z
   })
   .meta({ description: 'A machine of the local provider.' });
 
+export const inMemoryMachine = z
+  .object({
+    startupDelaySeconds: z.number().int().min(0).max(600).default(0).meta({
+      description:
+        'Seconds after its creation a simulated machine becomes Ready; for trying what waits on machines.',
+    }),
+  })
+  .meta({ description: 'A simulated machine of the in-memory provider.' });
+
 export const awsEC2Machine = z
   .object({
     instanceType: z
@@ -89,13 +98,14 @@ export const machineTemplateSpec = z
             local: localMachine.optional(),
             awsEC2: awsEC2Machine.optional(),
             awsEKS: awsEKSMachine.optional(),
+            inMemory: inMemoryMachine.optional(),
           })
           .meta({
-            description: "The provider's machine settings: exactly one of local, awsEC2 or awsEKS.",
+            description: "The provider's machine settings: exactly one of local, awsEC2, awsEKS or inMemory.",
             'x-kubernetes-validations': [
               {
-                rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS)].filter(x, x).size() == 1',
-                message: 'exactly one of local, awsEC2 or awsEKS must be set',
+                rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS), has(self.inMemory)].filter(x, x).size() == 1',
+                message: 'exactly one of local, awsEC2, awsEKS or inMemory must be set',
               },
             ],
           }),

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { CliError, ExitCode } from '../common.js';
 import { operatorClusterRules, operatorNamespaceRules } from './rbac.js';
 
-export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks'] as const;
+export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks', 'inmemory'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const OPERATOR_NAME = 'clusterforge-operator';
@@ -103,10 +103,15 @@ export function awsCredentials(env: Record<string, string | undefined>): Record<
   return data;
 }
 
+/** Only the AWS providers read the credentials Secret; local and inmemory reach no cloud. */
+export function needsAwsCredentials(provider: ProviderName): boolean {
+  return provider === 'aws-ec2' || provider === 'aws-eks';
+}
+
 export function installObjects(opts: InstallOptions): KubeObject[] {
   const ns = opts.namespace;
   const common = labels(opts.version);
-  const aws = opts.providers.some((p) => p !== 'local');
+  const aws = opts.providers.some(needsAwsCredentials);
   const objects: KubeObject[] = [...loadCRDs(opts.crdDir)];
 
   objects.push({

@@ -89,12 +89,33 @@ export async function publishToConsumers(scope: ClusterScope, ctx: ClusterContex
     for (const p of [...wanted, ...stale]) record(scope, p, outcome, now);
     return;
   }
-  for (const p of wanted) record(scope, p, await p.ensure(scope.cluster, material), now);
-  // A tool that reached the cluster with its own identity was given none to take back.
+  const reachable = scope.provider.servesWorkloadAPI;
+  for (const p of wanted) {
+    // A simulated cluster has no API to mint a token in: say so once, and do not retry in a loop.
+    const outcome =
+      !reachable && p.mintsTokens(scope.cluster, material)
+        ? workloadAPIUnavailable(scope, p)
+        : await p.ensure(scope.cluster, material);
+    record(scope, p, outcome, now);
+  }
+  // A tool that reached the cluster with its own identity was given none to take back; nor was one
+  // of a cluster whose API does not answer.
   for (const p of stale) {
-    const tokens = p.mintsTokens(scope.cluster, material) ? material.tokens : undefined;
+    const tokens = reachable && p.mintsTokens(scope.cluster, material) ? material.tokens : undefined;
     record(scope, p, await p.remove(scope.cluster, tokens), now);
   }
+}
+
+/** Retried at the Ready resync only: nothing changes it but the spec, and a spec change reconciles at once. */
+const UNREACHABLE_RETRY_MS = 5 * 60_000;
+
+function workloadAPIUnavailable(scope: ClusterScope, publisher: Registration): PublishOutcome {
+  return {
+    state: 'failed',
+    reason: 'WorkloadAPIUnavailable',
+    message: `${publisher.def.tool} needs a ServiceAccount token from the workload cluster's API, and the ${scope.provider.name} provider's clusters serve none; the ${scope.cluster.metadata.name}-kubeconfig Secret is still published`,
+    retryAfterMs: UNREACHABLE_RETRY_MS,
+  };
 }
 
 /**

@@ -93,6 +93,50 @@ describe('generate cluster', () => {
     expect(listed.stdout).toMatch(/KUBERNETES_VERSION\s+default "v1\.\d+\.\d+"/);
   });
 
+  it('generate cluster --infrastructure inmemory applies as it is, with its defaults and STARTUP_DELAY_SECONDS', async () => {
+    const env = { ...process.env };
+    delete env.WORKER_MACHINE_COUNT;
+    delete env.STARTUP_DELAY_SECONDS;
+    const [plain, slow, listed] = await Promise.all([
+      runCli(['generate', 'cluster', 'sim', '-i', 'inmemory', '-n', namespace()], { env }),
+      runCli(['generate', 'cluster', 'sim-slow', '-i', 'inmemory', '-n', namespace()], {
+        env: { ...env, STARTUP_DELAY_SECONDS: '30' },
+      }),
+      runCli(['generate', 'cluster', 'sim', '-i', 'inmemory', '--list-variables'], { env }),
+    ]);
+    expect(listed.stdout).toMatch(/WORKER_MACHINE_COUNT\s+default "2"/);
+    expect(listed.stdout).toMatch(/STARTUP_DELAY_SECONDS\s+default "0"/);
+    for (const [name, generated, delay] of [
+      ['sim', plain, 0],
+      ['sim-slow', slow, 30],
+    ] as const) {
+      expect(generated.stderr, name).toBe('');
+      expect(generated.code, name).toBe(0);
+      // Applied for real, not as a dry run: what the API server stores is what the template says.
+      const applied = await kubectl(['apply', '-f', '-'], { input: generated.stdout });
+      expect(applied.stderr, name).toBe('');
+      expect(applied.code, name).toBe(0);
+      const stored = JSON.parse(
+        (
+          await kubectl([
+            'get',
+            '-n',
+            namespace(),
+            `cluster.clusterforge.dev/${name}`,
+            `machinetemplate.clusterforge.dev/${name}-inmemory`,
+            `machinedeployment.clusterforge.dev/${name}-workers`,
+            '-o',
+            'json',
+          ])
+        ).stdout,
+      ).items;
+      expect(stored[0].spec.infrastructure, name).toEqual({ inMemory: {} });
+      expect(stored[1].spec.template.spec.inMemory, name).toEqual({ startupDelaySeconds: delay });
+      expect(stored[2].spec.replicas, name).toBe(2);
+      await kubectl(['delete', '-f', '-', '--wait=false'], { input: generated.stdout });
+    }
+  });
+
   it('refuses bad input with exit code 2 and the fix', async () => {
     const [badFlavor, badCount] = await Promise.all([
       runCli(['generate', 'cluster', 'x', '-i', 'aws-eks', '--flavor', 'nope']),

@@ -29,7 +29,7 @@ async function ok(args: string[], input?: string): Promise<string> {
 describe('the CRDs as kubectl shows them', () => {
   it('kubectl explain shows the field descriptions', async () => {
     const out = await ok(['explain', 'clusters.clusterforge.dev.spec.infrastructure']);
-    expect(out).toContain('exactly one of local, awsEC2 or awsEKS');
+    expect(out).toContain('exactly one of local, awsEC2, awsEKS or inMemory');
     const cp = await ok(['explain', 'controlplanes.spec.replicas']);
     expect(cp).toContain('odd (1, 3, 5, 7)');
   });
@@ -99,7 +99,12 @@ describe('every template in templates/', async () => {
   }
 
   it('there is one per provider at least (flavours besides)', () => {
-    expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual(['aws-ec2', 'aws-eks', 'local']);
+    expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual([
+      'aws-ec2',
+      'aws-eks',
+      'inmemory',
+      'local',
+    ]);
   });
 
   it.each(files)('%s renders with its defaults and is stored as written', async (file) => {

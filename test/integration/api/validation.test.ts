@@ -91,7 +91,7 @@ const invalidCreates: [string, Obj, string, string][] = [
     'no provider',
     cluster({ infrastructure: {} }),
     'spec.infrastructure',
-    'exactly one of local, awsEC2 or awsEKS',
+    'exactly one of local, awsEC2, awsEKS or inMemory',
   ],
   [
     'two providers at once',
@@ -102,6 +102,12 @@ const invalidCreates: [string, Obj, string, string][] = [
   [
     'three providers at once',
     cluster({ infrastructure: { local: {}, awsEC2: ec2, awsEKS: eks } }),
+    'spec.infrastructure',
+    'exactly one',
+  ],
+  [
+    'inMemory beside local',
+    cluster({ infrastructure: { local: {}, inMemory: {} } }),
     'spec.infrastructure',
     'exactly one',
   ],
@@ -158,13 +164,37 @@ const invalidCreates: [string, Obj, string, string][] = [
     'a machine template with no provider',
     template({}),
     'spec.template.spec',
-    'exactly one of local, awsEC2 or awsEKS',
+    'exactly one of local, awsEC2, awsEKS or inMemory',
   ],
   [
     'a machine template for two providers',
     template({ local: {}, awsEC2: { instanceType: 'm7i.large' } }),
     'spec.template.spec',
     'exactly one',
+  ],
+  [
+    'an in-memory machine template beside a local one',
+    template({ local: {}, inMemory: {} }),
+    'spec.template.spec',
+    'exactly one',
+  ],
+  [
+    'a negative startup delay',
+    template({ inMemory: { startupDelaySeconds: -1 } }),
+    'spec.template.spec.inMemory.startupDelaySeconds',
+    'greater than or equal to 0',
+  ],
+  [
+    'a startup delay over ten minutes',
+    template({ inMemory: { startupDelaySeconds: 601 } }),
+    'spec.template.spec.inMemory.startupDelaySeconds',
+    'less than or equal to 600',
+  ],
+  [
+    'a startup delay of half a second',
+    template({ inMemory: { startupDelaySeconds: 0.5 } }),
+    'spec.template.spec.inMemory.startupDelaySeconds',
+    'must be of type integer',
   ],
   [
     'an instance type with spaces',
@@ -291,6 +321,15 @@ const invalidUpdates: [string, Obj, (o: Obj) => void, string, string][] = [
     'cannot change',
   ],
   [
+    'a switch from inMemory to local',
+    cluster({ infrastructure: { inMemory: {} } }),
+    (o) => {
+      o.spec.infrastructure = { local: {} };
+    },
+    'spec.infrastructure',
+    'cannot change',
+  ],
+  [
     'a self-managed control plane scaled to an even count',
     controlPlane({ replicas: 3 }),
     (o) => {
@@ -355,5 +394,18 @@ describe('the API server accepts what the rules allow', () => {
       serviceDomain: 'cluster.local',
     });
     expect(created.spec.infrastructure.local).toEqual({ bindAddress: '127.0.0.1' });
+  });
+
+  it('an in-memory cluster selected by an empty object, and its machine delay defaulted', async () => {
+    const created = (await client.create(
+      withNamespace(cluster({ infrastructure: { inMemory: {} } }, 'sim')),
+    )) as Obj;
+    expect(created.spec.infrastructure).toEqual({ inMemory: {} });
+    const tmpl = (await client.create(withNamespace(template({ inMemory: {} }, 'sim-mt')))) as Obj;
+    expect(tmpl.spec.template.spec.inMemory).toEqual({ startupDelaySeconds: 0 });
+    const bounds = (await client.create(
+      withNamespace(template({ inMemory: { startupDelaySeconds: 600 } }, 'sim-slow')),
+    )) as Obj;
+    expect(bounds.spec.template.spec.inMemory.startupDelaySeconds).toBe(600);
   });
 });

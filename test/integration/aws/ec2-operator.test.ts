@@ -67,7 +67,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
   });
 
   it('the operator’s default providers include aws-ec2', () => {
-    expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2', 'aws-eks']);
+    expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2', 'aws-eks', 'inmemory']);
   });
 
   it('the default providers’ AWS calls are counted in clusterforge_aws_api_calls_total', async () => {

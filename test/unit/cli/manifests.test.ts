@@ -55,6 +55,13 @@ describe('installObjects', () => {
     ]);
   });
 
+  it('makes no AWS Secret and asks for no AWS variable for local and inmemory', () => {
+    const objects = installObjects({ ...base, providers: ['local', 'inmemory'], env: {} });
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    expect(deployment.metadata.annotations?.['clusterforge.dev/providers']).toBe('local,inmemory');
+  });
+
   it('runs the operator non-root on a read-only root with leader election and probes', () => {
     const deployment = installObjects({ ...base, providers: ['local'] }).find(
       (o) => o.kind === 'Deployment',
