@@ -44,14 +44,26 @@ export class CertificateStore {
     const existing = await this.load(cluster);
     if (existing) return existing;
     const fresh = await generateClusterCertificates();
+    const pairs: Partial<Record<Purpose, KeyPair>> = {};
     for (const purpose of PURPOSES) {
-      // createSecret leaves an existing Secret alone: what exists is never regenerated.
-      await this.writer.createSecret(secretFor(cluster, purpose, fresh[purpose]));
+      // createSecret leaves an existing Secret alone: what exists is never regenerated, and is read.
+      // What we just created we hold already; reading it back would be a request per Secret for nothing.
+      if (await this.writer.createSecret(secretFor(cluster, purpose, fresh[purpose]))) {
+        pairs[purpose] = fresh[purpose];
+        continue;
+      }
+      const secret = await this.writer.readSecret(
+        cluster.metadata.namespace!,
+        `${cluster.metadata.name}-${purpose}`,
+      );
+      const pair = secret && keyPairOf(secret);
+      if (!pair)
+        throw new Error(`cluster ${cluster.metadata.name}: certificate Secrets vanished while being created`);
+      pairs[purpose] = pair;
     }
-    const loaded = await this.load(cluster);
-    if (!loaded)
-      throw new Error(`cluster ${cluster.metadata.name}: certificate Secrets vanished while being created`);
-    return loaded;
+    const certs = pairs as ClusterCertificates;
+    this.cache.set(cluster.metadata.uid!, certs);
+    return certs;
   }
 
   forget(cluster: Cluster): void {
