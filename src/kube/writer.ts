@@ -23,11 +23,24 @@ export interface AppliedObject {
 const MERGE_PATCH = 'application/merge-patch+json';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
+/** The Secrets an informer holds (ours, by label): read from memory instead of a GET per reconcile. */
+export type SecretCache = (namespace: string, name: string) => V1Secret | undefined;
+
 export class ObjectWriter {
+  private secretCache: SecretCache | undefined;
+
   constructor(
     private readonly client: KubeClient,
     readonly fieldManager = 'clusterforge',
   ) {}
+
+  /**
+   * Serve readSecret from `cache` where it has the Secret. A Secret it lacks (not ours, or not seen yet)
+   * is still read from the API, so a miss costs what it cost before and is never taken for "absent".
+   */
+  useSecretCache(cache: SecretCache): void {
+    this.secretCache = cache;
+  }
 
   async create<T extends Named>(resource: Resource, obj: T): Promise<T> {
     return this.client.request<T>({
@@ -108,7 +121,10 @@ export class ObjectWriter {
     }
   }
 
+  /** The Secret (frozen when it comes from the cache: copy it before changing it), or undefined. */
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    const cached = this.secretCache?.(namespace, name);
+    if (cached) return cached;
     try {
       return await this.client.request<V1Secret>({
         method: 'GET',

@@ -1,5 +1,6 @@
 // Wires the four controllers: one informer per kind, shared by every controller that reads it,
 // and the watches that map a change of one kind to the objects of another that must look again.
+import type { V1Secret } from '@kubernetes/client-node';
 import type {
   Cluster,
   ControlPlane,
@@ -18,7 +19,11 @@ import {
   ensureIndexes,
   MACHINE_INDEXES,
 } from '../controllers/common/indexes.js';
-import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../controllers/common/labels.js';
+import {
+  CLUSTER_NAME_LABEL,
+  CONTROL_PLANE_NAME_LABEL,
+  DEPLOYMENT_NAME_LABEL,
+} from '../controllers/common/labels.js';
 import type { Store } from '../controllers/common/store.js';
 import { ControlPlaneReconciler } from '../controllers/controlplane/controller.js';
 import type { ControllerDeps } from '../controllers/deps.js';
@@ -68,7 +73,19 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   ensureIndexes(deployments, DEPLOYMENT_INDEXES);
   ensureIndexes(machines, MACHINE_INDEXES);
 
+  // The Secrets we make carry the cluster's label; only those are cached (and only those come over the
+  // watch), so certificates and kubeconfigs are read from memory and a deleted one is noticed at once.
+  const secrets = manager.informer<V1Secret & KubeObject>({
+    group: '',
+    version: 'v1',
+    plural: 'secrets',
+    labelSelector: CLUSTER_NAME_LABEL,
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
+  });
   const writer = new ObjectWriter(manager.client);
+  writer.useSecretCache((namespace, name) =>
+    secrets.hasSynced() ? secrets.get(namespace, name) : undefined,
+  );
   const deps: ControllerDeps = {
     clusters: storeOf(clusters),
     controlPlanes: storeOf(controlPlanes),
@@ -121,6 +138,8 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       { informer: controlPlanes, map: controlPlaneToCluster },
       { informer: deployments, map: byClusterName },
       { informer: machines, map: byClusterName },
+      // A kubeconfig or certificate Secret changed or deleted by hand: publish or report it again.
+      { informer: secrets, map: byLabel(CLUSTER_NAME_LABEL) },
     ],
     workers: workers('cluster'),
   });

@@ -47,11 +47,12 @@ export const operatorClusterRules: PolicyRule[] = [
     verbs: ['patch'],
   },
   {
-    // Cluster certificates and the kubeconfig Secret: readSecret, createSecret, replaceSecret, delete.
-    // Never list or watch: the operator reads only the Secrets whose names it knows.
+    // Cluster certificates and the kubeconfig Secret: readSecret, createSecret, replaceSecret, delete;
+    // list and watch for the informer of the Secrets the operator made (label clusterforge.dev/
+    // cluster-name: the server sends no other), so they are read from memory, not per reconcile.
     apiGroups: [''],
     resources: ['secrets'],
-    verbs: ['get', 'create', 'update', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
   },
   {
     // Publishers (spec.publish; src/publish/registration.ts): the Argo CD, Fleet, Karmada and Istio
