@@ -87,11 +87,14 @@ export async function startOperatorProcess(
   kubeconfigPath: string,
   env: Record<string, string>,
   args: string[] = [],
+  /** Flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  nodeArgs: string[] = [],
 ): Promise<OperatorProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(repo, 'bin/clusterforge.js'),
       'operator',
       `--kubeconfig=${kubeconfigPath}`,

@@ -76,11 +76,17 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
     await kubectl(['create', 'namespace', FLOOR_NAMESPACE]);
     const client = new KubeClient(env.kubeConfig, { userAgent: 'clusterforge-scale-bench' });
     const controlPlanePids = (): number[] => processesUnder(env.dir).map((p) => p.pid);
+    // CPU_PROFILE_DIR: each operator process writes a V8 CPU profile there when it stops (node --cpu-prof).
+    const profile = process.env.CPU_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`]
+      : [];
     const startOperator = () =>
-      startOperatorProcess(env.kubeconfigPath, { CLUSTERFORGE_STATE_DIR: stateDir }, [
-        `--namespace=${NAMESPACE}`,
-        ...opts.operatorArgs,
-      ]);
+      startOperatorProcess(
+        env.kubeconfigPath,
+        { CLUSTERFORGE_STATE_DIR: stateDir },
+        [`--namespace=${NAMESPACE}`, ...opts.operatorArgs],
+        profile,
+      );
     operator = await startOperator();
     tracker = new ReadyTracker(client, NAMESPACE);
     await tracker.start();
@@ -150,7 +156,8 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
     let floorRequests = 0;
     const copies = names.flatMap((name) => renamed(snapshot, sample, name, FLOOR_NAMESPACE));
     await inParallel(copies, CREATE_PARALLEL, async (obj) => {
-      floorRequests += await writeWithStatus(client, obj);
+      const sent = await writeWithStatus(client, obj);
+      floorRequests += sent;
     });
     const floorSeconds = (performance.now() - floorStarted) / 1000;
 
