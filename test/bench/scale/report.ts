@@ -55,6 +55,11 @@ export function scaleReport(results: ScaleResult[]): string[] {
     );
     rows.push(`  idle window (${r.idle.minutes} min):${idle.length === 0 ? ' none' : ''}`);
     for (const [key, n] of idle) rows.push(`    ${key.padEnd(60)} ${n}`);
+    const deleted = [...byVerbAndResource(r.delete.requests)].sort(
+      ([a, x], [b, y]) => y - x || a.localeCompare(b),
+    );
+    rows.push(`  delete of all (${total(r.delete.requests)} requests):`);
+    for (const [key, n] of deleted) rows.push(`    ${key.padEnd(60)} ${n}`);
   }
   rows.push(
     '',

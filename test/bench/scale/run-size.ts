@@ -49,7 +49,7 @@ export interface ScaleResult {
   requestsToReady: Reading;
   idle: { minutes: number; requests: Reading; perClusterPerHour: number };
   restart: { seconds?: number };
-  delete: { seconds?: number };
+  delete: { seconds?: number; requests: Reading };
   floor: { seconds: number; requests: number; objectsPerCluster: number };
 }
 
@@ -140,6 +140,7 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
     const snapshot = await snapshotCluster(client, NAMESPACE, sample);
 
     progress(`scale ${n}: deleting everything`);
+    const deleteRequestsBefore = await operator.read('clusterforge_api_requests_total');
     const deleteStarted = performance.now();
     await inParallel(names, CREATE_PARALLEL, async (name) => {
       await client.request({
@@ -148,6 +149,7 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
       });
     });
     const deleteSeconds = await allGone(client, NAMESPACE, deleteStarted, readyDeadlineMs);
+    const deleteRequests = diff(await operator.read('clusterforge_api_requests_total'), deleteRequestsBefore);
     await operator.stop();
     operator = undefined;
 
@@ -171,7 +173,10 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
       requestsToReady,
       idle: { minutes: opts.idleMs / 60_000, requests: idleRequests, perClusterPerHour },
       restart: { ...(restartSeconds !== undefined ? { seconds: restartSeconds } : {}) },
-      delete: { ...(deleteSeconds !== undefined ? { seconds: deleteSeconds } : {}) },
+      delete: {
+        ...(deleteSeconds !== undefined ? { seconds: deleteSeconds } : {}),
+        requests: deleteRequests,
+      },
       floor: { seconds: floorSeconds, requests: floorRequests, objectsPerCluster: snapshot.length },
     };
   } finally {
