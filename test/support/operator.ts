@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { LocalProvider } from '../../providers/local/provider.js';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 import { type RunningOperator, startOperator } from '../../src/operator/run.js';
+import type { InfrastructureProvider } from '../../src/provider/contract.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { testKubeConfig } from './kube.js';
 import { processesMentioning } from './procs.js';
@@ -18,20 +19,32 @@ export interface OperatorHandle {
   provider: LocalProvider;
 }
 
+/**
+ * The operator in this test process, watching one namespace, with the given providers and 2 reconciles
+ * per controller; its log at LOG_LEVEL (default warn).
+ */
+export function startTestOperator(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  providers: InfrastructureProvider[],
+): Promise<RunningOperator> {
+  return startOperator({
+    kubeConfig,
+    log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+    metricsBindAddress: '127.0.0.1:0',
+    namespace,
+    providers,
+    concurrency: 2,
+  });
+}
+
 /** Starts the operator before the tests of the file (watching one namespace) and stops it after. */
 export function useOperator(namespace: () => string): () => OperatorHandle {
   let handle: OperatorHandle | undefined;
   beforeAll(async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'clusterforge-state-'));
     const provider = new LocalProvider({ stateDir });
-    const operator = await startOperator({
-      kubeConfig: testKubeConfig(),
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    const operator = await startTestOperator(testKubeConfig(), namespace(), [provider]);
     handle = { operator, stateDir, provider };
   });
   afterAll(async () => {

@@ -14,14 +14,13 @@ import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
-import { type RunningOperator, startOperator } from '../../../src/operator/run.js';
-import { createLogger } from '../../../src/runtime/log.js';
+import type { RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
 
 const kc = testKubeConfig();
@@ -49,14 +48,7 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
       images: { owners: [account] },
       periods: { instanceViewTtlMs: 2_000 },
     });
-    operator = await startOperator({
-      kubeConfig: kc,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    operator = await startTestOperator(kc, namespace(), [provider]);
     const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),

@@ -10,15 +10,14 @@ import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
-import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
-import { createLogger } from '../../../src/runtime/log.js';
+import { defaultProviders, type RunningOperator } from '../../../src/operator/run.js';
 import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { publishedKubeconfig } from '../../support/workload.js';
 import {
   awsCluster,
@@ -50,14 +49,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
       clients: new AwsClientFactory({ onCall: calls.record }),
       images: { owners: [account] },
     });
-    operator = await startOperator({
-      kubeConfig: kc,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    operator = await startTestOperator(kc, namespace(), [provider]);
   });
 
   afterAll(async () => {

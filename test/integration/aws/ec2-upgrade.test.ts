@@ -43,14 +43,13 @@ import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-
 import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
-import { type RunningOperator, startOperator } from '../../../src/operator/run.js';
-import { createLogger } from '../../../src/runtime/log.js';
+import type { RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { CallCounter, capaImage, ownedInventory, REGION, testClients } from './fixtures.js';
 
 const kc = testKubeConfig();
@@ -265,14 +264,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
       workloadClient: () => new KubeClient(kc),
     });
     providers.push(provider);
-    operator = await startOperator({
-      kubeConfig: kc,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    operator = await startTestOperator(kc, namespace(), [provider]);
   }
 
   async function versionOf(imageId: string): Promise<string> {

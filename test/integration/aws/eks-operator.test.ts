@@ -20,15 +20,14 @@ import { AwsEksProvider } from '../../../providers/aws-eks/provider.js';
 import { eksClusterName } from '../../../providers/aws-eks/services/controlplane.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
-import { defaultProviders, type RunningOperator, startOperator } from '../../../src/operator/run.js';
-import { createLogger } from '../../../src/runtime/log.js';
+import { defaultProviders, type RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { CallCounter, ownedInventory, REGION } from './fixtures.js';
 
 const kc = testKubeConfig();
@@ -61,14 +60,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
       secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
       clients: new AwsClientFactory({ onCall: calls.record, onClient: ca.onClient }),
     });
-    operator = await startOperator({
-      kubeConfig: kc,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    operator = await startTestOperator(kc, namespace(), [provider]);
   });
 
   afterAll(async () => {

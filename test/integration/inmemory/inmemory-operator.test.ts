@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { inMemoryAddress } from '../../../providers/inmemory/names.js';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
-import { type RunningOperator, startOperator } from '../../../src/operator/run.js';
+import type { RunningOperator } from '../../../src/operator/run.js';
 import { createLogger } from '../../../src/runtime/log.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { describeCluster, waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { publishedKubeconfig } from '../../support/workload.js';
 
 const kc = testKubeConfig();
@@ -60,14 +60,7 @@ describe.sequential('an inmemory cluster through the operator', () => {
 
   beforeAll(async () => {
     await installCRDs(kc);
-    operator = await startOperator({
-      kubeConfig: kc,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      metricsBindAddress: '127.0.0.1:0',
-      namespace: namespace(),
-      providers: [provider],
-      concurrency: 2,
-    });
+    operator = await startTestOperator(kc, namespace(), [provider]);
   });
 
   afterAll(async () => {
