@@ -10,6 +10,7 @@ import {
   userKubeconfigSecretName,
 } from '../../publish/kubeconfig-secret.js';
 import { certificateSecretNames } from '../common/certificates.js';
+import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../common/labels.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
@@ -73,9 +74,12 @@ const deleteWorkers: TaskRunner = async (scope) => {
   for (const md of scope.deployments.filter((d) => !d.metadata.deletionTimestamp)) {
     await writer.delete(resources.MachineDeployment, ns, md.metadata.name!);
   }
-  // Workers that no pool owns any more (their pool was deleted first) go too.
+  // A pool deletes its own workers; only those no pool owns any more (it went first) are deleted here,
+  // so that no Machine gets two deletes.
+  const pools = new Set(scope.deployments.map((d) => d.metadata.name));
   const workers = scope.machines.filter((m) => m.spec.role === 'Worker');
-  for (const m of workers.filter((w) => !w.metadata.deletionTimestamp)) {
+  const orphans = workers.filter((w) => !pools.has(w.metadata.labels?.[DEPLOYMENT_NAME_LABEL] ?? ''));
+  for (const m of orphans.filter((w) => !w.metadata.deletionTimestamp)) {
     await writer.delete(resources.Machine, ns, m.metadata.name!);
   }
   const left = [
@@ -95,8 +99,11 @@ const deleteControlPlane: TaskRunner = async (scope) => {
   if (scope.controlPlane && !scope.controlPlane.metadata.deletionTimestamp) {
     await writer.delete(resources.ControlPlane, ns, scope.controlPlane.metadata.name!);
   }
+  // As for workers: the ControlPlane deletes its members; here only those it no longer owns.
   const members = scope.machines.filter((m) => m.spec.role === 'ControlPlane');
-  for (const m of members.filter((x) => !x.metadata.deletionTimestamp)) {
+  const owner = scope.controlPlane?.metadata.name;
+  const orphans = members.filter((m) => m.metadata.labels?.[CONTROL_PLANE_NAME_LABEL] !== owner);
+  for (const m of orphans.filter((x) => !x.metadata.deletionTimestamp)) {
     await writer.delete(resources.Machine, ns, m.metadata.name!);
   }
   const left = [
