@@ -41,7 +41,7 @@ export function scaleReport(results: ScaleResult[]): string[] {
         `${r.operatorCpuSeconds.toFixed(1)} s | ${r.operatorPeakRssMiB} MiB | ${r.controlPlaneCpuSeconds.toFixed(1)} s | ` +
         `${total(r.requestsToReady)} (${(writes(r.requestsToReady) / r.clusters).toFixed(1)}) | ` +
         `${s(r.floor.seconds)}, ${(r.floor.requests / r.clusters).toFixed(1)} writes/cluster | ${ratio} | ` +
-        `${r.idle.perClusterPerHour.toFixed(2)} (${r.idle.minutes} min) | ${s(r.restart.seconds)} | ${s(r.delete.seconds)} |`,
+        `${Number.isFinite(r.idle.perClusterPerHour) ? r.idle.perClusterPerHour.toFixed(2) : '-'} (${r.idle.minutes} min) | ${s(r.restart.seconds)} | ${s(r.delete.seconds)} |`,
     );
   }
   for (const r of results) {
