@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { isGone, KubeApiError } from './errors.js';
 import { IndexedStore, type IndexFunc, NAMESPACE_INDEX } from './indexer.js';
 import { silentLogger } from './log.js';
+import { formatKey, type KubeObject, keyOf } from './object-key.js';
 import {
   type KubeClient,
   type ResourceRef,
@@ -29,48 +30,8 @@ import {
   watchStatusError,
 } from './transport.js';
 
-/** The fields of an object the informer relies on. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{
-      apiVersion?: string;
-      kind?: string;
-      name?: string;
-      uid?: string;
-      controller?: boolean;
-    }>;
-  };
-}
-
-export interface ObjectKey {
-  /** '' for cluster-scoped objects. */
-  namespace: string;
-  name: string;
-}
-
-/** The cache and queue key of an object: `namespace/name`, or `name` when cluster-scoped. */
-export function formatKey(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-export function parseKey(key: string): ObjectKey {
-  const slash = key.indexOf('/');
-  return slash < 0
-    ? { namespace: '', name: key }
-    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-export function keyOf(obj: KubeObject): string {
-  return formatKey(obj.metadata?.namespace, obj.metadata?.name ?? '');
-}
+// The object and key types live in object-key.ts; importers of the informer find them here too.
+export { formatKey, type KubeObject, keyOf, type ObjectKey, parseKey } from './object-key.js';
 
 /** What to watch: a resource, in one namespace or all, optionally narrowed by selectors. */
 export interface InformerSpec extends ResourceRef {
