@@ -4,8 +4,7 @@ import { done, inProgress, type Progress } from '../../src/provider/contract.js'
 import { controlPlaneFiles } from './certificates.js';
 import { type EtcdGateway, votingClientURLs } from './etcd.js';
 import { httpsRequest, type TlsIdentity } from './https.js';
-import { stopProcess } from './processes.js';
-import { ensureProcess, type MachineScope, saveMachine } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
 
 export const apiServerURL = (port: number): string => `https://127.0.0.1:${port}`;
 
@@ -105,7 +104,7 @@ async function checkReady(scope: MachineScope): Promise<Progress> {
 export async function stopApiServer(scope: MachineScope): Promise<Progress> {
   const api = scope.record.apiServer;
   if (!api?.process) return done();
-  const result = await stopProcess(api.process);
+  const result = await stopPart(api.process);
   api.process = result.record;
   api.ready = false;
   await saveMachine(scope);

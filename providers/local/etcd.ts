@@ -5,10 +5,10 @@
 // refused when the remaining members would not keep a quorum.
 import { open, readFile, unlink } from 'node:fs/promises';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
+import { isRunning } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
 import { httpsJson, type TlsIdentity } from './https.js';
-import { isRunning, stopProcess } from './processes.js';
-import { ensureProcess, type MachineScope, saveMachine } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
 import { type MachineRecord, machinePaths, readMachineRecords } from './state.js';
 
 export interface EtcdMember {
@@ -390,7 +390,7 @@ export async function removeEtcdMember(scope: MachineScope, gateway: EtcdGateway
 export async function stopEtcd(scope: MachineScope): Promise<Progress> {
   const etcd = scope.record.etcd;
   if (!etcd?.process) return done();
-  const result = await stopProcess(etcd.process);
+  const result = await stopPart(etcd.process);
   etcd.process = result.record;
   await saveMachine(scope);
   return result.stopped ? done() : inProgress('waiting for etcd to stop', 1_000);

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { isListening } from '../../src/net/ports.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
-import { childEnvironment, isRunning, startDetached, stopProcess } from './processes.js';
+import { childEnvironment, isRunning, startDetached, stopRecorded } from '../../src/supervisor/index.js';
 import { installScript } from './scripts.js';
 import {
   type ClusterPaths,
@@ -83,11 +83,11 @@ export async function ensureLoadBalancer(
       }
     }
     const script = await installScript(cluster, 'lb-process.mjs');
-    record.loadBalancer = startDetached([process.execPath, script, cluster.lbConfig], {
+    record.loadBalancer = startDetached('load balancer', [process.execPath, script, cluster.lbConfig], {
       logPath: cluster.lbLog,
       cwd: cluster.dir,
       env: childEnvironment(),
-    });
+    }).record;
     return { progress: inProgress('load balancer started', 500), changed: true };
   }
   if (!(await isListening(record.endpoint.port))) {
@@ -104,7 +104,7 @@ export async function stopLoadBalancer(
   record: ClusterRecord,
 ): Promise<{ stopped: boolean; changed: boolean }> {
   if (!record.loadBalancer) return { stopped: true, changed: false };
-  const result = await stopProcess(record.loadBalancer, { graceMs: 5_000 });
+  const result = await stopRecorded(record.loadBalancer, { graceMs: 5_000, waitMs: 3_000 });
   record.loadBalancer = result.record;
   return { stopped: result.stopped, changed: true };
 }

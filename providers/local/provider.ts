@@ -22,6 +22,7 @@ import {
   type MachineStatusReport,
   type Progress,
 } from '../../src/provider/contract.js';
+import { isRunning } from '../../src/supervisor/index.js';
 import { apiServerReady, ensureApiServer, stopApiServer } from './apiserver.js';
 import { findBinaries } from './binaries.js';
 import {
@@ -33,7 +34,6 @@ import {
 } from './certificates.js';
 import { EtcdGateway, ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
 import { ensureLoadBalancer, stopLoadBalancer, syncLoadBalancer } from './loadbalancer.js';
-import { isRunning } from './processes.js';
 import { type MachineScope, saveMachine } from './scope.js';
 import {
   type ClusterPaths,

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessRecord } from './processes.js';
+import type { ProcessRecord } from '../../src/supervisor/index.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 

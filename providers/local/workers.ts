@@ -13,10 +13,10 @@ import {
 } from '@kubernetes/client-node';
 import { CLUSTER_NAME_LABEL } from '../../src/api/v1alpha1/index.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
+import { childEnvironment } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
-import { childEnvironment, stopProcess } from './processes.js';
-import { ensureProcess, type MachineScope, saveMachine } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
 import { installScript } from './scripts.js';
 import { writeJson } from './state.js';
 
@@ -206,7 +206,7 @@ export async function deleteWorker(
 ): Promise<Progress> {
   const worker = scope.record.worker;
   if (worker?.heartbeat?.process) {
-    const result = await stopProcess(worker.heartbeat.process, { graceMs: 3_000 });
+    const result = await stopPart(worker.heartbeat.process, 3_000);
     worker.heartbeat.process = result.record;
     await saveMachine(scope);
     if (!result.stopped) return inProgress('waiting for the heart-beats to stop', 1_000);

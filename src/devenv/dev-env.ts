@@ -30,9 +30,25 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/meta.js';
+import { freePort } from '../net/ports.js';
+import {
+  adoptedHandle,
+  type DetachedProcess,
+  isRunning,
+  type ProcessHandle,
+  type ProcessRecord,
+  pidAlive,
+  processesUnder,
+  startDetached,
+  stopProcessesUnder,
+  stopRecorded,
+  tailFile,
+  waitReady,
+} from '../supervisor/index.js';
 import { renderTemplate } from '../templates/render.js';
 import { type KubeAssets, packageRoot, resolveKubeAssets } from './assets.js';
 import { DEFAULT_DEV_DIR } from './defaults.js';
@@ -44,22 +60,6 @@ import {
   managementPaths,
   startManagementPlane,
 } from './management-plane.js';
-import {
-  adoptedHandle,
-  type DetachedProcess,
-  freePort,
-  isRunning,
-  type ProcessHandle,
-  type ProcessRecord,
-  pidAlive,
-  processesUnder,
-  sleep,
-  spawnDetached,
-  stopProcessesUnder,
-  stopRecorded,
-  tailFile,
-  waitReady,
-} from './processes.js';
 import { Progress } from './progress.js';
 
 export { DEFAULT_DEV_DIR };
@@ -297,7 +297,7 @@ function detachedLauncher(
   state: DevState,
 ): (name: string, command: string, args: string[], opts: { logPath: string; cwd?: string }) => ProcessHandle {
   return (name, command, args, opts) => {
-    const proc: DetachedProcess = spawnDetached(name, command, args, { ...opts, env: process.env });
+    const proc: DetachedProcess = startDetached(name, [command, ...args], { ...opts, env: process.env });
     if (name === 'etcd') state.etcd = proc.record;
     else state.apiServer = proc.record;
     writeState(paths, state);
@@ -307,9 +307,8 @@ function detachedLauncher(
 
 /** Starts a recorded process again with its recorded command line. */
 function relaunch(paths: DevPaths, name: string, record: ProcessRecord): DetachedProcess {
-  const [command, ...args] = record.argv;
-  if (!command) throw new Error(`${paths.state}: the ${name} record has no command line`);
-  return spawnDetached(name, command, args, { logPath: record.logPath, cwd: paths.dir, env: process.env });
+  if (record.argv.length === 0) throw new Error(`${paths.state}: the ${name} record has no command line`);
+  return startDetached(name, record.argv, { logPath: record.logPath, cwd: paths.dir, env: process.env });
 }
 
 interface PlaneResult {
@@ -475,10 +474,15 @@ async function ensureOperator(paths: DevPaths, state: DevState, timeoutMs: numbe
   const metricsAddress = `127.0.0.1:${await freePort()}`;
   mkdirSync(paths.providerState, { recursive: true, mode: 0o700 });
   const [command, ...prefix] = selfCommand() as [string, ...string[]];
-  const proc = spawnDetached(
+  const proc = startDetached(
     'operator',
-    command,
-    [...prefix, 'operator', `--kubeconfig=${paths.kubeconfig}`, `--metrics-bind-address=${metricsAddress}`],
+    [
+      command,
+      ...prefix,
+      'operator',
+      `--kubeconfig=${paths.kubeconfig}`,
+      `--metrics-bind-address=${metricsAddress}`,
+    ],
     {
       logPath: paths.operatorLog,
       // Under tsx, `--import tsx` is resolved from the working directory: the package's own.

@@ -21,9 +21,10 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { allocatePorts } from '../net/ports.js';
+import { type Launcher, type ProcessHandle, portInUse, waitReady } from '../supervisor/index.js';
 import type { KubeAssets } from './assets.js';
 import { generateManagementPki } from './pki.js';
-import { freePorts, type Launcher, type ProcessHandle, portInUse, waitReady } from './processes.js';
 
 const SERVICE_CIDR = '10.0.0.0/24';
 const SERVICE_IP = '10.0.0.1';
@@ -293,7 +294,7 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
         rmSync(paths.etcdDataDir, { recursive: true, force: true });
         mkdirSync(paths.etcdDataDir, { recursive: true, mode: 0o700 });
       }
-      const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+      const [clientPort, peerPort] = (await allocatePorts(2)) as [number, number];
       etcdEndpoint = `http://127.0.0.1:${clientPort}`;
       const proc = launch('etcd', assets.etcd, etcdArgs(opts.name, paths.etcdDataDir, clientPort, peerPort), {
         logPath: paths.etcdLog,
@@ -311,7 +312,7 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
     }
 
     // kube-apiserver
-    let [port] = (await freePorts(1)) as [number];
+    let [port] = (await allocatePorts(1)) as [number];
     let server = `https://127.0.0.1:${port}`;
     const launchApiServer = async (): Promise<void> => {
       const proc = launch(
@@ -330,7 +331,7 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
         break;
       } catch (err) {
         if (attempt < 3 && apiServer && !apiServer.running() && portInUse(apiServer)) {
-          [port] = (await freePorts(1)) as [number];
+          [port] = (await allocatePorts(1)) as [number];
           continue;
         }
         throw err;

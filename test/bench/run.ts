@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_OWNERS_ENV } from '../../providers/aws-ec2/services/images.js';
-import { processesUnder } from '../../src/devenv/processes.js';
+import { processesUnder } from '../../src/supervisor/index.js';
 import { awsEmulatorEnv } from '../env/global-setup.js';
 import { startKubeEnv } from '../env/kube-env.js';
 import { startMoto } from '../env/moto.js';

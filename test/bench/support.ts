@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { freePort } from '../env/processes.js';
+import { freePort } from '../../src/net/ports.js';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 

@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startManagementPlane } from '../../src/devenv/management-plane.js';
+import { guardDir, removeGuardedDir, spawnTied } from '../../src/supervisor/index.js';
 import { resolveKubeAssets } from './assets.js';
-import { guardDir, removeGuardedDir, spawnSupervised } from './processes.js';
 
 export interface KubeEnvOptions {
   /** Kubernetes version (v1.MINOR.PATCH); default: KUBEBUILDER_ASSETS's, else the first of hack/kube-versions. */
@@ -79,7 +79,7 @@ export async function startKubeEnv(opts: KubeEnvOptions = {}): Promise<KubeEnv> 
     plane = await startManagementPlane({
       dir,
       assets,
-      launch: (name, command, args, o) => spawnSupervised(name, command, args, o),
+      launch: (name, command, args, o) => spawnTied(name, command, args, o),
       name: CLUSTER_NAME,
       adminUser: ADMIN_USER,
       what: 'starting the test Kubernetes environment',

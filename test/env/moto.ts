@@ -7,15 +7,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/net/ports.js';
 import {
-  freePort,
   guardDir,
+  type ProcessHandle,
   removeGuardedDir,
-  type Supervised,
-  spawnSupervised,
+  spawnTied,
   tailFile,
   waitReady,
-} from './processes.js';
+} from '../../src/supervisor/index.js';
 
 export interface AwsEmulator {
   /** http://127.0.0.1:<port>: set it as AWS_ENDPOINT_URL. */
@@ -37,7 +37,7 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<AwsEmulato
   const dir = mkdtempSync(join(tmpdir(), 'clusterforge-aws-'));
   guardDir(dir);
   const logPath = join(dir, 'moto_server.log');
-  let proc: Supervised | undefined;
+  let proc: ProcessHandle | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -50,7 +50,7 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<AwsEmulato
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const endpoint = `http://127.0.0.1:${port}`;
-      proc = spawnSupervised('moto_server', command, ['-H', '127.0.0.1', '-p', String(port)], {
+      proc = spawnTied('moto_server', command, ['-H', '127.0.0.1', '-p', String(port)], {
         logPath,
         cwd: dir,
         // Unbuffered, so that the log is complete if it has to be shown.

@@ -4,7 +4,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { ProcessRecord } from '../../../providers/local/processes.js';
 import {
   type Cluster,
   cluster as clusterSchema,
@@ -21,6 +20,7 @@ import type {
   MachineStatusReport,
   Progress,
 } from '../../../src/provider/contract.js';
+import type { ProcessRecord } from '../../../src/supervisor/index.js';
 
 export const NAMESPACE = 'team-a';
 

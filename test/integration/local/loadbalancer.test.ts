@@ -5,13 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isRunning,
-  type ProcessRecord,
-  startDetached,
-  stopProcess,
-} from '../../../providers/local/processes.js';
 import { allocatePorts, isListening } from '../../../src/net/ports.js';
+import { isRunning, type ProcessRecord, startDetached, stopRecorded } from '../../../src/supervisor/index.js';
 import { killEverythingUnder, sleep } from './fixtures.js';
 
 const script = fileURLToPath(new URL('../../../providers/local/lb-process.mjs', import.meta.url));
@@ -58,7 +53,7 @@ describe('load balancer process', () => {
 
   afterAll(async () => {
     for (const s of servers) s.close();
-    await stopProcess(lb, { waitMs: 2_000 });
+    await stopRecorded(lb, { waitMs: 2_000 });
     killEverythingUnder(dir);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -81,7 +76,9 @@ describe('load balancer process', () => {
       { name: 'refused', port: refused as number },
       { name: 'a', port: a as number },
     ]);
-    lb = startDetached([process.execPath, script, config], { logPath: join(dir, 'lb.log') });
+    lb = startDetached('load balancer', [process.execPath, script, config], {
+      logPath: join(dir, 'lb.log'),
+    }).record;
     await eventually(() => isListening(listen as number), 10_000);
     for (let i = 0; i < 4; i++) expect(await ask(listen as number)).toBe('a');
 

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerReady } from '../../../providers/local/apiserver.js';
 import { EtcdGateway, type EtcdMember } from '../../../providers/local/etcd.js';
 import { httpsRequest, type TlsIdentity } from '../../../providers/local/https.js';
-import { isRunning } from '../../../providers/local/processes.js';
 import { LocalProvider, localProviderID } from '../../../providers/local/provider.js';
 import type { Cluster, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
 import {
@@ -17,6 +16,7 @@ import {
   renderKubeconfig,
 } from '../../../src/pki/index.js';
 import type { ClusterCertificates } from '../../../src/provider/contract.js';
+import { isRunning } from '../../../src/supervisor/index.js';
 import { kubeVersions } from '../../env/assets.js';
 import {
   clusterContext,

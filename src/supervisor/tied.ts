@@ -1,5 +1,5 @@
-// Child processes of the test environment (etcd, kube-apiserver, the AWS API emulator), started so
-// that they cannot outlive the Node process that started them.
+// Processes tied to this Node process: they cannot outlive it (the test harness's etcd,
+// kube-apiserver and AWS emulator).
 //
 // How they are cleaned up, from the gentlest path to the harshest:
 // 1. stop() on the handle: SIGTERM to the child's process group, SIGKILL after a grace period.
@@ -13,23 +13,11 @@
 //    registered (and its process group), waits until they are gone and removes the registered folders.
 // Node cannot set PR_SET_PDEATHSIG on a child, hence the reaper.
 //
-// Each child runs in its own process group (detached), so a terminal's Ctrl-C does not reach it
-// directly: it is stopped by one of the paths above, in order (kube-apiserver before etcd).
-
+// Each child runs in its own process group, so a terminal's Ctrl-C does not reach it directly: it
+// is stopped by one of the paths above, in order (kube-apiserver before etcd).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
-import type { ExitInfo, ProcessHandle } from '../../src/devenv/processes.js';
-
-// What the test harness and the dev environment share (src/devenv/processes.ts).
-export {
-  type ExitInfo,
-  freePort,
-  freePorts,
-  sleep,
-  tailFile,
-  type WaitReadyOptions,
-  waitReady,
-} from '../../src/devenv/processes.js';
+import { rmSync } from 'node:fs';
+import { type ProcessHandle, type SpawnOptions, spawnLogged } from './spawn.js';
 
 const REAPER_SOURCE = String.raw`
 'use strict';
@@ -101,7 +89,7 @@ interface ProcessRegistry {
 
 // One registry per Node process, even when this module is evaluated more than once (vitest evaluates
 // test modules afresh for every test file in the same worker).
-const REGISTRY_KEY = Symbol.for('clusterforge.test-env.processes');
+const REGISTRY_KEY = Symbol.for('clusterforge.supervisor.tied');
 
 function registry(): ProcessRegistry {
   const g = globalThis as typeof globalThis & { [REGISTRY_KEY]?: ProcessRegistry };
@@ -182,82 +170,35 @@ export function removeGuardedDir(path: string): void {
   tellReaper({ op: 'undir', path });
 }
 
-export interface Supervised extends ProcessHandle {
-  readonly name: string;
-  readonly pid: number;
-  readonly logPath: string;
-  /** Resolves when the process has exited (or failed to start). Never rejects. */
-  readonly exited: Promise<ExitInfo>;
-  running(): boolean;
-  /** SIGTERM to the process group, SIGKILL after graceMs; resolves once the process is gone. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-export interface SpawnOptions {
-  logPath: string;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-}
-
 /**
- * Starts a command in its own process group, stdout and stderr appended to logPath, registered with
- * the exit hooks and the reaper.
+ * Starts a command in its own process group, stdout and stderr appended to its log, registered
+ * with the exit hooks and the reaper.
  */
-export function spawnSupervised(
-  name: string,
-  command: string,
-  args: string[],
-  opts: SpawnOptions,
-): Supervised {
+export function spawnTied(name: string, command: string, args: string[], opts: SpawnOptions): ProcessHandle {
   installHooks();
   const reg = registry();
-  const logFd = openSync(opts.logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(command, args, {
-      stdio: ['ignore', logFd, logFd],
-      detached: true,
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
+  const { child, exited, running } = spawnLogged(command, args, opts);
+  const pid = child.pid;
+  if (pid !== undefined) {
+    reg.live.set(pid, child);
+    tellReaper({ op: 'pid', pid });
+    void exited.then(() => {
+      reg.live.delete(pid);
+      tellReaper({ op: 'unpid', pid });
     });
-  } finally {
-    closeSync(logFd);
-  }
-  let done = false;
-  const exited = new Promise<ExitInfo>((resolve) => {
-    // 'error' also reports a failed kill(); keep listening so that none of them goes unhandled.
-    child.on('error', (error) => {
-      if (child.pid === undefined && !done) {
-        done = true;
-        resolve({ code: null, signal: null, error });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      done = true;
-      if (child.pid !== undefined) {
-        reg.live.delete(child.pid);
-        tellReaper({ op: 'unpid', pid: child.pid });
-      }
-      resolve({ code, signal });
-    });
-  });
-  const pid = child.pid ?? -1;
-  if (child.pid !== undefined) {
-    reg.live.set(child.pid, child);
-    tellReaper({ op: 'pid', pid: child.pid });
   }
   return {
     name,
-    pid,
+    pid: pid ?? -1,
     logPath: opts.logPath,
     exited,
-    running: () => !done,
+    running,
     async stop(graceMs = 5000): Promise<void> {
-      if (done || child.pid === undefined) {
+      if (!running() || pid === undefined) {
         await exited;
         return;
       }
-      killGroupSync(child.pid, 'SIGTERM');
+      killGroupSync(pid, 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), graceMs);
@@ -265,11 +206,11 @@ export function spawnSupervised(
       const result = await Promise.race([exited, graceOver]);
       clearTimeout(timer);
       if (result === 'timeout') {
-        killGroupSync(child.pid, 'SIGKILL');
+        killGroupSync(pid, 'SIGKILL');
         await exited;
       }
       // Whatever else is left in its group (there should be nothing).
-      killGroupSync(child.pid, 'SIGKILL');
+      killGroupSync(pid, 'SIGKILL');
     },
   };
 }
