@@ -1,7 +1,7 @@
 // `clusterforge delete cluster NAME [--wait]`: deletes the Cluster; the operator then removes its workers,
 // control plane, infrastructure and Secrets (the Deleting condition says which step it is on).
 import { Command, Option } from 'commander';
-import { PAUSED_ANNOTATION } from '../api/v1alpha1/meta.js';
+import { PAUSED_ANNOTATION } from '../api/v1alpha1/labels.js';
 import { Progress } from '../devenv/progress.js';
 import { resources } from '../kube/resources.js';
 import { isNotFound } from '../runtime/errors.js';

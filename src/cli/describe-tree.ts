@@ -1,7 +1,7 @@
 // The tree `clusterforge describe cluster` prints: Cluster -> ControlPlane -> its Machines, and each
 // MachineDeployment -> its Machines, one line per object (or per group of Machines in the same state)
 // with Ready, phase, reason, age and message. Pure: objects in, lines out.
-import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../controllers/common/labels.js';
+import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../api/v1alpha1/labels.js';
 import { age } from './common.js';
 
 export interface Condition {

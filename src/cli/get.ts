@@ -3,7 +3,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parse } from 'yaml';
-import { CAPI_CLUSTER_NAME_LABEL } from '../controllers/common/labels.js';
+import { CAPI_CLUSTER_NAME_LABEL } from '../api/v1alpha1/labels.js';
 import { resources } from '../kube/resources.js';
 import { kubeconfigSecretName } from '../publish/kubeconfig-secret.js';
 import { mergeKubeconfigs } from '../publish/merged-kubeconfig.js';

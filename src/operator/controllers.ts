@@ -8,6 +8,11 @@ import type {
   MachineDeployment,
   MachineTemplate,
 } from '../api/v1alpha1/index.js';
+import {
+  CLUSTER_NAME_LABEL,
+  CONTROL_PLANE_NAME_LABEL,
+  DEPLOYMENT_NAME_LABEL,
+} from '../api/v1alpha1/labels.js';
 import { ClusterReconciler } from '../controllers/cluster/controller.js';
 import { CertificateStore } from '../controllers/common/certificates.js';
 import {
@@ -19,11 +24,6 @@ import {
   ensureIndexes,
   MACHINE_INDEXES,
 } from '../controllers/common/indexes.js';
-import {
-  CLUSTER_NAME_LABEL,
-  CONTROL_PLANE_NAME_LABEL,
-  DEPLOYMENT_NAME_LABEL,
-} from '../controllers/common/labels.js';
 import type { Store } from '../controllers/common/store.js';
 import { ControlPlaneReconciler } from '../controllers/controlplane/controller.js';
 import type { ControllerDeps } from '../controllers/deps.js';

@@ -5,11 +5,7 @@
 // <cluster>-user-kubeconfig holds a kubeconfig that runs it, with no credential inside.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Cluster } from '../api/v1alpha1/index.js';
-import {
-  CAPI_CLUSTER_NAME_LABEL,
-  CLUSTER_NAME_LABEL,
-  controllerOwnerRef,
-} from '../controllers/common/labels.js';
+import { CAPI_CLUSTER_NAME_LABEL, CLUSTER_NAME_LABEL, controllerOwnerRef } from '../api/v1alpha1/labels.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';

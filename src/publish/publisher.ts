@@ -10,7 +10,7 @@ export type PublishTarget = 'argoCD' | 'fleet' | 'karmada' | 'istio' | 'flux';
 
 // Objects written outside the Cluster's namespace cannot carry an owner reference to it: these
 // labels say whose they are, and the publishers find them again by them.
-export { CLUSTER_NAME_LABEL } from '../api/v1alpha1/meta.js';
+export { CLUSTER_NAME_LABEL } from '../api/v1alpha1/labels.js';
 export const CLUSTER_NAMESPACE_LABEL = 'clusterforge.dev/cluster-namespace';
 /** Which publisher wrote the object (`argocd`, `fleet`, `karmada`, `istio`). */
 export const PUBLISHER_LABEL = 'clusterforge.dev/publisher';

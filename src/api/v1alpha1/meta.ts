@@ -5,11 +5,6 @@ export const GROUP = 'clusterforge.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-/** Label on everything a cluster owns (Cluster API uses cluster.x-k8s.io/cluster-name). */
-export const CLUSTER_NAME_LABEL = 'clusterforge.dev/cluster-name';
-export const FINALIZER = 'clusterforge.dev/finalizer';
-export const PAUSED_ANNOTATION = 'clusterforge.dev/paused';
-
 /** A DNS-1123 label: the form of a name that must also fit AWS names and tags. */
 export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 /** Cluster names become parts of AWS resource names (a load balancer name holds 32 characters). */

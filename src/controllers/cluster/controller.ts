@@ -2,11 +2,11 @@
 // machine decide, performs the tasks of the state it is in, and writes status once.
 import type { Logger } from 'pino';
 import type { Cluster } from '../../api/v1alpha1/index.js';
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import { step } from '../../lifecycle/snapshot.js';
 import { setCondition } from '../common/conditions.js';
-import { isPaused } from '../common/labels.js';
+import { isPaused } from '../common/paused.js';
 import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
 import { ClusterScope } from './scope.js';

@@ -1,7 +1,7 @@
 // Turns what one reconcile saw into the lifecycle machine's Observation: pure.
 import type { Observation } from '../../lifecycle/observation.js';
 import { isTrue } from '../common/conditions.js';
-import { isPaused } from '../common/labels.js';
+import { isPaused } from '../common/paused.js';
 import type { ClusterScope } from './scope.js';
 
 const current = (o: { metadata: { generation?: number }; status?: { observedGeneration?: number } }) =>

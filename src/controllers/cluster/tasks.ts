@@ -1,6 +1,11 @@
 // The work each lifecycle task stands for. A task acts through the provider or the API and records
 // what it found in the scope; it never decides what comes next (the lifecycle machine does).
-import { CLUSTER_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/meta.js';
+import {
+  CLUSTER_NAME_LABEL,
+  CONTROL_PLANE_NAME_LABEL,
+  DEPLOYMENT_NAME_LABEL,
+  FINALIZER,
+} from '../../api/v1alpha1/labels.js';
 import { apiMessage } from '../../kube/errors.js';
 import { resources } from '../../kube/resources.js';
 import {
@@ -10,7 +15,6 @@ import {
   userKubeconfigSecretName,
 } from '../../publish/kubeconfig-secret.js';
 import { certificateSecretNames } from '../common/certificates.js';
-import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../common/labels.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
 

@@ -2,10 +2,14 @@
 // tls.key): generated once, never regenerated while the cluster lives, read once per operator run.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Cluster } from '../../api/v1alpha1/index.js';
+import {
+  CAPI_CLUSTER_NAME_LABEL,
+  CLUSTER_NAME_LABEL,
+  controllerOwnerRef,
+} from '../../api/v1alpha1/labels.js';
 import type { ObjectWriter } from '../../kube/writer.js';
 import { generateClusterCertificates } from '../../pki/cluster.js';
 import type { ClusterCertificates, KeyPair } from '../../provider/contract.js';
-import { CAPI_CLUSTER_NAME_LABEL, CLUSTER_NAME_LABEL, controllerOwnerRef } from './labels.js';
 
 const PURPOSES = ['ca', 'etcd', 'sa', 'proxy'] as const;
 type Purpose = (typeof PURPOSES)[number];

@@ -1,9 +1,9 @@
 // The cache indexes the controllers look relatives up by (Cluster API's index.AddDefaultIndexes): each
 // lookup of a cluster's machines or a watch mapping costs O(matches) instead of a scan of the namespace.
 import type { Cluster, Machine, MachineDeployment } from '../../api/v1alpha1/index.js';
+import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../../api/v1alpha1/labels.js';
 import { type IndexFunc, namespacedValue } from '../../runtime/indexer.js';
 import type { Informer, KubeObject } from '../../runtime/informer.js';
-import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from './labels.js';
 
 /** Machines and MachineDeployments by spec.clusterName. */
 export const BY_CLUSTER = 'spec.clusterName';

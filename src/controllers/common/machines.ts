@@ -1,11 +1,11 @@
 // Making and removing the Machines of a ControlPlane or a MachineDeployment.
 import { randomBytes } from 'node:crypto';
 import type { Machine } from '../../api/v1alpha1/index.js';
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL, controllerOwnerRef, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
+import { keyOf } from '../../runtime/object-key.js';
 import type { ControllerDeps } from '../deps.js';
 import type { Expectations } from './expectations.js';
-import { CLUSTER_NAME_LABEL, controllerOwnerRef, keyOf } from './labels.js';
 import { isMachineReady } from './queries.js';
 import type { MachineView } from './rollout.js';
 

@@ -3,12 +3,13 @@
 // Machines: the provider runs it (managed.ts).
 import type { Logger } from 'pino';
 import type { Cluster, ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
+import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, isTrue, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
 import { createMachine, viewOf } from '../common/machines.js';
+import { isPaused } from '../common/paused.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';

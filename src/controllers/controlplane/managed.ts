@@ -2,9 +2,9 @@
 // the provider to create, upgrade (one minor version at a time) or delete it and reports what the
 // provider sees, in the same status fields a machine-based control plane fills.
 import type { ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
+import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL } from '../../api/v1alpha1/labels.js';
 import type { ManagedControlPlaneStatus } from '../../provider/contract.js';
 import { type ConditionInput, setCondition, summarise } from '../common/conditions.js';
-import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL } from '../common/labels.js';
 
 /** How often a settled managed control plane is looked at again (drift repair); each look costs cloud API calls. */
 export const MANAGED_RESYNC_MS = 10 * 60_000;

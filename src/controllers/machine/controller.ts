@@ -1,11 +1,11 @@
 // The Machine reconciler: one machine through its provider, from creation to deletion.
 import type { Logger } from 'pino';
 import type { Cluster, Machine, MachineStatus } from '../../api/v1alpha1/index.js';
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import type { MachineContext } from '../../provider/contract.js';
 import { isTrue } from '../common/conditions.js';
-import { isPaused } from '../common/labels.js';
+import { isPaused } from '../common/paused.js';
 import { controlPlaneOfCluster, machinesOfCluster } from '../common/queries.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 import { statusFromReport, waitingStatus } from './status.js';

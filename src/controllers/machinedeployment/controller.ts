@@ -4,12 +4,13 @@
 // there are no Machines.
 import type { Logger } from 'pino';
 import type { Cluster, MachineDeployment, MachineDeploymentStatus } from '../../api/v1alpha1/index.js';
-import { FINALIZER } from '../../api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
+import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, isPaused, keyOf } from '../common/labels.js';
 import { createMachine, viewOf } from '../common/machines.js';
+import { isPaused } from '../common/paused.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';

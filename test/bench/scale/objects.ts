@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/labels.js';
 import { apiVersionOf, type Resource, resources } from '../../../src/kube/resources.js';
 import type { KubeClient } from '../../../src/runtime/transport.js';
 import { resourcePath } from '../../../src/runtime/transport.js';

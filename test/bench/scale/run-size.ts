@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/meta.js';
+import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/labels.js';
 import { resources } from '../../../src/kube/resources.js';
 import { KubeClient, resourcePath } from '../../../src/runtime/transport.js';
 import { processesUnder } from '../../../src/supervisor/index.js';

@@ -1,7 +1,9 @@
-// Labels and owner references that tie a cluster's objects together.
-import { API_VERSION, CLUSTER_NAME_LABEL, PAUSED_ANNOTATION } from '../../api/v1alpha1/meta.js';
+// The labels, annotations, finalizer and owner references of the clusterforge.dev/v1alpha1 API:
+// what ties a cluster's objects together, for the controllers and for anyone who reads them.
+import { API_VERSION } from './meta.js';
 
-export { CLUSTER_NAME_LABEL };
+/** Label on everything a cluster owns (Cluster API uses cluster.x-k8s.io/cluster-name). */
+export const CLUSTER_NAME_LABEL = 'clusterforge.dev/cluster-name';
 /** On Machines a ControlPlane made. */
 export const CONTROL_PLANE_NAME_LABEL = 'clusterforge.dev/control-plane-name';
 /** On Machines a MachineDeployment made. */
@@ -9,11 +11,15 @@ export const DEPLOYMENT_NAME_LABEL = 'clusterforge.dev/deployment-name';
 /** The Cluster API label that tools read on the kubeconfig Secret. */
 export const CAPI_CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 
+export const FINALIZER = 'clusterforge.dev/finalizer';
+export const PAUSED_ANNOTATION = 'clusterforge.dev/paused';
+
 export interface OwnerLike {
   kind: string;
   metadata: { name?: string; uid?: string };
 }
 
+/** The owner reference that makes `owner` the controller of an object: deleting it deletes the object. */
 export function controllerOwnerRef(owner: OwnerLike, apiVersion = API_VERSION) {
   return {
     apiVersion,
@@ -23,17 +29,4 @@ export function controllerOwnerRef(owner: OwnerLike, apiVersion = API_VERSION) {
     controller: true,
     blockOwnerDeletion: true,
   };
-}
-
-/** Paused by `spec.paused` or by the annotation, as in Cluster API. */
-export function isPaused(obj: {
-  metadata: { annotations?: Record<string, string> };
-  spec?: { paused?: boolean };
-}): boolean {
-  return obj.spec?.paused === true || obj.metadata.annotations?.[PAUSED_ANNOTATION] !== undefined;
-}
-
-/** `namespace/name`, the work-queue key. */
-export function keyOf(obj: { metadata: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
 }
