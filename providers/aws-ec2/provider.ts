@@ -36,6 +36,13 @@ import {
   type StepOutcome,
 } from './scope.js';
 import { discoverForMachines, discoverLoadBalancing } from './services/discovery.js';
+import {
+  deleteInternetGateways,
+  deleteNatGateways,
+  reconcileInternetGateway,
+  reconcileNatGateways,
+  releaseAddresses,
+} from './services/gateways.js';
 import { type ImageLookupOptions, ImageResolver } from './services/images.js';
 import {
   deleteClusterVolumes,
@@ -52,20 +59,9 @@ import {
   reconcileLoadBalancer,
   reconcileTargetGroup,
 } from './services/loadbalancer.js';
-import {
-  deleteInternetGateways,
-  deleteNatGateways,
-  deleteRouteTables,
-  deleteSubnets,
-  deleteVpcs,
-  reconcileInternetGateway,
-  reconcileNatGateways,
-  reconcileRouteTables,
-  reconcileSubnets,
-  reconcileVpc,
-  releaseAddresses,
-} from './services/network.js';
+import { deleteRouteTables, reconcileRouteTables } from './services/routes.js';
 import { deleteSecurityGroups, reconcileSecurityGroups } from './services/securitygroups.js';
+import { deleteSubnets, deleteVpcs, reconcileSubnets, reconcileVpc } from './services/vpc.js';
 
 export interface AwsEc2ProviderOptions {
   /** Reads the Secret a Cluster's credentialsRef names. Without it, only the default chain works. */

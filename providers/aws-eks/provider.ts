@@ -35,13 +35,9 @@ import {
   type StepOutcome,
 } from '../aws-ec2/scope.js';
 import { discoverSubnets, discoverVpc } from '../aws-ec2/services/discovery.js';
-import {
-  reconcileInternetGateway,
-  reconcileNatGateways,
-  reconcileRouteTables,
-  reconcileSubnets,
-  reconcileVpc,
-} from '../aws-ec2/services/network.js';
+import { reconcileInternetGateway, reconcileNatGateways } from '../aws-ec2/services/gateways.js';
+import { reconcileRouteTables } from '../aws-ec2/services/routes.js';
+import { reconcileSubnets, reconcileVpc } from '../aws-ec2/services/vpc.js';
 import {
   deleteControlPlane,
   describeOwnedCluster,

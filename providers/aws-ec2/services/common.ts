@@ -5,6 +5,11 @@ import type { Ec2Scope } from '../scope.js';
 
 export const ANYWHERE = '0.0.0.0/0';
 
+/** The items ordered by their AWS ID, so that "the first" of several tagged ones is always the same. */
+export function byId<T>(items: T[], key: (t: T) => string | undefined): T[] {
+  return [...items].sort((a, b) => (key(a) ?? '').localeCompare(key(b) ?? ''));
+}
+
 export function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
