@@ -16,6 +16,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { kubeResource, kubeVerb, type RequestObserver } from './transport.js';
 
 const PREFIX = 'clusterforge_';
+
+/** What the queue gauges read of a work queue. */
+interface QueueView {
+  len(): number;
+  inFlight(): number;
+}
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
@@ -42,7 +48,7 @@ export class RuntimeMetrics {
   readonly awsApiCalls: Counter<'service' | 'operation'>;
   readonly leader: Gauge<'lease'>;
 
-  private readonly queues = new Map<string, Set<{ len(): number; inFlight(): number }>>();
+  private readonly queues = new Map<string, Set<QueueView>>();
 
   constructor(opts: RuntimeMetricsOptions = {}) {
     const registers = [this.registry];
@@ -65,35 +71,18 @@ export class RuntimeMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    const queues = this.queues;
-    this.queueDepth = new Gauge({
-      name: `${PREFIX}workqueue_depth`,
-      help: 'Keys ready to be reconciled, by controller.',
-      labelNames: ['name'],
+    this.queueDepth = this.queueGauge(
+      'workqueue_depth',
+      'Keys ready to be reconciled, by controller.',
+      (q) => q.len(),
       registers,
-      collect() {
-        this.reset();
-        for (const [name, set] of queues) {
-          let sum = 0;
-          for (const q of set) sum += q.len();
-          this.set({ name }, sum);
-        }
-      },
-    });
-    this.queueInFlight = new Gauge({
-      name: `${PREFIX}workqueue_in_flight`,
-      help: 'Keys being reconciled now, by controller.',
-      labelNames: ['name'],
+    );
+    this.queueInFlight = this.queueGauge(
+      'workqueue_in_flight',
+      'Keys being reconciled now, by controller.',
+      (q) => q.inFlight(),
       registers,
-      collect() {
-        this.reset();
-        for (const [name, set] of queues) {
-          let sum = 0;
-          for (const q of set) sum += q.inFlight();
-          this.set({ name }, sum);
-        }
-      },
-    });
+    );
     this.queueRetries = new Counter({
       name: `${PREFIX}workqueue_retries_total`,
       help: 'Keys requeued with back-off, by controller.',
@@ -148,8 +137,32 @@ export class RuntimeMetrics {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
+  /** A gauge, by queue name, of `read` summed over that name's queues, computed at each scrape. */
+  private queueGauge(
+    name: string,
+    help: string,
+    read: (queue: QueueView) => number,
+    registers: Registry[],
+  ): Gauge<'name'> {
+    const queues = this.queues;
+    return new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames: ['name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [queueName, set] of queues) {
+          let sum = 0;
+          for (const q of set) sum += read(q);
+          this.set({ name: queueName }, sum);
+        }
+      },
+    });
+  }
+
   /** Exposes a queue's depth under `name` until the returned function is called. */
-  trackQueue(name: string, queue: { len(): number; inFlight(): number }): () => void {
+  trackQueue(name: string, queue: QueueView): () => void {
     let set = this.queues.get(name);
     if (!set) {
       set = new Set();
