@@ -181,7 +181,22 @@ describe.sequential('an aws-eks cluster through the operator', () => {
         const s = await secret(`${NAME}-kubeconfig`);
         return parse(decode(s)).users[0].user.token !== oldToken ? s : undefined;
       },
-      { timeoutMs: 30_000 },
+      {
+        timeoutMs: 30_000,
+        // This wait has timed out now and then (CI, and one full run here): say what the operator saw.
+        describe: async () => {
+          const cluster = JSON.parse(
+            (await kubectl(['get', `cluster.clusterforge.dev/${NAME}`, '-n', namespace(), '-o', 'json']))
+              .stdout,
+          );
+          const s = await secret(`${NAME}-kubeconfig`);
+          return JSON.stringify(
+            { status: cluster.status, secretAnnotations: s.metadata.annotations },
+            null,
+            1,
+          );
+        },
+      },
     );
     const issued = Date.parse(after.metadata.annotations['clusterforge.dev/credential-issued-at']);
     expect(issued).toBeGreaterThanOrEqual(now - 1_000);
