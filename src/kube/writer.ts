@@ -85,6 +85,15 @@ export class ObjectWriter {
     return true;
   }
 
+  /** patchStatus for an object as the cache holds it: its name, and its cached status as `before`. */
+  async writeStatus<S extends object>(
+    resource: Resource,
+    obj: Named & { status?: S },
+    after: S,
+  ): Promise<boolean> {
+    return this.patchStatus(resource, obj.metadata.namespace!, obj.metadata.name!, after, obj.status ?? {});
+  }
+
   /** A merge patch of the main resource; a resourceVersion in the body makes it conditional. */
   async patch(resource: Resource, namespace: string, name: string, body: object): Promise<unknown> {
     return this.client.request({

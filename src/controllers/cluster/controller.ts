@@ -5,7 +5,7 @@ import type { Cluster } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import { step } from '../../lifecycle/snapshot.js';
-import { setCondition } from '../common/conditions.js';
+import { notReady } from '../common/conditions.js';
 import { isPaused } from '../common/paused.js';
 import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
@@ -50,13 +50,7 @@ export class ClusterReconciler {
     } finally {
       const after = step(before.persisted, observe(scope));
       const status = clusterStatus(scope, after, succeeded);
-      await this.deps.writer.patchStatus(
-        resources.Cluster,
-        key.namespace,
-        key.name,
-        status,
-        cluster.status ?? {},
-      );
+      await this.deps.writer.writeStatus(resources.Cluster, cluster, status);
       if (after.state !== before.state) {
         log.info({ from: before.state, to: after.state }, 'lifecycle transition');
         this.deps.events.normal(cluster, 'Lifecycle', `${before.state} -> ${after.state}`);
@@ -74,23 +68,12 @@ export class ClusterReconciler {
   }
 
   private async providerMissing(cluster: Cluster): Promise<Result> {
-    const conditions = setCondition(
-      cluster.status?.conditions,
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: 'ProviderNotEnabled',
-        message: `this operator runs the providers ${this.deps.providers.names().join(', ')}; enable this cluster's provider with clusterforge init --infrastructure`,
-      },
-      cluster.metadata.generation,
+    const conditions = notReady(
+      cluster,
+      'ProviderNotEnabled',
+      `this operator runs the providers ${this.deps.providers.names().join(', ')}; enable this cluster's provider with clusterforge init --infrastructure`,
     );
-    await this.deps.writer.patchStatus(
-      resources.Cluster,
-      cluster.metadata.namespace!,
-      cluster.metadata.name!,
-      { ...cluster.status, conditions },
-      cluster.status ?? {},
-    );
+    await this.deps.writer.writeStatus(resources.Cluster, cluster, { ...cluster.status, conditions });
     return {};
   }
 }

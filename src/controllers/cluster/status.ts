@@ -1,6 +1,7 @@
 // The Cluster's status, computed from the scope and the lifecycle step alone: pure.
 import type { ClusterPhase, ClusterStatus, LifecycleSnapshot } from '../../api/v1alpha1/index.js';
-import { isTrue, setCondition, summarise } from '../common/conditions.js';
+import { conditionOf, conditionOfProgress, isTrue, setCondition, summarise } from '../common/conditions.js';
+import { setFailure } from '../common/failure.js';
 import { oldestVersion } from '../common/queries.js';
 import { publicationConditions } from './publish.js';
 import type { ClusterScope } from './scope.js';
@@ -26,25 +27,17 @@ export function clusterStatus(
     const p = infra.progress;
     conditions = setCondition(
       conditions,
-      p.state === 'done'
-        ? { type: 'InfrastructureReady', status: 'True', reason: 'Provisioned' }
-        : p.state === 'inProgress'
-          ? { type: 'InfrastructureReady', status: 'False', reason: 'Provisioning', message: p.message }
-          : { type: 'InfrastructureReady', status: 'False', reason: p.reason, message: p.message },
+      conditionOfProgress('InfrastructureReady', p, 'Provisioned', 'Provisioning'),
       gen,
     );
   }
   if (scope.provider.selfManagedControlPlane && (scope.certificates || scope.certificatesError)) {
     conditions = setCondition(
       conditions,
-      scope.certificates
-        ? { type: 'CertificatesReady', status: 'True', reason: 'Generated' }
-        : {
-            type: 'CertificatesReady',
-            status: 'False',
-            reason: 'CertificatesFailed',
-            message: scope.certificatesError ?? '',
-          },
+      conditionOf('CertificatesReady', scope.certificates !== undefined, 'Generated', {
+        reason: 'CertificatesFailed',
+        message: scope.certificatesError ?? '',
+      }),
       gen,
     );
   }
@@ -71,16 +64,12 @@ export function clusterStatus(
   const notReady = scope.deployments.filter((d) => !isTrue(d.status?.conditions, 'Ready'));
   conditions = setCondition(
     conditions,
-    notReady.length === 0
-      ? { type: 'WorkersReady', status: 'True', reason: 'Ready' }
-      : {
-          type: 'WorkersReady',
-          status: 'False',
-          reason: 'WaitingForWorkers',
-          message: notReady
-            .map((d) => `${d.metadata.name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} ready`)
-            .join('; '),
-        },
+    conditionOf('WorkersReady', notReady.length === 0, 'Ready', {
+      reason: 'WaitingForWorkers',
+      message: notReady
+        .map((d) => `${d.metadata.name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} ready`)
+        .join('; '),
+    }),
     gen,
   );
   if (scope.kubeconfig) {
@@ -128,14 +117,15 @@ export function clusterStatus(
   // Sticky once the cluster has been Ready: later missing machines are scaling, not provisioning.
   conditions = setCondition(
     conditions,
-    isTrue(prev.conditions, 'Provisioned') || lifecycle.phase === 'Ready'
-      ? { type: 'Provisioned', status: 'True', reason: 'FirstReady' }
-      : {
-          type: 'Provisioned',
-          status: 'False',
-          reason: 'Provisioning',
-          message: 'the cluster has not been Ready yet',
-        },
+    conditionOf(
+      'Provisioned',
+      isTrue(prev.conditions, 'Provisioned') || lifecycle.phase === 'Ready',
+      'FirstReady',
+      {
+        reason: 'Provisioning',
+        message: 'the cluster has not been Ready yet',
+      },
+    ),
     gen,
   );
 
@@ -150,14 +140,7 @@ export function clusterStatus(
   const version = runningVersion(scope);
   if (version) status.version = version;
   if (succeeded) status.observedGeneration = gen ?? 0;
-  const failure = scope.failure();
-  if (failure) {
-    status.failureReason = failure.reason;
-    status.failureMessage = failure.message;
-  } else {
-    delete status.failureReason;
-    delete status.failureMessage;
-  }
+  setFailure(status, scope.failure());
   return status;
 }
 

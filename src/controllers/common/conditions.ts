@@ -1,5 +1,6 @@
 // metav1.Condition handling: keep lastTransitionTime unless the status changes; summarise into Ready.
 import type { Condition } from '../../api/v1alpha1/meta.js';
+import type { Progress } from '../../provider/contract.js';
 
 export interface ConditionInput {
   type: string;
@@ -36,6 +37,48 @@ export function setCondition(
   if (index >= 0) list[index] = next;
   else list.push(next);
   return list;
+}
+
+/**
+ * The usual two-way condition: True with `trueReason` when `ok`, otherwise False with the reason and
+ * message that say what is missing.
+ */
+export function conditionOf(
+  type: string,
+  ok: boolean,
+  trueReason: string,
+  whenFalse: { reason: string; message: string },
+): ConditionInput {
+  return ok ? { type, status: 'True', reason: trueReason } : { type, status: 'False', ...whenFalse };
+}
+
+/** A condition that follows a provider's progress: done, still going (`inProgressReason`), or failed. */
+export function conditionOfProgress(
+  type: string,
+  p: Progress,
+  doneReason: string,
+  inProgressReason: string,
+): ConditionInput {
+  if (p.state === 'done') return { type, status: 'True', reason: doneReason };
+  return {
+    type,
+    status: 'False',
+    reason: p.state === 'inProgress' ? inProgressReason : p.reason,
+    message: p.message,
+  };
+}
+
+/** The object's conditions with Ready=False and why: what a reconcile writes while it waits. */
+export function notReady(
+  obj: { metadata: { generation?: number }; status?: { conditions?: Condition[] } },
+  reason: string,
+  message: string,
+): Condition[] {
+  return setCondition(
+    obj.status?.conditions,
+    { type: 'Ready', status: 'False', reason, message },
+    obj.metadata.generation,
+  );
 }
 
 export function getCondition(list: Condition[] | undefined, type: string): Condition | undefined {

@@ -69,3 +69,10 @@ export function viewOf(m: Machine): MachineView {
     created: m.metadata.creationTimestamp ?? '',
   };
 }
+
+/** Deletes every machine not already going away: the owner itself is being deleted. */
+export async function deleteAllMachines(deps: ControllerDeps, machines: Machine[]): Promise<void> {
+  for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
+    await deps.writer.delete(resources.Machine, m.metadata.namespace!, m.metadata.name!);
+  }
+}

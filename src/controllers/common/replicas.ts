@@ -2,7 +2,7 @@
 
 import type { Machine } from '../../api/v1alpha1/index.js';
 import type { Condition } from '../../api/v1alpha1/meta.js';
-import { setCondition } from './conditions.js';
+import { conditionOf, setCondition } from './conditions.js';
 import { isMachineReady } from './queries.js';
 import type { RolloutPlan } from './rollout.js';
 
@@ -37,32 +37,24 @@ export function machineConditions(
   const ready = counts.readyReplicas === desired && counts.replicas === desired;
   conditions = setCondition(
     conditions,
-    ready
-      ? { type: 'MachinesReady', status: 'True', reason: 'AllReady' }
-      : {
-          type: 'MachinesReady',
-          status: 'False',
-          reason:
-            counts.replicas < desired
-              ? 'ScalingUp'
-              : counts.replicas > desired
-                ? 'ScalingDown'
-                : 'WaitingForMachines',
-          message: `${counts.readyReplicas} of ${desired} machines ready${plan?.waiting ? `; ${plan.waiting}` : ''}`,
-        },
+    conditionOf('MachinesReady', ready, 'AllReady', {
+      reason:
+        counts.replicas < desired
+          ? 'ScalingUp'
+          : counts.replicas > desired
+            ? 'ScalingDown'
+            : 'WaitingForMachines',
+      message: `${counts.readyReplicas} of ${desired} machines ready${plan?.waiting ? `; ${plan.waiting}` : ''}`,
+    }),
     generation,
   );
   const upToDate = counts.updatedReplicas === desired && counts.replicas === desired;
   conditions = setCondition(
     conditions,
-    upToDate
-      ? { type: 'MachinesUpToDate', status: 'True', reason: 'UpToDate' }
-      : {
-          type: 'MachinesUpToDate',
-          status: 'False',
-          reason: 'RollingUpdate',
-          message: `${counts.updatedReplicas} of ${desired} machines at the desired version and template`,
-        },
+    conditionOf('MachinesUpToDate', upToDate, 'UpToDate', {
+      reason: 'RollingUpdate',
+      message: `${counts.updatedReplicas} of ${desired} machines at the desired version and template`,
+    }),
     generation,
   );
   return conditions;

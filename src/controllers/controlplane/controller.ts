@@ -6,13 +6,21 @@ import type { Cluster, ControlPlane, ControlPlaneStatus } from '../../api/v1alph
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
-import { getCondition, isTrue, setCondition, summarise } from '../common/conditions.js';
+import {
+  conditionOf,
+  getCondition,
+  isTrue,
+  notReady,
+  setCondition,
+  summarise,
+} from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { createMachine, viewOf } from '../common/machines.js';
+import { createMachine, deleteAllMachines, viewOf } from '../common/machines.js';
 import { isPaused } from '../common/paused.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { waitFor } from '../common/waiting.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
 
@@ -34,24 +42,50 @@ export class ControlPlaneReconciler {
     if (await this.deps.writer.addFinalizer(resources.ControlPlane, cp, FINALIZER)) return {};
 
     if (!cluster)
-      return this.wait(cp, 'WaitingForCluster', 'no Cluster names this ControlPlane in spec.controlPlaneRef');
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
+        cp,
+        'WaitingForCluster',
+        'no Cluster names this ControlPlane in spec.controlPlaneRef',
+      );
     const provider = this.deps.providers.for(cluster);
     if (!provider)
-      return this.wait(cp, 'ProviderNotEnabled', "this operator does not run the cluster's provider");
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
+        cp,
+        'ProviderNotEnabled',
+        "this operator does not run the cluster's provider",
+      );
     if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
-      return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
+        cp,
+        'WaitingForInfrastructure',
+        'the cluster infrastructure is not ready yet',
+      );
     }
     if (!provider.selfManagedControlPlane) return this.reconcileManaged(cp, cluster, log);
     const templateName = cp.spec.machineTemplateRef?.name;
     if (!templateName) {
-      return this.wait(
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
         cp,
         'MachineTemplateRequired',
         `the ${provider.name} provider runs the control plane as machines: set spec.machineTemplateRef`,
       );
     }
     if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
-      return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
+        cp,
+        'WaitingForCertificates',
+        'the cluster certificates do not exist yet',
+      );
     }
 
     const outstanding = this.expectations.outstanding(keyOf(cp), (n) =>
@@ -87,7 +121,11 @@ export class ControlPlaneReconciler {
       }
     }
 
-    await this.writeStatus(cp, this.status(cp, cluster.metadata.name!, templateName, plan));
+    await this.deps.writer.writeStatus(
+      resources.ControlPlane,
+      cp,
+      this.status(cp, cluster.metadata.name!, templateName, plan),
+    );
     const acting = plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '';
     return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
   }
@@ -100,14 +138,10 @@ export class ControlPlaneReconciler {
     let conditions = machineConditions(cp.status?.conditions, counts, cp.spec.replicas, plan, gen);
     conditions = setCondition(
       conditions,
-      initialized
-        ? { type: 'Available', status: 'True', reason: 'Initialized' }
-        : {
-            type: 'Available',
-            status: 'False',
-            reason: 'WaitingForFirstMachine',
-            message: 'no control-plane machine serves yet',
-          },
+      conditionOf('Available', initialized, 'Initialized', {
+        reason: 'WaitingForFirstMachine',
+        message: 'no control-plane machine serves yet',
+      }),
       gen,
     );
     conditions = setCondition(
@@ -131,7 +165,13 @@ export class ControlPlaneReconciler {
   private async reconcileManaged(cp: ControlPlane, cluster: Cluster, log: Logger): Promise<Result> {
     const provider = this.deps.providers.for(cluster);
     if (!provider?.ensureManagedControlPlane) {
-      return this.wait(cp, 'ManagedControlPlaneNotSupported', 'the provider runs no managed control plane');
+      return waitFor(
+        this.deps,
+        resources.ControlPlane,
+        cp,
+        'ManagedControlPlaneNotSupported',
+        'the provider runs no managed control plane',
+      );
     }
     const report = await provider.ensureManagedControlPlane({ cluster, log }, cp);
     const status = managedControlPlaneStatus(cp, cluster.metadata.name!, report);
@@ -145,7 +185,7 @@ export class ControlPlaneReconciler {
     ) {
       this.deps.events.warning(cp, report.progress.reason, report.progress.message);
     }
-    await this.writeStatus(cp, status);
+    await this.deps.writer.writeStatus(resources.ControlPlane, cp, status);
     const p = report.progress;
     return {
       requeueAfterMs:
@@ -166,13 +206,9 @@ export class ControlPlaneReconciler {
     if (progress.state !== 'done') {
       const message =
         progress.state === 'failed' ? `${progress.reason}: ${progress.message}` : progress.message;
-      await this.writeStatus(cp, {
+      await this.deps.writer.writeStatus(resources.ControlPlane, cp, {
         ...cp.status,
-        conditions: setCondition(
-          cp.status?.conditions,
-          { type: 'Ready', status: 'False', reason: 'Deleting', message },
-          cp.metadata.generation,
-        ),
+        conditions: notReady(cp, 'Deleting', message),
       });
       log.info({ waitingFor: message }, 'waiting for the managed control plane to be deleted');
       return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
@@ -193,46 +229,15 @@ export class ControlPlaneReconciler {
     const machines = machinesOfControlPlane(this.deps, cp);
     if (machines.length > 0) {
       // All at once: the cluster is going away, and quorum no longer matters.
-      for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
-        await this.deps.writer.delete(resources.Machine, cp.metadata.namespace!, m.metadata.name!);
-      }
-      await this.writeStatus(cp, {
+      await deleteAllMachines(this.deps, machines);
+      await this.deps.writer.writeStatus(resources.ControlPlane, cp, {
         ...cp.status,
-        conditions: setCondition(
-          cp.status?.conditions,
-          {
-            type: 'Ready',
-            status: 'False',
-            reason: 'Deleting',
-            message: `waiting for ${machines.length} machine(s) to be deleted`,
-          },
-          cp.metadata.generation,
-        ),
+        conditions: notReady(cp, 'Deleting', `waiting for ${machines.length} machine(s) to be deleted`),
       });
       log.info({ machines: machines.length }, 'waiting for control-plane machines to be deleted');
       return { requeueAfterMs: 2_000 };
     }
     await this.deps.writer.removeFinalizer(resources.ControlPlane, cp, FINALIZER);
     return {};
-  }
-
-  private async wait(cp: ControlPlane, reason: string, message: string): Promise<Result> {
-    const conditions = setCondition(
-      cp.status?.conditions,
-      { type: 'Ready', status: 'False', reason, message },
-      cp.metadata.generation,
-    );
-    await this.writeStatus(cp, { ...cp.status, conditions });
-    return { requeueAfterMs: 5_000 };
-  }
-
-  private async writeStatus(cp: ControlPlane, status: ControlPlaneStatus): Promise<void> {
-    await this.deps.writer.patchStatus(
-      resources.ControlPlane,
-      cp.metadata.namespace!,
-      cp.metadata.name!,
-      status,
-      cp.status ?? {},
-    );
   }
 }

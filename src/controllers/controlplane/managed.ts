@@ -4,7 +4,7 @@
 import type { ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL } from '../../api/v1alpha1/labels.js';
 import type { ManagedControlPlaneStatus } from '../../provider/contract.js';
-import { type ConditionInput, setCondition, summarise } from '../common/conditions.js';
+import { conditionOf, conditionOfProgress, setCondition, summarise } from '../common/conditions.js';
 
 /** How often a settled managed control plane is looked at again (drift repair); each look costs cloud API calls. */
 export const MANAGED_RESYNC_MS = 10 * 60_000;
@@ -39,28 +39,17 @@ export function managedControlPlaneStatus(
   let conditions = cp.status?.conditions;
   conditions = setCondition(
     conditions,
-    initialized
-      ? { type: 'Available', status: 'True', reason: 'Initialized' }
-      : {
-          type: 'Available',
-          status: 'False',
-          reason: 'WaitingForManagedControlPlane',
-          message: p.state === 'done' ? 'the control plane has no endpoint yet' : progressMessage(p),
-        },
+    conditionOf('Available', initialized, 'Initialized', {
+      reason: 'WaitingForManagedControlPlane',
+      message: p.state === 'done' ? 'the control plane has no endpoint yet' : progressMessage(p),
+    }),
     gen,
   );
-  const managed: ConditionInput =
-    p.state === 'done'
-      ? { type: 'ManagedControlPlaneReady', status: 'True', reason: 'Active' }
-      : p.state === 'inProgress'
-        ? {
-            type: 'ManagedControlPlaneReady',
-            status: 'False',
-            reason: upToDate ? 'Provisioning' : 'Upgrading',
-            message: p.message,
-          }
-        : { type: 'ManagedControlPlaneReady', status: 'False', reason: p.reason, message: p.message };
-  conditions = setCondition(conditions, managed, gen);
+  conditions = setCondition(
+    conditions,
+    conditionOfProgress('ManagedControlPlaneReady', p, 'Active', upToDate ? 'Provisioning' : 'Upgrading'),
+    gen,
+  );
   conditions = setCondition(
     conditions,
     summarise(conditions, ['Available', 'ManagedControlPlaneReady']),

@@ -1,6 +1,6 @@
 // The Machine reconciler: one machine through its provider, from creation to deletion.
 import type { Logger } from 'pino';
-import type { Cluster, Machine, MachineStatus } from '../../api/v1alpha1/index.js';
+import type { Cluster, Machine } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import type { MachineContext } from '../../provider/contract.js';
@@ -32,7 +32,7 @@ export class MachineReconciler {
         spec: { providerID: report.providerID },
       });
     }
-    await this.writeStatus(machine, statusFromReport(machine, report));
+    await this.deps.writer.writeStatus(resources.Machine, machine, statusFromReport(machine, report));
     if (report.progress.state === 'inProgress') return { requeueAfterMs: report.progress.requeueAfterMs };
     if (report.progress.state === 'failed') {
       this.deps.events.warning(machine, report.progress.reason, report.progress.message);
@@ -99,7 +99,10 @@ export class MachineReconciler {
   ): Promise<Result> {
     if (!machine.metadata.finalizers?.includes(FINALIZER)) return {};
     if (machine.status?.phase !== 'Deleting') {
-      await this.writeStatus(machine, { ...machine.status, phase: 'Deleting' });
+      await this.deps.writer.writeStatus(resources.Machine, machine, {
+        ...machine.status,
+        phase: 'Deleting',
+      });
     }
     const provider = cluster && this.deps.providers.for(cluster);
     if (cluster && provider) {
@@ -130,7 +133,7 @@ export class MachineReconciler {
       });
       if (progress.state === 'inProgress') return { requeueAfterMs: progress.requeueAfterMs };
       if (progress.state === 'failed') {
-        await this.writeStatus(machine, {
+        await this.deps.writer.writeStatus(resources.Machine, machine, {
           ...machine.status,
           phase: 'Deleting',
           failureReason: progress.reason,
@@ -151,18 +154,7 @@ export class MachineReconciler {
   }
 
   private async wait(machine: Machine, reason: string, message: string): Promise<Result> {
-    await this.writeStatus(machine, waitingStatus(machine, reason, message));
+    await this.deps.writer.writeStatus(resources.Machine, machine, waitingStatus(machine, reason, message));
     return { requeueAfterMs: 5_000 };
-  }
-
-  /** Writes only when something changed, so an idle cluster makes no writes. */
-  private async writeStatus(machine: Machine, status: MachineStatus): Promise<void> {
-    await this.deps.writer.patchStatus(
-      resources.Machine,
-      machine.metadata.namespace!,
-      machine.metadata.name!,
-      status,
-      machine.status ?? {},
-    );
   }
 }

@@ -1,7 +1,8 @@
 // A Machine's status, computed from what the provider reported: pure.
 import type { Machine, MachineStatus } from '../../api/v1alpha1/index.js';
 import type { MachineStatusReport } from '../../provider/contract.js';
-import { setCondition } from '../common/conditions.js';
+import { conditionOf, notReady, setCondition } from '../common/conditions.js';
+import { setFailure } from '../common/failure.js';
 
 export function statusFromReport(machine: Machine, report: MachineStatusReport): MachineStatus {
   const gen = machine.metadata.generation;
@@ -41,35 +42,20 @@ export function statusFromReport(machine: Machine, report: MachineStatusReport):
           : 'waiting for the machine to serve';
   conditions = setCondition(
     conditions,
-    report.ready
-      ? { type: 'Ready', status: 'True', reason: 'Ready' }
-      : {
-          type: 'Ready',
-          status: 'False',
-          reason: p.state === 'failed' ? p.reason : 'NotReady',
-          message: readyMessage,
-        },
+    conditionOf('Ready', report.ready, 'Ready', {
+      reason: p.state === 'failed' ? p.reason : 'NotReady',
+      message: readyMessage,
+    }),
     gen,
   );
   const status: MachineStatus = { ...prev, phase, conditions, observedGeneration: gen ?? 0 };
   if (report.addresses) status.addresses = report.addresses;
   if (report.nodeName) status.nodeRef = { name: report.nodeName };
-  if (p.state === 'failed') {
-    status.failureReason = p.reason;
-    status.failureMessage = p.message;
-  } else {
-    delete status.failureReason;
-    delete status.failureMessage;
-  }
+  setFailure(status, p.state === 'failed' ? p : undefined);
   return status;
 }
 
 export function waitingStatus(machine: Machine, reason: string, message: string): MachineStatus {
-  const gen = machine.metadata.generation;
-  const conditions = setCondition(
-    machine.status?.conditions,
-    { type: 'Ready', status: 'False', reason, message },
-    gen,
-  );
+  const conditions = notReady(machine, reason, message);
   return { ...machine.status, phase: machine.status?.phase ?? 'Pending', conditions };
 }

@@ -9,11 +9,12 @@ import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { createMachine, viewOf } from '../common/machines.js';
+import { createMachine, deleteAllMachines, viewOf } from '../common/machines.js';
 import { isPaused } from '../common/paused.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { waitFor } from '../common/waiting.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 
@@ -32,11 +33,25 @@ export class MachineDeploymentReconciler {
     if (cluster && isPaused(cluster)) return {};
     if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, cluster, log);
     if (await this.deps.writer.addFinalizer(resources.MachineDeployment, md, FINALIZER)) return {};
-    if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
+    if (!cluster)
+      return waitFor(
+        this.deps,
+        resources.MachineDeployment,
+        md,
+        'WaitingForCluster',
+        `Cluster ${md.spec.clusterName} does not exist`,
+      );
 
     // The version skew rule: a worker may not run a newer version than the control plane.
     const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;
-    if (!cpVersion) return this.wait(md, 'WaitingForControlPlane', 'the control plane has no machines yet');
+    if (!cpVersion)
+      return waitFor(
+        this.deps,
+        resources.MachineDeployment,
+        md,
+        'WaitingForControlPlane',
+        'the control plane has no machines yet',
+      );
     const version = compareVersions(md.spec.version, cpVersion) <= 0 ? md.spec.version : cpVersion;
     const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
     const provider = this.deps.providers.for(cluster);
@@ -80,7 +95,7 @@ export class MachineDeploymentReconciler {
       }
     }
 
-    await this.writeStatus(md, this.status(md, version, plan, held));
+    await this.deps.writer.writeStatus(resources.MachineDeployment, md, this.status(md, version, plan, held));
     const acting =
       plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '' || held !== '';
     return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
@@ -95,12 +110,24 @@ export class MachineDeploymentReconciler {
   ): Promise<Result> {
     const provider = this.deps.providers.for(cluster);
     if (!provider?.ensureNodePool) {
-      return this.wait(md, 'NodePoolsNotSupported', 'the provider runs no managed node groups');
+      return waitFor(
+        this.deps,
+        resources.MachineDeployment,
+        md,
+        'NodePoolsNotSupported',
+        'the provider runs no managed node groups',
+      );
     }
     const templateName = md.spec.machineTemplateRef.name;
     const template = this.deps.templates.get(md.metadata.namespace!, templateName);
     if (!template)
-      return this.wait(md, 'WaitingForTemplate', `MachineTemplate ${templateName} does not exist`);
+      return waitFor(
+        this.deps,
+        resources.MachineDeployment,
+        md,
+        'WaitingForTemplate',
+        `MachineTemplate ${templateName} does not exist`,
+      );
     const report = await provider.ensureNodePool({ cluster, log }, md, template);
     const p = report.progress;
     const status = this.statusOf(md, report, undefined, held);
@@ -130,7 +157,7 @@ export class MachineDeploymentReconciler {
         md.metadata.generation,
       );
     }
-    await this.writeStatus(md, status);
+    await this.deps.writer.writeStatus(resources.MachineDeployment, md, status);
     if (p.state === 'inProgress') return { requeueAfterMs: p.requeueAfterMs };
     if (p.state === 'failed') return { requeueAfterMs: 60_000 };
     // Held back by the control plane: look again soon, it is upgrading.
@@ -198,7 +225,10 @@ export class MachineDeploymentReconciler {
     if (cluster && provider?.deleteNodePool && !provider.selfManagedControlPlane) {
       const progress = await provider.deleteNodePool({ cluster, log }, md);
       if (progress.state !== 'done') {
-        await this.writeStatus(md, { ...md.status, phase: 'Deleting' });
+        await this.deps.writer.writeStatus(resources.MachineDeployment, md, {
+          ...md.status,
+          phase: 'Deleting',
+        });
         log.info({ progress }, 'waiting for the node group to be deleted');
         return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
       }
@@ -207,34 +237,15 @@ export class MachineDeploymentReconciler {
     }
     const machines = machinesOfDeployment(this.deps, md);
     if (machines.length > 0) {
-      for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
-        await this.deps.writer.delete(resources.Machine, md.metadata.namespace!, m.metadata.name!);
-      }
-      await this.writeStatus(md, { ...md.status, phase: 'Deleting' });
+      await deleteAllMachines(this.deps, machines);
+      await this.deps.writer.writeStatus(resources.MachineDeployment, md, {
+        ...md.status,
+        phase: 'Deleting',
+      });
       log.info({ machines: machines.length }, 'waiting for worker machines to be deleted');
       return { requeueAfterMs: 2_000 };
     }
     await this.deps.writer.removeFinalizer(resources.MachineDeployment, md, FINALIZER);
     return {};
-  }
-
-  private async wait(md: MachineDeployment, reason: string, message: string): Promise<Result> {
-    const conditions = setCondition(
-      md.status?.conditions,
-      { type: 'Ready', status: 'False', reason, message },
-      md.metadata.generation,
-    );
-    await this.writeStatus(md, { ...md.status, conditions });
-    return { requeueAfterMs: 5_000 };
-  }
-
-  private async writeStatus(md: MachineDeployment, status: MachineDeploymentStatus): Promise<void> {
-    await this.deps.writer.patchStatus(
-      resources.MachineDeployment,
-      md.metadata.namespace!,
-      md.metadata.name!,
-      status,
-      md.status ?? {},
-    );
   }
 }
