@@ -1,6 +1,8 @@
 // Creations the cache has not shown yet. Without this, a reconcile that runs before the informer
 // sees the Machine it just made would make a second one. Only in memory: after a restart the cache
 // is freshly listed, so there is nothing to remember.
+import type { Store } from './store.js';
+
 export class Expectations {
   private readonly pending = new Map<string, Set<string>>();
 
@@ -21,5 +23,12 @@ export class Expectations {
 
   forget(owner: string): void {
     this.pending.delete(owner);
+  }
+
+  /** The owner as the cache holds it; an owner that is gone takes what it awaited with it. */
+  ownerOrForget<T>(store: Store<T>, key: { namespace: string; name: string }): T | undefined {
+    const owner = store.get(key.namespace, key.name);
+    if (!owner) this.forget(`${key.namespace}/${key.name}`);
+    return owner;
   }
 }

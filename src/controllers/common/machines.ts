@@ -1,10 +1,11 @@
 // Making and removing the Machines of a ControlPlane or a MachineDeployment.
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Machine } from '../../api/v1alpha1/index.js';
 import { CLUSTER_NAME_LABEL, controllerOwnerRef, FINALIZER } from '../../api/v1alpha1/labels.js';
-import { resources } from '../../kube/resources.js';
+import { type Resource, resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
-import type { ControllerDeps } from '../deps.js';
+import type { ControllerDeps, Result } from '../deps.js';
 import type { Expectations } from './expectations.js';
 import { isMachineReady } from './queries.js';
 import type { MachineView } from './rollout.js';
@@ -70,9 +71,26 @@ export function viewOf(m: Machine): MachineView {
   };
 }
 
-/** Deletes every machine not already going away: the owner itself is being deleted. */
-export async function deleteAllMachines(deps: ControllerDeps, machines: Machine[]): Promise<void> {
+/**
+ * An owner being deleted: its machines all go at once (the cluster is going away, so quorum no
+ * longer matters), the owner says so in `deleting` status, and its finalizer goes once none is left.
+ */
+export async function deleteOwnedMachines<S extends object>(
+  deps: ControllerDeps,
+  resource: Resource,
+  owner: MachineOwner & { metadata: { finalizers?: string[] }; status?: S },
+  machines: Machine[],
+  deleting: S,
+  log: Logger,
+): Promise<Result> {
+  if (machines.length === 0) {
+    await deps.writer.removeFinalizer(resource, owner, FINALIZER);
+    return {};
+  }
   for (const m of machines.filter((x) => !x.metadata.deletionTimestamp)) {
     await deps.writer.delete(resources.Machine, m.metadata.namespace!, m.metadata.name!);
   }
+  await deps.writer.writeStatus(resource, owner, deleting);
+  log.info({ machines: machines.length }, 'waiting for its machines to be deleted');
+  return { requeueAfterMs: 2_000 };
 }

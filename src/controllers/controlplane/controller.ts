@@ -15,7 +15,7 @@ import {
   summarise,
 } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { createMachine, deleteAllMachines, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
 import { isPaused } from '../common/paused.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
@@ -30,11 +30,8 @@ export class ControlPlaneReconciler {
   constructor(private readonly deps: ControllerDeps) {}
 
   async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
-    const cp = this.deps.controlPlanes.get(key.namespace, key.name);
-    if (!cp) {
-      this.expectations.forget(`${key.namespace}/${key.name}`);
-      return {};
-    }
+    const cp = this.expectations.ownerOrForget(this.deps.controlPlanes, key);
+    if (!cp) return {};
     const cluster = clusterOfControlPlane(this.deps, cp);
     if (cluster && isPaused(cluster)) return {};
     const machines = machinesOfControlPlane(this.deps, cp);
@@ -42,50 +39,24 @@ export class ControlPlaneReconciler {
     if (await this.deps.writer.addFinalizer(resources.ControlPlane, cp, FINALIZER)) return {};
 
     if (!cluster)
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
-        cp,
-        'WaitingForCluster',
-        'no Cluster names this ControlPlane in spec.controlPlaneRef',
-      );
+      return this.wait(cp, 'WaitingForCluster', 'no Cluster names this ControlPlane in spec.controlPlaneRef');
     const provider = this.deps.providers.for(cluster);
     if (!provider)
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
-        cp,
-        'ProviderNotEnabled',
-        "this operator does not run the cluster's provider",
-      );
+      return this.wait(cp, 'ProviderNotEnabled', "this operator does not run the cluster's provider");
     if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
-        cp,
-        'WaitingForInfrastructure',
-        'the cluster infrastructure is not ready yet',
-      );
+      return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
     }
     if (!provider.selfManagedControlPlane) return this.reconcileManaged(cp, cluster, log);
     const templateName = cp.spec.machineTemplateRef?.name;
     if (!templateName) {
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
+      return this.wait(
         cp,
         'MachineTemplateRequired',
         `the ${provider.name} provider runs the control plane as machines: set spec.machineTemplateRef`,
       );
     }
     if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
-        cp,
-        'WaitingForCertificates',
-        'the cluster certificates do not exist yet',
-      );
+      return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
     }
 
     const outstanding = this.expectations.outstanding(keyOf(cp), (n) =>
@@ -165,13 +136,7 @@ export class ControlPlaneReconciler {
   private async reconcileManaged(cp: ControlPlane, cluster: Cluster, log: Logger): Promise<Result> {
     const provider = this.deps.providers.for(cluster);
     if (!provider?.ensureManagedControlPlane) {
-      return waitFor(
-        this.deps,
-        resources.ControlPlane,
-        cp,
-        'ManagedControlPlaneNotSupported',
-        'the provider runs no managed control plane',
-      );
+      return this.wait(cp, 'ManagedControlPlaneNotSupported', 'the provider runs no managed control plane');
     }
     const report = await provider.ensureManagedControlPlane({ cluster, log }, cp);
     const status = managedControlPlaneStatus(cp, cluster.metadata.name!, report);
@@ -227,17 +192,15 @@ export class ControlPlaneReconciler {
       return this.reconcileManagedDelete(cp, cluster, log);
     }
     const machines = machinesOfControlPlane(this.deps, cp);
-    if (machines.length > 0) {
-      // All at once: the cluster is going away, and quorum no longer matters.
-      await deleteAllMachines(this.deps, machines);
-      await this.deps.writer.writeStatus(resources.ControlPlane, cp, {
-        ...cp.status,
-        conditions: notReady(cp, 'Deleting', `waiting for ${machines.length} machine(s) to be deleted`),
-      });
-      log.info({ machines: machines.length }, 'waiting for control-plane machines to be deleted');
-      return { requeueAfterMs: 2_000 };
-    }
-    await this.deps.writer.removeFinalizer(resources.ControlPlane, cp, FINALIZER);
-    return {};
+    const deleting = {
+      ...cp.status,
+      conditions: notReady(cp, 'Deleting', `waiting for ${machines.length} machine(s) to be deleted`),
+    };
+    return deleteOwnedMachines(this.deps, resources.ControlPlane, cp, machines, deleting, log);
+  }
+
+  /** Ready=False with why, and a look again shortly. */
+  private wait(cp: ControlPlane, reason: string, message: string): Promise<Result> {
+    return waitFor(this.deps, resources.ControlPlane, cp, reason, message);
   }
 }

@@ -9,7 +9,7 @@ import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { Expectations } from '../common/expectations.js';
-import { createMachine, deleteAllMachines, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
 import { isPaused } from '../common/paused.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
@@ -24,34 +24,17 @@ export class MachineDeploymentReconciler {
   constructor(private readonly deps: ControllerDeps) {}
 
   async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
-    const md = this.deps.deployments.get(key.namespace, key.name);
-    if (!md) {
-      this.expectations.forget(`${key.namespace}/${key.name}`);
-      return {};
-    }
+    const md = this.expectations.ownerOrForget(this.deps.deployments, key);
+    if (!md) return {};
     const cluster = this.deps.clusters.get(key.namespace, md.spec.clusterName);
     if (cluster && isPaused(cluster)) return {};
     if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, cluster, log);
     if (await this.deps.writer.addFinalizer(resources.MachineDeployment, md, FINALIZER)) return {};
-    if (!cluster)
-      return waitFor(
-        this.deps,
-        resources.MachineDeployment,
-        md,
-        'WaitingForCluster',
-        `Cluster ${md.spec.clusterName} does not exist`,
-      );
+    if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
 
     // The version skew rule: a worker may not run a newer version than the control plane.
     const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;
-    if (!cpVersion)
-      return waitFor(
-        this.deps,
-        resources.MachineDeployment,
-        md,
-        'WaitingForControlPlane',
-        'the control plane has no machines yet',
-      );
+    if (!cpVersion) return this.wait(md, 'WaitingForControlPlane', 'the control plane has no machines yet');
     const version = compareVersions(md.spec.version, cpVersion) <= 0 ? md.spec.version : cpVersion;
     const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
     const provider = this.deps.providers.for(cluster);
@@ -110,24 +93,12 @@ export class MachineDeploymentReconciler {
   ): Promise<Result> {
     const provider = this.deps.providers.for(cluster);
     if (!provider?.ensureNodePool) {
-      return waitFor(
-        this.deps,
-        resources.MachineDeployment,
-        md,
-        'NodePoolsNotSupported',
-        'the provider runs no managed node groups',
-      );
+      return this.wait(md, 'NodePoolsNotSupported', 'the provider runs no managed node groups');
     }
     const templateName = md.spec.machineTemplateRef.name;
     const template = this.deps.templates.get(md.metadata.namespace!, templateName);
     if (!template)
-      return waitFor(
-        this.deps,
-        resources.MachineDeployment,
-        md,
-        'WaitingForTemplate',
-        `MachineTemplate ${templateName} does not exist`,
-      );
+      return this.wait(md, 'WaitingForTemplate', `MachineTemplate ${templateName} does not exist`);
     const report = await provider.ensureNodePool({ cluster, log }, md, template);
     const p = report.progress;
     const status = this.statusOf(md, report, undefined, held);
@@ -236,16 +207,12 @@ export class MachineDeploymentReconciler {
       return {};
     }
     const machines = machinesOfDeployment(this.deps, md);
-    if (machines.length > 0) {
-      await deleteAllMachines(this.deps, machines);
-      await this.deps.writer.writeStatus(resources.MachineDeployment, md, {
-        ...md.status,
-        phase: 'Deleting',
-      });
-      log.info({ machines: machines.length }, 'waiting for worker machines to be deleted');
-      return { requeueAfterMs: 2_000 };
-    }
-    await this.deps.writer.removeFinalizer(resources.MachineDeployment, md, FINALIZER);
-    return {};
+    const deleting = { ...md.status, phase: 'Deleting' as const };
+    return deleteOwnedMachines(this.deps, resources.MachineDeployment, md, machines, deleting, log);
+  }
+
+  /** Ready=False with why, and a look again shortly. */
+  private wait(md: MachineDeployment, reason: string, message: string): Promise<Result> {
+    return waitFor(this.deps, resources.MachineDeployment, md, reason, message);
   }
 }
