@@ -1,9 +1,10 @@
 // Reaching a workload cluster as a user would: through its published <cluster>-kubeconfig Secret.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll } from 'vitest';
 import { parse } from 'yaml';
 
 export async function publishedKubeconfig(
@@ -17,8 +18,18 @@ export async function publishedKubeconfig(
   return Buffer.from(secret.data!.value!, 'base64').toString('utf8');
 }
 
+// The folders writeKubeconfig made; the test file that made them removes them when it ends.
+const written = new Set<string>();
+afterAll(async () => {
+  for (const dir of written) await rm(dir, { recursive: true, force: true });
+  written.clear();
+});
+
+/** A kubeconfig in a file of its own, for kubectl; removed when the test file ends. */
 export async function writeKubeconfig(text: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'clusterforge-kubeconfig-')), 'kubeconfig');
+  const dir = await mkdtemp(join(tmpdir(), 'clusterforge-kubeconfig-'));
+  written.add(dir);
+  const path = join(dir, 'kubeconfig');
   await writeFile(path, text, { mode: 0o600 });
   return path;
 }

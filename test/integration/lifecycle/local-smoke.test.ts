@@ -1,13 +1,12 @@
 // A local cluster from the template reaches Ready, and its published kubeconfig works with kubectl.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, useOperator, waitFor } from '../../support/operator.js';
+import { writeKubeconfig } from '../../support/workload.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('local-smoke');
@@ -45,9 +44,7 @@ describe('a local cluster', () => {
       .readNamespacedSecret({ name: 'smoke-kubeconfig', namespace: namespace() });
     expect(secret.type).toBe('cluster.x-k8s.io/secret');
     expect(secret.metadata?.labels?.['cluster.x-k8s.io/cluster-name']).toBe('smoke');
-    const dir = await mkdtemp(join(tmpdir(), 'smoke-'));
-    const path = join(dir, 'kubeconfig');
-    await writeFile(path, Buffer.from(secret.data!.value!, 'base64'));
+    const path = await writeKubeconfig(Buffer.from(secret.data!.value!, 'base64').toString('utf8'));
     const nodes = await kubectl(['get', 'nodes', '-o', 'name'], { kubeconfigPath: path });
     expect(nodes.stderr).toBe('');
     expect(nodes.stdout.trim().split('\n')).toHaveLength(2);

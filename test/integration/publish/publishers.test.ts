@@ -1,9 +1,3 @@
-// Every publisher against a real local cluster: the exact format each tool reads, credentials that
-// work (and only as far as they should), rotation, labels that follow the Cluster's, and removal
-// when a publisher leaves the spec or the cluster is deleted.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,7 +6,7 @@ import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, uniqueName, useTestNamespace } from '../../support/kube.js';
 import { getObject, useOperator, waitFor } from '../../support/operator.js';
 import { processesMentioning } from '../../support/procs.js';
-import { publishedKubeconfig } from '../../support/workload.js';
+import { publishedKubeconfig, writeKubeconfig } from '../../support/workload.js';
 import {
   applyFixtureCRDs,
   bearerRequest,
@@ -53,15 +47,7 @@ const operator = useOperator(namespace);
 
 /** The workload cluster's admin kubeconfig, from the Cluster API Secret, in a file for kubectl. */
 async function adminKubeconfigPath(): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'publish-admin-')), 'kubeconfig');
-  await writeFile(path, await publishedKubeconfig(kc, namespace(), NAME), { mode: 0o600 });
-  return path;
-}
-
-async function kubeconfigFile(text: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'publish-consumer-')), 'kubeconfig');
-  await writeFile(path, text, { mode: 0o600 });
-  return path;
+  return writeKubeconfig(await publishedKubeconfig(kc, namespace(), NAME));
 }
 
 const argoSecretName = () => `clusterforge-${namespace()}-${NAME}`;
@@ -169,7 +155,7 @@ describe('publishing a local cluster', () => {
     expect(Object.keys(doc.users[0].user)).toEqual(['token']);
     expect(doc['current-context']).toBe('mesh-west');
 
-    const path = await kubeconfigFile(kubeconfig);
+    const path = await writeKubeconfig(kubeconfig);
     const read = await kubectl(['get', 'namespaces,services,pods,nodes', '-A', '-o', 'name'], {
       kubeconfigPath: path,
     });
@@ -193,7 +179,7 @@ describe('publishing a local cluster', () => {
     const config = parse(decoded(secret, 'value'));
     expect(config.clusters[0].cluster.server).toBe(server);
     expect(config.users[0].user['client-key-data']).toBeUndefined();
-    const path = await kubeconfigFile(decoded(secret, 'value'));
+    const path = await writeKubeconfig(decoded(secret, 'value'));
     const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], {
       kubeconfigPath: path,
     });
@@ -221,7 +207,7 @@ describe('publishing a local cluster', () => {
     expect(fleetCluster.metadata.labels.tier).toBeUndefined();
     const fleetSecret = await readSecret(kc, ns.fleet, `${NAME}-fleet-kubeconfig`);
     expect(Object.keys(fleetSecret!.data!)).toEqual(['value']);
-    const fleetPath = await kubeconfigFile(decoded(fleetSecret, 'value'));
+    const fleetPath = await writeKubeconfig(decoded(fleetSecret, 'value'));
     const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], {
       kubeconfigPath: fleetPath,
     });
@@ -331,7 +317,7 @@ describe('publishing a local cluster', () => {
       'serviceaccount/karmada',
     ]);
     // Its tokens die with the ServiceAccount, once the API server's token cache (10 s) lets go of them.
-    const istioPath = await kubeconfigFile(istioKubeconfig);
+    const istioPath = await writeKubeconfig(istioKubeconfig);
     await waitFor(
       'the withdrawn Istio token to be refused',
       async () => {
