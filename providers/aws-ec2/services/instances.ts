@@ -18,10 +18,10 @@ import {
   type MachineStatusReport,
   type Progress,
 } from '../../../src/provider/contract.js';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { MACHINE_ROLE_TAG, MACHINE_TAG, MACHINE_UID_TAG, tagsToRecord } from '../../aws-common/tags.js';
-import { API_SERVER_PORT, type Ec2Scope, ProviderFailure, type SubnetRecord } from '../scope.js';
+import { API_SERVER_PORT, type Ec2Scope, type SubnetRecord } from '../scope.js';
 import { type BootstrapRole, bootstrapToken, renderUserData, USER_DATA_LIMIT } from '../userdata.js';
 import { tryDelete } from './common.js';
 import type { ImageResolver } from './images.js';

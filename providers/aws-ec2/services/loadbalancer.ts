@@ -20,16 +20,9 @@ import {
   paginateDescribeTargetGroups,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { isOwned, toAwsTags } from '../../aws-common/tags.js';
-import {
-  API_SERVER_PORT,
-  type Ec2Scope,
-  ProviderFailure,
-  ready,
-  type StepOutcome,
-  waiting,
-} from '../scope.js';
+import { API_SERVER_PORT, type Ec2Scope, ready, type StepOutcome, waiting } from '../scope.js';
 import { tryDelete } from './common.js';
 
 const TAG_BATCH = 20;

@@ -11,10 +11,10 @@ import {
   ReplaceRouteTableAssociationCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, unlessNotFound } from '../../aws-common/errors.js';
+import { awsErrorCode, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned, roleOf } from '../../aws-common/tags.js';
-import { type Ec2Scope, ProviderFailure, ready, type StepOutcome, waiting } from '../scope.js';
+import { type Ec2Scope, ready, type StepOutcome, waiting } from '../scope.js';
 import { ANYWHERE, tryDelete, unique } from './common.js';
 
 type RouteTarget = { gatewayId: string } | { natGatewayId: string };

@@ -15,17 +15,10 @@ import {
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
-import { isNotFound, unlessNotFound } from '../../aws-common/errors.js';
+import { isNotFound, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { ROLE_TAG } from '../../aws-common/tags.js';
 import { subdivide } from '../cidr.js';
-import {
-  type Ec2Scope,
-  ProviderFailure,
-  ready,
-  type StepOutcome,
-  type SubnetRecord,
-  waiting,
-} from '../scope.js';
+import { type Ec2Scope, ready, type StepOutcome, type SubnetRecord, waiting } from '../scope.js';
 import { blockingInterfaces, byId, tryDelete } from './common.js';
 
 /** A default VPC is cut into 16 equal blocks: private subnets take blocks 0-5, public ones 8-13. */
