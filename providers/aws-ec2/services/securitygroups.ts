@@ -20,7 +20,7 @@ import {
   type StepOutcome,
   waiting,
 } from '../scope.js';
-import { ANYWHERE, blockingInterfaces, tryDelete } from './common.js';
+import { ANYWHERE, type DeletableKind, deleteEach } from './common.js';
 
 export const SECURITY_GROUP_ROLES: Record<SecurityGroupRole, { tag: string; description: string }> = {
   apiServerLB: { tag: 'sg-apiserver-lb', description: 'Kubernetes API server load balancer' },
@@ -201,6 +201,8 @@ export async function reconcileSecurityGroups(s: Ec2Scope): Promise<StepOutcome>
   return ready;
 }
 
+const SECURITY_GROUP: DeletableKind = { noun: 'security group', logKey: 'securityGroup', heldBy: 'group-id' };
+
 /** Deletes the cluster's groups: their rules first (the groups refer to each other), then the groups. */
 export async function deleteSecurityGroups(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
@@ -214,16 +216,11 @@ export async function deleteSecurityGroups(s: Ec2Scope): Promise<string[]> {
       );
     }
   }
-  const remaining: string[] = [];
-  for (const g of groups) {
-    const id = g.GroupId as string;
-    const blocked = await tryDelete(
-      `security group ${id} (${g.GroupName})`,
-      () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
-      () => blockingInterfaces(s, { name: 'group-id', value: id }),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ securityGroup: id }, 'deleted security group');
-  }
-  return remaining;
+  const doomed = groups.map((g) => ({
+    id: g.GroupId as string,
+    what: `security group ${g.GroupId} (${g.GroupName})`,
+  }));
+  return deleteEach(s, SECURITY_GROUP, doomed, (id) =>
+    ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
+  );
 }
