@@ -3,8 +3,20 @@
 // - throttling requeues with back-off;
 // - a denied action fails with the action named, so the reconcile stops hammering AWS with it;
 // - a dependency that still exists requeues, naming what blocks;
-// - a request AWS will never accept fails with AWS's own code and message.
+// - a request AWS will never accept fails with AWS's own code and message;
+// - a ProviderFailure (thrown by our own checks, for what asking again cannot fix) fails with its reason.
 import { failed, inProgress, type Progress } from '../../src/provider/contract.js';
+
+/** A problem AWS cannot fix by being asked again: reported as `failed` with its reason. */
+export class ProviderFailure extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderFailure';
+  }
+}
 
 export type AwsErrorKind =
   | 'notFound'
@@ -234,4 +246,13 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
     default:
       return inProgress(`${doing}: ${c.code}: ${c.message}; retrying`, 10_000);
   }
+}
+
+/**
+ * The Progress a provider step reports for what it threw while `doing` something: a ProviderFailure
+ * fails with its own reason, anything else is read as an AWS error (progressFromAwsError).
+ */
+export function progressFromError(err: unknown, doing: string): Progress {
+  if (err instanceof ProviderFailure) return failed(err.reason, err.message);
+  return progressFromAwsError(err, doing);
 }

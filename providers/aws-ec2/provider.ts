@@ -23,7 +23,7 @@ import {
 import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
-import { classifyAwsError, progressFromAwsError } from '../aws-common/errors.js';
+import { classifyAwsError, progressFromError } from '../aws-common/errors.js';
 import {
   API_SERVER_PORT,
   type ClusterState,
@@ -32,7 +32,6 @@ import {
   Ec2Scope,
   identityOf,
   newClusterState,
-  ProviderFailure,
   type StepOutcome,
 } from './scope.js';
 import { discoverForMachines, discoverLoadBalancing } from './services/discovery.js';
@@ -134,11 +133,6 @@ export const AWS_EC2_PERIODIC_LOOKS_MS = {
 };
 const DELETED_MEMORY_MS = 10 * 60_000;
 
-function errorProgress(err: unknown, doing: string): Progress {
-  if (err instanceof ProviderFailure) return failed(err.reason, err.message);
-  return progressFromAwsError(err, doing);
-}
-
 export class AwsEc2Provider implements InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
@@ -213,7 +207,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
         }
       } catch (err) {
         delete s.state.verifiedAt;
-        const progress = errorProgress(err, `reconciling ${step.what}`);
+        const progress = progressFromError(err, `reconciling ${step.what}`);
         s.log.warn(
           { step: step.what, code: classifyAwsError(err).code, progress },
           'infrastructure step did not succeed',
@@ -252,7 +246,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
           }
         } catch (err) {
           s.state.deleteFrom = i;
-          const progress = errorProgress(err, `deleting ${phase.what}`);
+          const progress = progressFromError(err, `deleting ${phase.what}`);
           s.log.warn(
             { phase: phase.what, code: classifyAwsError(err).code, progress },
             'deletion step did not succeed',
@@ -292,7 +286,10 @@ export class AwsEc2Provider implements InfrastructureProvider {
       if (held) return { progress: held, ready: false };
       return await ensureInstance(s, ctx, infra, this.images);
     } catch (err) {
-      const progress = errorProgress(err, `ensuring the instance of machine ${ctx.machine.metadata.name}`);
+      const progress = progressFromError(
+        err,
+        `ensuring the instance of machine ${ctx.machine.metadata.name}`,
+      );
       s.log.warn({ code: classifyAwsError(err).code, progress }, 'machine step did not succeed');
       return { progress, ready: false };
     }
@@ -334,7 +331,10 @@ export class AwsEc2Provider implements InfrastructureProvider {
       if (ctx.machine.spec.role === 'ControlPlane' && !s.state.targetGroupArn) await discoverLoadBalancing(s);
       return await deleteInstance(s, ctx, s.state.targetGroupArn);
     } catch (err) {
-      const progress = errorProgress(err, `deleting the instance of machine ${ctx.machine.metadata.name}`);
+      const progress = progressFromError(
+        err,
+        `deleting the instance of machine ${ctx.machine.metadata.name}`,
+      );
       s.log.warn({ code: classifyAwsError(err).code, progress }, 'machine deletion step did not succeed');
       return progress;
     }

@@ -162,17 +162,6 @@ export function identityOf(cluster: Cluster): ClusterIdentity {
   return { namespace, name, uid: cluster.metadata.uid ?? `${namespace}/${name}` };
 }
 
-/** A problem AWS cannot fix by being asked again: reported as `failed` with its reason. */
-export class ProviderFailure extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProviderFailure';
-  }
-}
-
 /** The result of one idempotent step: everything is in place, or what it still waits for. */
 export type StepOutcome = { ready: true } | { ready: false; waitingFor: string; requeueAfterMs?: number };
 

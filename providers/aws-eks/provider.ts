@@ -23,7 +23,7 @@ import {
 } from '../../src/provider/contract.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
-import { classifyAwsError, progressFromAwsError } from '../aws-common/errors.js';
+import { classifyAwsError, progressFromError } from '../aws-common/errors.js';
 import { DELETE_PHASES } from '../aws-ec2/provider.js';
 import {
   type AwsEKSSpec,
@@ -31,7 +31,6 @@ import {
   Ec2Scope,
   identityOf,
   newClusterState,
-  ProviderFailure,
   type StepOutcome,
 } from '../aws-ec2/scope.js';
 import { discoverSubnets, discoverVpc } from '../aws-ec2/services/discovery.js';
@@ -78,11 +77,6 @@ export const AWS_EKS_PERIODIC_LOOKS_MS = {
   description: DESCRIPTION_MAX_AGE_MS,
 };
 
-function errorProgress(err: unknown, doing: string): Progress {
-  if (err instanceof ProviderFailure) return failed(err.reason, err.message);
-  return progressFromAwsError(err, doing);
-}
-
 export class AwsEksProvider implements InfrastructureProvider {
   readonly name = 'aws-eks' as const;
   readonly selfManagedControlPlane = false;
@@ -122,7 +116,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     try {
       return await work(scoped.s, scoped.spec);
     } catch (err) {
-      const progress = errorProgress(err, doing);
+      const progress = progressFromError(err, doing);
       scoped.s.log.warn({ code: classifyAwsError(err).code, progress }, `${doing} did not succeed`);
       return wrap(progress);
     }

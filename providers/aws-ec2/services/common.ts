@@ -57,3 +57,49 @@ export async function tryDelete(
     throw err;
   }
 }
+
+/** How deleteEach speaks of one kind of resource, and where it looks for what blocks one. */
+export interface DeletableKind {
+  /** How messages name one: "subnet" gives "subnet subnet-1" and the log line "deleted subnet". */
+  noun: string;
+  /** The log line's field that carries the ID ("subnet"). */
+  logKey: string;
+  /** The log line once one is gone, when not "deleted <noun>". */
+  gone?: string;
+  /** The network-interface filter that names what keeps one alive (groups, subnets, VPCs). */
+  heldBy?: 'subnet-id' | 'group-id' | 'vpc-id';
+}
+
+export interface Doomed {
+  id: string;
+  /** How messages name it, when more than "<noun> <id>" ("security group sg-1 (web)"). */
+  what?: string;
+  /** What must happen first (detach, disassociate): a sentence when it is blocked, and then no delete. */
+  prepare?: () => Promise<string | undefined>;
+}
+
+/**
+ * Deletes each in turn with `remove` (through tryDelete): returns what is still there and why, empty
+ * once all are gone; each one gone is logged.
+ */
+export async function deleteEach(
+  s: Ec2Scope,
+  kind: DeletableKind,
+  doomed: Doomed[],
+  remove: (id: string) => Promise<unknown>,
+): Promise<string[]> {
+  const filter = kind.heldBy;
+  const remaining: string[] = [];
+  for (const d of doomed) {
+    const blocked =
+      (await d.prepare?.()) ??
+      (await tryDelete(
+        d.what ?? `${kind.noun} ${d.id}`,
+        () => remove(d.id),
+        filter ? () => blockingInterfaces(s, { name: filter, value: d.id }) : undefined,
+      ));
+    if (blocked) remaining.push(blocked);
+    else s.log.info({ [kind.logKey]: d.id }, kind.gone ?? `deleted ${kind.noun}`);
+  }
+  return remaining;
+}

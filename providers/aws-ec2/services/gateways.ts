@@ -11,13 +11,14 @@ import {
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
   DetachInternetGatewayCommand,
+  type InternetGateway,
   ReleaseAddressCommand,
 } from '@aws-sdk/client-ec2';
 import { unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { ROLE_TAG, roleOf } from '../../aws-common/tags.js';
 import { type Ec2Scope, ready, type StepOutcome, type SubnetRecord, waiting } from '../scope.js';
-import { byId, tryDelete, unique } from './common.js';
+import { byId, type DeletableKind, deleteEach, tryDelete, unique } from './common.js';
 
 // --------------------------------------------------------------------------------- internet gateway
 
@@ -175,30 +176,30 @@ export async function deleteNatGateways(s: Ec2Scope): Promise<string[]> {
   return remaining;
 }
 
+const ELASTIC_IP: DeletableKind = { noun: 'Elastic IP', logKey: 'allocation', gone: 'released Elastic IP' };
+
 export async function releaseAddresses(s: Ec2Scope): Promise<string[]> {
-  const ec2 = s.clients.ec2;
-  const remaining: string[] = [];
-  for (const address of await describeAddresses(s)) {
+  const addresses = (await describeAddresses(s)).map((address) => {
     const id = address.AllocationId as string;
     // Once its NAT gateway is deleted, AWS disassociates the address; while anything else still
     // holds it, AWS refuses the release (InvalidIPAddress.InUse) and the holder is named.
     const holder = address.AssociationId
       ? ` (associated with ${address.NetworkInterfaceId ?? address.InstanceId})`
       : '';
-    const blocked = await tryDelete(`Elastic IP ${id}${holder}`, () =>
-      ec2.send(new ReleaseAddressCommand({ AllocationId: id })),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ allocation: id }, 'released Elastic IP');
-  }
-  return remaining;
+    return { id, what: `Elastic IP ${id}${holder}` };
+  });
+  return deleteEach(s, ELASTIC_IP, addresses, (id) =>
+    s.clients.ec2.send(new ReleaseAddressCommand({ AllocationId: id })),
+  );
 }
+
+const INTERNET_GATEWAY: DeletableKind = { noun: 'internet gateway', logKey: 'internetGateway' };
 
 export async function deleteInternetGateways(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
   const out = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: s.filters() }));
-  const remaining: string[] = [];
-  for (const igw of s.mine(out.InternetGateways)) {
+  // Detached from every VPC first; the first detach that is blocked says so, and the delete waits.
+  const detach = async (igw: InternetGateway): Promise<string | undefined> => {
     const id = igw.InternetGatewayId as string;
     let blocked: string | undefined;
     for (const attachment of igw.Attachments ?? []) {
@@ -206,11 +207,12 @@ export async function deleteInternetGateways(s: Ec2Scope): Promise<string[]> {
         ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: attachment.VpcId })),
       );
     }
-    blocked ??= await tryDelete(`internet gateway ${id}`, () =>
-      ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id })),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ internetGateway: id }, 'deleted internet gateway');
-  }
-  return remaining;
+    return blocked;
+  };
+  const doomed = s
+    .mine(out.InternetGateways)
+    .map((igw) => ({ id: igw.InternetGatewayId as string, prepare: () => detach(igw) }));
+  return deleteEach(s, INTERNET_GATEWAY, doomed, (id) =>
+    ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id })),
+  );
 }

@@ -1,8 +1,7 @@
 // The machine image: the template's AMI by ID, else one looked up for the Kubernetes version by name
 // (Cluster API Provider AWS's convention: capa-ami-<os>-<version>-*), newest first.
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
-import { unlessNotFound } from '../../aws-common/errors.js';
-import { ProviderFailure } from '../scope.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 
 export interface ImageLookupOptions {
   /** Accounts whose images are trusted. Default: the account Cluster API Provider AWS publishes from. */

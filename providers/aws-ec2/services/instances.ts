@@ -11,12 +11,6 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  DeregisterTargetsCommand,
-  DescribeTargetHealthCommand,
-  RegisterTargetsCommand,
-  type TargetHealthDescription,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
   done,
   failed,
   inProgress,
@@ -24,13 +18,14 @@ import {
   type MachineStatusReport,
   type Progress,
 } from '../../../src/provider/contract.js';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { MACHINE_ROLE_TAG, MACHINE_TAG, MACHINE_UID_TAG, tagsToRecord } from '../../aws-common/tags.js';
-import { API_SERVER_PORT, type Ec2Scope, ProviderFailure, type SubnetRecord } from '../scope.js';
+import { API_SERVER_PORT, type Ec2Scope, type SubnetRecord } from '../scope.js';
 import { type BootstrapRole, bootstrapToken, renderUserData, USER_DATA_LIMIT } from '../userdata.js';
 import { tryDelete } from './common.js';
 import type { ImageResolver } from './images.js';
+import { ensureRegistered, leaveTargetGroup } from './targets.js';
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 /**
@@ -265,63 +260,6 @@ async function runInstance(
   return instance;
 }
 
-type TargetState = 'healthy' | 'initial' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'absent';
-
-function stateIn(descriptions: TargetHealthDescription[] | undefined, instanceId: string): TargetState {
-  const d = descriptions?.find((t) => t.Target?.Id === instanceId);
-  if (!d) return 'absent';
-  if (d.TargetHealth?.Reason === 'Target.NotRegistered') return 'unused';
-  return (d.TargetHealth?.State ?? 'unavailable') as TargetState;
-}
-
-async function targetState(s: Ec2Scope, targetGroupArn: string, instanceId: string): Promise<TargetState> {
-  const out = await unlessNotFound(
-    s.clients.elbv2.send(
-      new DescribeTargetHealthCommand({
-        TargetGroupArn: targetGroupArn,
-        Targets: [{ Id: instanceId, Port: API_SERVER_PORT }],
-      }),
-    ),
-  );
-  return stateIn(out?.TargetHealthDescriptions, instanceId);
-}
-
-/**
- * A running control-plane instance is in the API target group and passes its health check. One
- * DescribeTargetHealth of the whole group answers for every control-plane machine of the cluster;
- * a healthy target is trusted for `periods.targetHealthTtlMs`, any other state is looked at again.
- */
-async function ensureRegistered(s: Ec2Scope, instanceId: string, targetGroupArn: string): Promise<Progress> {
-  const seen = s.state.registered.get(instanceId);
-  if (seen && Date.now() - seen < s.periods.targetHealthTtlMs) return done();
-  const out = await unlessNotFound(
-    s.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
-  );
-  const now = Date.now();
-  for (const d of out?.TargetHealthDescriptions ?? []) {
-    if (d.Target?.Id && d.TargetHealth?.State === 'healthy') s.state.registered.set(d.Target.Id, now);
-  }
-  const state = stateIn(out?.TargetHealthDescriptions, instanceId);
-  if (state === 'healthy') return done();
-  if (state === 'unused' || state === 'absent' || state === 'draining') {
-    await s.clients.elbv2.send(
-      new RegisterTargetsCommand({
-        TargetGroupArn: targetGroupArn,
-        Targets: [{ Id: instanceId, Port: API_SERVER_PORT }],
-      }),
-    );
-    s.log.info({ instance: instanceId }, 'registered with the API server target group');
-    return inProgress(
-      `instance ${instanceId} registered with the API load balancer; waiting for its health check`,
-      5_000,
-    );
-  }
-  return inProgress(
-    `the API server on ${instanceId} does not pass the load balancer's health check yet (${state})`,
-    10_000,
-  );
-}
-
 export async function ensureInstance(
   s: Ec2Scope,
   ctx: MachineContext,
@@ -402,20 +340,8 @@ export async function deleteInstance(
   const id = instance.InstanceId as string;
   const state = instance.State?.Name;
   if (ctx.machine.spec.role === 'ControlPlane' && targetGroupArn && state !== 'shutting-down') {
-    const target = await targetState(s, targetGroupArn, id);
-    if (target === 'draining')
-      return inProgress(`instance ${id} is draining from the API load balancer`, 5_000);
-    if (target !== 'unused' && target !== 'absent') {
-      await s.clients.elbv2.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: targetGroupArn,
-          Targets: [{ Id: id, Port: API_SERVER_PORT }],
-        }),
-      );
-      s.state.registered.delete(id);
-      s.log.info({ instance: id }, 'deregistered from the API server target group');
-      return inProgress(`instance ${id} deregistered from the API load balancer; draining`, 2_000);
-    }
+    const leaving = await leaveTargetGroup(s, targetGroupArn, id);
+    if (leaving) return leaving;
   }
   if (state === 'shutting-down') return inProgress(`instance ${id} is shutting down`, 5_000);
   await unlessNotFound(s.clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] })));

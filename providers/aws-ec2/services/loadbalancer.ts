@@ -20,16 +20,9 @@ import {
   paginateDescribeTargetGroups,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { isOwned, toAwsTags } from '../../aws-common/tags.js';
-import {
-  API_SERVER_PORT,
-  type Ec2Scope,
-  ProviderFailure,
-  ready,
-  type StepOutcome,
-  waiting,
-} from '../scope.js';
+import { API_SERVER_PORT, type Ec2Scope, ready, type StepOutcome, waiting } from '../scope.js';
 import { tryDelete } from './common.js';
 
 const TAG_BATCH = 20;
@@ -58,6 +51,69 @@ async function assertOwned(s: Ec2Scope, arn: string, what: string, name: string)
   }
 }
 
+// One load balancer or target group by ARN or by name (undefined when there is none); their return
+// types are pinned by ElbResourceKind below.
+type ArnOrName = { arn: string } | { name: string };
+
+async function describeLoadBalancer(elb: ElasticLoadBalancingV2Client, by: ArnOrName) {
+  const input = 'arn' in by ? { LoadBalancerArns: [by.arn] } : { Names: [by.name] };
+  return (await unlessNotFound(elb.send(new DescribeLoadBalancersCommand(input))))?.LoadBalancers?.[0];
+}
+
+async function describeTargetGroup(elb: ElasticLoadBalancingV2Client, by: ArnOrName) {
+  const input = 'arn' in by ? { TargetGroupArns: [by.arn] } : { Names: [by.name] };
+  return (await unlessNotFound(elb.send(new DescribeTargetGroupsCommand(input))))?.TargetGroups?.[0];
+}
+
+/** Every item of every page. */
+async function allPages<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
+/** What finding and listing the cluster's elbv2 resources needs of one kind of them. */
+interface ElbResourceKind<T> {
+  what: 'load balancer' | 'target group';
+  arnOf(x: T): string | undefined;
+  /** The one with this ARN, or with this name; undefined when there is none. */
+  describe(elb: ElasticLoadBalancingV2Client, by: ArnOrName): Promise<T | undefined>;
+  /** Every one in the region (elbv2 cannot filter by tag). */
+  describeAll(elb: ElasticLoadBalancingV2Client): Promise<T[]>;
+}
+
+const LOAD_BALANCERS: ElbResourceKind<LoadBalancer> = {
+  what: 'load balancer',
+  arnOf: (lb) => lb.LoadBalancerArn,
+  describe: describeLoadBalancer,
+  describeAll: (elb) => allPages(paginateDescribeLoadBalancers({ client: elb }, {}), (p) => p.LoadBalancers),
+};
+
+const TARGET_GROUPS: ElbResourceKind<TargetGroup> = {
+  what: 'target group',
+  arnOf: (tg) => tg.TargetGroupArn,
+  describe: describeTargetGroup,
+  describeAll: (elb) => allPages(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups),
+};
+
+/**
+ * The cluster's resource of this kind: by the ARN this process knows, else by its name, which must
+ * then carry the cluster's owned tag (names are per account and region, not per cluster).
+ */
+async function findByArnOrName<T>(
+  s: Ec2Scope,
+  kind: ElbResourceKind<T>,
+  knownArn: string | undefined,
+  name: string,
+): Promise<T | undefined> {
+  const byArn = knownArn ? await kind.describe(s.clients.elbv2, { arn: knownArn }) : undefined;
+  if (byArn) return byArn;
+  const byName = await kind.describe(s.clients.elbv2, { name });
+  const arn = byName && kind.arnOf(byName);
+  if (arn) await assertOwned(s, arn, kind.what, name);
+  return byName;
+}
+
 /** One subnet per zone for the load balancer: public ones (internet-facing), else private (internal). */
 function loadBalancerSubnets(s: Ec2Scope): { scheme: 'internet-facing' | 'internal'; subnetIds: string[] } {
   const subnets = s.state.subnets ?? [];
@@ -77,17 +133,7 @@ export async function reconcileLoadBalancer(s: Ec2Scope): Promise<StepOutcome> {
   const sg = s.state.securityGroups?.apiServerLB;
   if (!s.state.subnets || !sg) return waiting('the subnets and security groups');
   const name = s.loadBalancerName;
-  let lb: LoadBalancer | undefined;
-  const known = s.state.loadBalancer?.arn;
-  if (known) {
-    lb = (await unlessNotFound(elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [known] }))))
-      ?.LoadBalancers?.[0];
-  }
-  if (!lb) {
-    lb = (await unlessNotFound(elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))))
-      ?.LoadBalancers?.[0];
-    if (lb?.LoadBalancerArn) await assertOwned(s, lb.LoadBalancerArn, 'load balancer', name);
-  }
+  let lb = await findByArnOrName(s, LOAD_BALANCERS, s.state.loadBalancer?.arn, name);
   if (!lb) {
     const { scheme, subnetIds } = loadBalancerSubnets(s);
     const out = await elb.send(
@@ -125,17 +171,7 @@ export async function reconcileTargetGroup(s: Ec2Scope): Promise<StepOutcome> {
   const vpc = s.state.vpc;
   if (!vpc) return waiting('the VPC');
   const name = s.targetGroupName;
-  let tg: TargetGroup | undefined;
-  const known = s.state.targetGroupArn;
-  if (known) {
-    tg = (await unlessNotFound(elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [known] }))))
-      ?.TargetGroups?.[0];
-  }
-  if (!tg) {
-    tg = (await unlessNotFound(elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))))
-      ?.TargetGroups?.[0];
-    if (tg?.TargetGroupArn) await assertOwned(s, tg.TargetGroupArn, 'target group', name);
-  }
+  let tg = await findByArnOrName(s, TARGET_GROUPS, s.state.targetGroupArn, name);
   if (!tg) {
     const out = await elb.send(
       new CreateTargetGroupCommand({
@@ -215,34 +251,19 @@ export async function reconcileListener(s: Ec2Scope): Promise<StepOutcome> {
 
 // ----------------------------------------------------------------------------------------- deletion
 
-/** Every load balancer in the region tagged as the cluster's (whatever its name). */
-async function ownedLoadBalancers(s: Ec2Scope): Promise<LoadBalancer[]> {
-  const all: LoadBalancer[] = [];
-  for await (const page of paginateDescribeLoadBalancers({ client: s.clients.elbv2 }, {})) {
-    all.push(...(page.LoadBalancers ?? []));
-  }
+/** Every resource of this kind in the region tagged as the cluster's (whatever its name). */
+async function owned<T>(s: Ec2Scope, kind: ElbResourceKind<T>): Promise<T[]> {
+  const all = await kind.describeAll(s.clients.elbv2);
   const tags = await tagsOf(
     s.clients.elbv2,
-    all.map((l) => l.LoadBalancerArn as string),
+    all.map((x) => kind.arnOf(x) as string),
   );
-  return all.filter((l) => isOwned(tags.get(l.LoadBalancerArn as string), s.id));
-}
-
-async function ownedTargetGroups(s: Ec2Scope): Promise<TargetGroup[]> {
-  const all: TargetGroup[] = [];
-  for await (const page of paginateDescribeTargetGroups({ client: s.clients.elbv2 }, {})) {
-    all.push(...(page.TargetGroups ?? []));
-  }
-  const tags = await tagsOf(
-    s.clients.elbv2,
-    all.map((t) => t.TargetGroupArn as string),
-  );
-  return all.filter((t) => isOwned(tags.get(t.TargetGroupArn as string), s.id));
+  return all.filter((x) => isOwned(tags.get(kind.arnOf(x) as string), s.id));
 }
 
 export async function deleteLoadBalancers(s: Ec2Scope): Promise<string[]> {
   const remaining: string[] = [];
-  for (const lb of await ownedLoadBalancers(s)) {
+  for (const lb of await owned(s, LOAD_BALANCERS)) {
     await unlessNotFound(
       s.clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })),
     );
@@ -255,7 +276,7 @@ export async function deleteLoadBalancers(s: Ec2Scope): Promise<string[]> {
 
 export async function deleteTargetGroups(s: Ec2Scope): Promise<string[]> {
   const remaining: string[] = [];
-  for (const tg of await ownedTargetGroups(s)) {
+  for (const tg of await owned(s, TARGET_GROUPS)) {
     const blocked = await tryDelete(`target group ${tg.TargetGroupName}`, () =>
       s.clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })),
     );

@@ -11,11 +11,11 @@ import {
   ReplaceRouteTableAssociationCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, unlessNotFound } from '../../aws-common/errors.js';
+import { awsErrorCode, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned, roleOf } from '../../aws-common/tags.js';
-import { type Ec2Scope, ProviderFailure, ready, type StepOutcome, waiting } from '../scope.js';
-import { ANYWHERE, tryDelete, unique } from './common.js';
+import { type Ec2Scope, ready, type StepOutcome, waiting } from '../scope.js';
+import { ANYWHERE, type DeletableKind, deleteEach, unique } from './common.js';
 
 type RouteTarget = { gatewayId: string } | { natGatewayId: string };
 
@@ -123,16 +123,14 @@ export async function reconcileRouteTables(s: Ec2Scope): Promise<StepOutcome> {
 
 // ----------------------------------------------------------------------------------------- deletion
 
+const ROUTE_TABLE: DeletableKind = { noun: 'route table', logKey: 'routeTable' };
+
 export async function deleteRouteTables(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
   const out = await ec2.send(new DescribeRouteTablesCommand({ Filters: s.filters() }));
-  const remaining: string[] = [];
-  for (const table of s.mine(out.RouteTables)) {
-    const id = table.RouteTableId as string;
-    if (table.Associations?.some((a) => a.Main)) {
-      // A VPC's main route table goes with the VPC; it is never deleted on its own.
-      continue;
-    }
+  // A VPC's main route table goes with the VPC; it is never deleted on its own.
+  const tables = s.mine(out.RouteTables).filter((t) => !t.Associations?.some((a) => a.Main));
+  const disassociate = async (table: RouteTable): Promise<undefined> => {
     for (const a of table.Associations ?? []) {
       if (a.RouteTableAssociationId) {
         await unlessNotFound(
@@ -140,11 +138,9 @@ export async function deleteRouteTables(s: Ec2Scope): Promise<string[]> {
         );
       }
     }
-    const blocked = await tryDelete(`route table ${id}`, () =>
-      ec2.send(new DeleteRouteTableCommand({ RouteTableId: id })),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ routeTable: id }, 'deleted route table');
-  }
-  return remaining;
+  };
+  const doomed = tables.map((t) => ({ id: t.RouteTableId as string, prepare: () => disassociate(t) }));
+  return deleteEach(s, ROUTE_TABLE, doomed, (id) =>
+    ec2.send(new DeleteRouteTableCommand({ RouteTableId: id })),
+  );
 }

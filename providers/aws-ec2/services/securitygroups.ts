@@ -20,7 +20,7 @@ import {
   type StepOutcome,
   waiting,
 } from '../scope.js';
-import { ANYWHERE, blockingInterfaces, tryDelete } from './common.js';
+import { ANYWHERE, type DeletableKind, deleteEach } from './common.js';
 
 export const SECURITY_GROUP_ROLES: Record<SecurityGroupRole, { tag: string; description: string }> = {
   apiServerLB: { tag: 'sg-apiserver-lb', description: 'Kubernetes API server load balancer' },
@@ -84,34 +84,29 @@ function ruleKey(protocol: string, from: number | undefined, to: number | undefi
   return `${p}|${ported ? (from ?? -1) : -1}|${ported ? (to ?? -1) : -1}|${source}`;
 }
 
+/** One source a permission allows, and the permission that revokes that source alone. */
+type SourceRule = readonly [source: string | undefined, only: IpPermission];
+
 /** Every (protocol, ports, source) pair a group allows, keyed, with the permission that revokes it. */
 function currentRules(group: SecurityGroup): Map<string, IpPermission> {
   const out = new Map<string, IpPermission>();
   for (const p of group.IpPermissions ?? []) {
     const base = { IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort };
-    for (const r of p.IpRanges ?? []) {
-      out.set(ruleKey(p.IpProtocol ?? '', p.FromPort, p.ToPort, r.CidrIp ?? ''), {
-        ...base,
-        IpRanges: [{ CidrIp: r.CidrIp }],
-      });
-    }
-    for (const g of p.UserIdGroupPairs ?? []) {
-      out.set(ruleKey(p.IpProtocol ?? '', p.FromPort, p.ToPort, g.GroupId ?? ''), {
-        ...base,
-        UserIdGroupPairs: [{ GroupId: g.GroupId }],
-      });
-    }
-    for (const r of p.Ipv6Ranges ?? []) {
-      out.set(ruleKey(p.IpProtocol ?? '', p.FromPort, p.ToPort, r.CidrIpv6 ?? ''), {
-        ...base,
-        Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }],
-      });
-    }
-    for (const r of p.PrefixListIds ?? []) {
-      out.set(ruleKey(p.IpProtocol ?? '', p.FromPort, p.ToPort, r.PrefixListId ?? ''), {
-        ...base,
-        PrefixListIds: [{ PrefixListId: r.PrefixListId }],
-      });
+    // A permission lists its sources in four lists, one per kind of source.
+    const sources: SourceRule[] = [
+      ...(p.IpRanges ?? []).map((r): SourceRule => [r.CidrIp, { IpRanges: [{ CidrIp: r.CidrIp }] }]),
+      ...(p.UserIdGroupPairs ?? []).map(
+        (g): SourceRule => [g.GroupId, { UserIdGroupPairs: [{ GroupId: g.GroupId }] }],
+      ),
+      ...(p.Ipv6Ranges ?? []).map(
+        (r): SourceRule => [r.CidrIpv6, { Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] }],
+      ),
+      ...(p.PrefixListIds ?? []).map(
+        (r): SourceRule => [r.PrefixListId, { PrefixListIds: [{ PrefixListId: r.PrefixListId }] }],
+      ),
+    ];
+    for (const [source, only] of sources) {
+      out.set(ruleKey(p.IpProtocol ?? '', p.FromPort, p.ToPort, source ?? ''), { ...base, ...only });
     }
   }
   return out;
@@ -201,6 +196,8 @@ export async function reconcileSecurityGroups(s: Ec2Scope): Promise<StepOutcome>
   return ready;
 }
 
+const SECURITY_GROUP: DeletableKind = { noun: 'security group', logKey: 'securityGroup', heldBy: 'group-id' };
+
 /** Deletes the cluster's groups: their rules first (the groups refer to each other), then the groups. */
 export async function deleteSecurityGroups(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
@@ -214,16 +211,11 @@ export async function deleteSecurityGroups(s: Ec2Scope): Promise<string[]> {
       );
     }
   }
-  const remaining: string[] = [];
-  for (const g of groups) {
-    const id = g.GroupId as string;
-    const blocked = await tryDelete(
-      `security group ${id} (${g.GroupName})`,
-      () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
-      () => blockingInterfaces(s, { name: 'group-id', value: id }),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ securityGroup: id }, 'deleted security group');
-  }
-  return remaining;
+  const doomed = groups.map((g) => ({
+    id: g.GroupId as string,
+    what: `security group ${g.GroupId} (${g.GroupName})`,
+  }));
+  return deleteEach(s, SECURITY_GROUP, doomed, (id) =>
+    ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
+  );
 }

@@ -15,18 +15,11 @@ import {
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
-import { isNotFound, unlessNotFound } from '../../aws-common/errors.js';
+import { isNotFound, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { ROLE_TAG } from '../../aws-common/tags.js';
 import { subdivide } from '../cidr.js';
-import {
-  type Ec2Scope,
-  ProviderFailure,
-  ready,
-  type StepOutcome,
-  type SubnetRecord,
-  waiting,
-} from '../scope.js';
-import { blockingInterfaces, byId, tryDelete } from './common.js';
+import { type Ec2Scope, ready, type StepOutcome, type SubnetRecord, waiting } from '../scope.js';
+import { byId, type DeletableKind, deleteEach } from './common.js';
 
 /** A default VPC is cut into 16 equal blocks: private subnets take blocks 0-5, public ones 8-13. */
 const SUBNET_SPLIT_BITS = 4;
@@ -240,39 +233,32 @@ export async function reconcileSubnets(s: Ec2Scope): Promise<StepOutcome> {
 // ----------------------------------------------------------------------------------------- deletion
 // Each returns what is still there (and why); an empty list means none of that type is left.
 
+const SUBNET: DeletableKind = { noun: 'subnet', logKey: 'subnet', heldBy: 'subnet-id' };
+const VPC: DeletableKind = { noun: 'VPC', logKey: 'vpc', heldBy: 'vpc-id' };
+
 export async function deleteSubnets(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
   const out = await ec2.send(new DescribeSubnetsCommand({ Filters: s.filters() }));
-  const remaining: string[] = [];
   const given = new Set((s.spec.network.subnets ?? []).map((x) => x.id).filter(Boolean));
-  for (const subnet of s.mine(out.Subnets)) {
-    const id = subnet.SubnetId as string;
-    if (given.has(id)) continue; // never a subnet we were given, tagged or not
-    const blocked = await tryDelete(
-      `subnet ${id}`,
-      () => ec2.send(new DeleteSubnetCommand({ SubnetId: id })),
-      () => blockingInterfaces(s, { name: 'subnet-id', value: id }),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ subnet: id }, 'deleted subnet');
-  }
-  return remaining;
+  // Never a subnet we were given, tagged or not.
+  const doomed = s.mine(out.Subnets).filter((x) => !given.has(x.SubnetId as string));
+  return deleteEach(
+    s,
+    SUBNET,
+    doomed.map((x) => ({ id: x.SubnetId as string })),
+    (id) => ec2.send(new DeleteSubnetCommand({ SubnetId: id })),
+  );
 }
 
 export async function deleteVpcs(s: Ec2Scope): Promise<string[]> {
   const ec2 = s.clients.ec2;
   const out = await ec2.send(new DescribeVpcsCommand({ Filters: s.filters() }));
-  const remaining: string[] = [];
-  for (const vpc of s.mine(out.Vpcs)) {
-    const id = vpc.VpcId as string;
-    if (id === s.spec.network.vpc.id) continue; // never the VPC we were given, tagged or not
-    const blocked = await tryDelete(
-      `VPC ${id}`,
-      () => ec2.send(new DeleteVpcCommand({ VpcId: id })),
-      () => blockingInterfaces(s, { name: 'vpc-id', value: id }),
-    );
-    if (blocked) remaining.push(blocked);
-    else s.log.info({ vpc: id }, 'deleted VPC');
-  }
-  return remaining;
+  // Never the VPC we were given, tagged or not.
+  const doomed = s.mine(out.Vpcs).filter((x) => x.VpcId !== s.spec.network.vpc.id);
+  return deleteEach(
+    s,
+    VPC,
+    doomed.map((x) => ({ id: x.VpcId as string })),
+    (id) => ec2.send(new DeleteVpcCommand({ VpcId: id })),
+  );
 }

@@ -21,10 +21,10 @@ import {
   type ManagedControlPlaneStatus,
   type Progress,
 } from '../../../src/provider/contract.js';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned } from '../../aws-common/tags.js';
-import { type AwsEKSSpec, type Ec2Scope, ProviderFailure } from '../../aws-ec2/scope.js';
+import type { AwsEKSSpec, Ec2Scope } from '../../aws-ec2/scope.js';
 
 const EKS_NAME_MAX = 100;
 

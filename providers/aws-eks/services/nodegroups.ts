@@ -16,10 +16,10 @@ import {
   type NodePoolStatus,
   type Progress,
 } from '../../../src/provider/contract.js';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned } from '../../aws-common/tags.js';
-import { type AwsEKSSpec, type Ec2Scope, ProviderFailure } from '../../aws-ec2/scope.js';
+import type { AwsEKSSpec, Ec2Scope } from '../../aws-ec2/scope.js';
 import { minorNumber, minorOf } from './controlplane.js';
 
 const poolUid = (pool: MachineDeployment) =>

@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyAwsError,
   isNotFound,
+  ProviderFailure,
   progressFromAwsError,
+  progressFromError,
   throttleDelayMs,
   unlessNotFound,
 } from '../../../providers/aws-common/errors.js';
@@ -153,5 +155,16 @@ describe('classifyAwsError', () => {
     await expect(
       unlessNotFound(Promise.reject(ec2Error('UnauthorizedOperation', 'no', 403))),
     ).rejects.toThrow('no');
+  });
+
+  it('progressFromError fails a ProviderFailure with its own reason and reads anything else as an AWS error', () => {
+    expect(
+      progressFromError(new ProviderFailure('NoSubnets', 'the cluster has no subnet'), 'ensuring x'),
+    ).toMatchObject({ state: 'failed', reason: 'NoSubnets', message: 'the cluster has no subnet' });
+    const throttled = ec2Error('RequestLimitExceeded', 'slow down');
+    expect(progressFromError(throttled, 'creating the VPC')).toMatchObject({
+      state: 'inProgress',
+      message: expect.stringContaining('AWS throttled the request while creating the VPC'),
+    });
   });
 });
