@@ -154,9 +154,8 @@ export class LocalProvider implements InfrastructureProvider {
         await writeJson(paths.record, record);
         this.logger(ctx).info({ endpoint: record.endpoint }, 'cluster endpoint allocated');
       }
-      const lb = await ensureLoadBalancer(paths, record);
-      if (lb.changed) await writeJson(paths.record, record);
-      return { progress: lb.progress, endpoint: record.endpoint };
+      const progress = await ensureLoadBalancer(paths, record, this.logger(ctx));
+      return { progress, endpoint: record.endpoint };
     });
   }
 
@@ -172,9 +171,8 @@ export class LocalProvider implements InfrastructureProvider {
     }
     const record = await readJson<ClusterRecord>(paths.record);
     if (record) {
-      const lb = await stopLoadBalancer(record);
-      if (lb.changed) await writeJson(paths.record, record);
-      if (!lb.stopped) return inProgress('waiting for the load balancer to stop', 1_000);
+      const lb = await stopLoadBalancer(paths, record);
+      if (lb.state !== 'done') return lb;
     }
     await removeDir(paths.dir);
     // The namespace folder goes too once it holds no cluster.
