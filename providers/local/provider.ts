@@ -4,7 +4,7 @@
 // - A worker machine: a Node registered in the cluster, kept Ready by a detached heartbeat process.
 // Every call is idempotent and quick: it takes the next step, and reports how far things are.
 import { randomUUID } from 'node:crypto';
-import { access, readFile, rmdir, unlink } from 'node:fs/promises';
+import { readFile, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Cluster } from '../../src/api/v1alpha1/index.js';
@@ -40,6 +40,7 @@ import {
   type ClusterRecord,
   clusterPaths,
   ensureDir,
+  exists,
   type MachinePaths,
   type MachineRecord,
   machineNames,
@@ -74,15 +75,6 @@ function serviceNetwork(cluster: Cluster): ServiceNetwork {
     serviceDomain: network?.serviceDomain ?? 'cluster.local',
     serviceCIDR: network?.services?.cidrBlocks?.[0] ?? '10.96.0.0/12',
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const addressesOf = (name: string): NonNullable<MachineStatusReport['addresses']> => [
@@ -121,6 +113,18 @@ export class LocalProvider implements InfrastructureProvider {
       cluster: ctx.cluster.metadata.name,
       ...(machine ? { machine } : {}),
     });
+  }
+
+  /** The part of a machine's scope that its context alone decides: folders, logger, service network. */
+  private machinePlace(ctx: MachineContext): Pick<MachineScope, 'cluster' | 'paths' | 'log' | 'network'> {
+    const cluster = this.paths(ctx.cluster);
+    const name = ctx.machine.metadata.name as string;
+    return {
+      cluster,
+      paths: machinePaths(cluster, name),
+      log: this.logger(ctx, name),
+      network: serviceNetwork(ctx.cluster),
+    };
   }
 
   async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
@@ -214,10 +218,9 @@ export class LocalProvider implements InfrastructureProvider {
   }
 
   async ensureMachine(ctx: MachineContext): Promise<MachineStatusReport> {
-    const paths = this.paths(ctx.cluster);
-    const name = ctx.machine.metadata.name as string;
-    const machinePath = machinePaths(paths, name);
-    const log = this.logger(ctx, name);
+    const place = this.machinePlace(ctx);
+    const { cluster: paths, paths: machinePath, log } = place;
+    const name = machinePath.name;
     const providerID = localProviderID(paths.namespace, paths.name, name);
     const report = (progress: Progress, ready = false, nodeName?: string): MachineStatusReport => ({
       progress,
@@ -246,16 +249,7 @@ export class LocalProvider implements InfrastructureProvider {
     }
     if (record.deleting) return report(inProgress('the machine is being deleted', 2_000));
 
-    const scope: MachineScope = {
-      log,
-      cluster: paths,
-      clusterRecord,
-      paths: machinePath,
-      record,
-      identities,
-      network: serviceNetwork(ctx.cluster),
-      binaries,
-    };
+    const scope: MachineScope = { ...place, clusterRecord, record, identities, binaries };
 
     if (role === 'ControlPlane') {
       if (!(await ensureControlPlaneCertificates(machinePath, ctx.certificates, scope.network))) {
@@ -302,9 +296,9 @@ export class LocalProvider implements InfrastructureProvider {
   }
 
   async deleteMachine(ctx: MachineContext): Promise<Progress> {
-    const paths = this.paths(ctx.cluster);
-    const name = ctx.machine.metadata.name as string;
-    const machinePath = machinePaths(paths, name);
+    const place = this.machinePlace(ctx);
+    const { cluster: paths, paths: machinePath, log } = place;
+    const name = machinePath.name;
     if (!(await exists(machinePath.dir))) return done();
     const record = await readJson<MachineRecord>(machinePath.record);
     const clusterRecord = await readJson<ClusterRecord>(paths.record);
@@ -312,16 +306,13 @@ export class LocalProvider implements InfrastructureProvider {
       await removeDir(machinePath.dir);
       return done();
     }
-    const log = this.logger(ctx, name);
     const identities = await ensureClusterIdentities(paths, ctx.certificates);
+    // The certificates may be gone by now: the steps below that need them check `identities` first.
     const scope: MachineScope = {
-      log,
-      cluster: paths,
+      ...place,
       clusterRecord,
-      paths: machinePath,
       record,
       identities: identities as ClusterIdentities,
-      network: serviceNetwork(ctx.cluster),
     };
     if (!record.deleting) {
       // Refuse before taking anything down, when losing this etcd member would lose the quorum.
