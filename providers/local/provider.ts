@@ -10,18 +10,8 @@ import type { Logger } from 'pino';
 import type { Cluster } from '../../src/api/v1alpha1/index.js';
 import { allocatePorts, LOOPBACK } from '../../src/net/ports.js';
 import { loadCertificate } from '../../src/pki/index.js';
-import {
-  type ClusterContext,
-  done,
-  failed,
-  type InfrastructureProvider,
-  type InfrastructureStatus,
-  inProgress,
-  type KubeconfigMaterial,
-  type MachineContext,
-  type MachineStatusReport,
-  type Progress,
-} from '../../src/provider/contract.js';
+import type * as contract from '../../src/provider/contract.js';
+import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { isRunning } from '../../src/supervisor/index.js';
 import { apiServerReady, ensureApiServer, stopApiServer } from './apiserver.js';
 import { findBinaries } from './binaries.js';
@@ -77,12 +67,12 @@ function serviceNetwork(cluster: Cluster): ServiceNetwork {
   };
 }
 
-const addressesOf = (name: string): NonNullable<MachineStatusReport['addresses']> => [
+const addressesOf = (name: string): NonNullable<contract.MachineStatusReport['addresses']> => [
   { type: 'InternalIP', address: LOOPBACK },
   { type: 'Hostname', address: name },
 ];
 
-export class LocalProvider implements InfrastructureProvider {
+export class LocalProvider implements contract.InfrastructureProvider {
   readonly name = 'local' as const;
   readonly selfManagedControlPlane = true;
   readonly servesWorkloadAPI = true;
@@ -107,7 +97,7 @@ export class LocalProvider implements InfrastructureProvider {
     return new EtcdGateway(identities.etcdClient);
   }
 
-  private logger(ctx: ClusterContext, machine?: string): Logger {
+  private logger(ctx: contract.ClusterContext, machine?: string): Logger {
     return ctx.log.child({
       provider: 'local',
       cluster: ctx.cluster.metadata.name,
@@ -116,7 +106,9 @@ export class LocalProvider implements InfrastructureProvider {
   }
 
   /** The part of a machine's scope that its context alone decides: folders, logger, service network. */
-  private machinePlace(ctx: MachineContext): Pick<MachineScope, 'cluster' | 'paths' | 'log' | 'network'> {
+  private machinePlace(
+    ctx: contract.MachineContext,
+  ): Pick<MachineScope, 'cluster' | 'paths' | 'log' | 'network'> {
     const cluster = this.paths(ctx.cluster);
     const name = ctx.machine.metadata.name as string;
     return {
@@ -127,7 +119,7 @@ export class LocalProvider implements InfrastructureProvider {
     };
   }
 
-  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+  async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     if (!ctx.cluster.spec.infrastructure.local) {
       return { progress: failed('NotLocal', 'spec.infrastructure.local is not set on this Cluster') };
     }
@@ -163,7 +155,7 @@ export class LocalProvider implements InfrastructureProvider {
     });
   }
 
-  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+  async deleteInfrastructure(ctx: contract.ClusterContext): Promise<Progress> {
     const paths = this.paths(ctx.cluster);
     if (!(await exists(paths.dir))) return done();
     const machines = await machineNames(paths);
@@ -189,7 +181,7 @@ export class LocalProvider implements InfrastructureProvider {
   private async machineRecord(
     paths: ClusterPaths,
     machinePath: MachinePaths,
-    ctx: MachineContext,
+    ctx: contract.MachineContext,
     clusterRecord: ClusterRecord,
   ): Promise<MachineRecord> {
     return await withLock(`ports:${paths.dir}`, async () => {
@@ -217,12 +209,12 @@ export class LocalProvider implements InfrastructureProvider {
     });
   }
 
-  async ensureMachine(ctx: MachineContext): Promise<MachineStatusReport> {
+  async ensureMachine(ctx: contract.MachineContext): Promise<contract.MachineStatusReport> {
     const place = this.machinePlace(ctx);
     const { cluster: paths, paths: machinePath, log } = place;
     const name = machinePath.name;
     const providerID = localProviderID(paths.namespace, paths.name, name);
-    const report = (progress: Progress, ready = false, nodeName?: string): MachineStatusReport => ({
+    const report = (progress: Progress, ready = false, nodeName?: string): contract.MachineStatusReport => ({
       progress,
       providerID,
       addresses: addressesOf(name),
@@ -295,7 +287,7 @@ export class LocalProvider implements InfrastructureProvider {
     return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
   }
 
-  async deleteMachine(ctx: MachineContext): Promise<Progress> {
+  async deleteMachine(ctx: contract.MachineContext): Promise<Progress> {
     const place = this.machinePlace(ctx);
     const { cluster: paths, paths: machinePath, log } = place;
     const name = machinePath.name;
@@ -366,7 +358,7 @@ export class LocalProvider implements InfrastructureProvider {
     return records.some((r) => r.role === 'ControlPlane' && !r.deleting && isRunning(r.apiServer?.process));
   }
 
-  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+  async kubeconfig(ctx: contract.ClusterContext): Promise<contract.KubeconfigMaterial> {
     const paths = this.paths(ctx.cluster);
     const record = await readJson<ClusterRecord>(paths.record);
     if (!record) throw new Error(`cluster ${paths.namespace}/${paths.name}: no endpoint allocated yet`);
