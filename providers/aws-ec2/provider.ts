@@ -8,18 +8,8 @@ import type { Logger } from 'pino';
 import { apiMessage } from '../../src/kube/errors.js';
 import { workloadAdminClient } from '../../src/kube/workload-client.js';
 import { issueAdminCertificate, loadCertificate } from '../../src/pki/index.js';
-import {
-  type ClusterContext,
-  done,
-  failed,
-  type InfrastructureProvider,
-  type InfrastructureStatus,
-  inProgress,
-  type KubeconfigMaterial,
-  type MachineContext,
-  type MachineStatusReport,
-  type Progress,
-} from '../../src/provider/contract.js';
+import type * as contract from '../../src/provider/contract.js';
+import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
@@ -80,7 +70,7 @@ export interface AwsEc2ProviderOptions {
    * How to reach a workload cluster's API as its admin (to set kubeadm-config's kubernetesVersion
    * before an upgrade). Default: through the load balancer with an admin certificate.
    */
-  workloadClient?: (admin: KubeconfigMaterial) => KubeClient;
+  workloadClient?: (admin: contract.KubeconfigMaterial) => KubeClient;
 }
 
 interface Step {
@@ -133,7 +123,7 @@ export const AWS_EC2_PERIODIC_LOOKS_MS = {
 };
 const DELETED_MEMORY_MS = 10 * 60_000;
 
-export class AwsEc2Provider implements InfrastructureProvider {
+export class AwsEc2Provider implements contract.InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
   readonly servesWorkloadAPI = true;
@@ -144,7 +134,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
   private readonly deleted = new Map<string, number>();
   private readonly verifyIntervalMs: number;
   private readonly periods: Ec2Periods;
-  private readonly workloadClient: (admin: KubeconfigMaterial) => KubeClient;
+  private readonly workloadClient: (admin: contract.KubeconfigMaterial) => KubeClient;
 
   constructor(private readonly opts: AwsEc2ProviderOptions = {}) {
     this.factory = opts.clients ?? new AwsClientFactory();
@@ -156,7 +146,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
   }
 
   /** The scope of one call, or the Progress that says why there is none. */
-  private async scope(ctx: ClusterContext, machine?: string): Promise<Ec2Scope | Progress> {
+  private async scope(ctx: contract.ClusterContext, machine?: string): Promise<Ec2Scope | Progress> {
     const spec = ctx.cluster.spec.infrastructure.awsEC2;
     if (!spec) return failed('NotAwsEC2', 'spec.infrastructure.awsEC2 is not set on this Cluster');
     const id = identityOf(ctx.cluster);
@@ -176,15 +166,15 @@ export class AwsEc2Provider implements InfrastructureProvider {
     return new Ec2Scope(ctx.cluster, clients, state, log, this.periods);
   }
 
-  private endpointOf(s: Ec2Scope): InfrastructureStatus['endpoint'] {
+  private endpointOf(s: Ec2Scope): contract.InfrastructureStatus['endpoint'] {
     const dns = s.state.loadBalancer?.dnsName;
     return dns ? { host: dns, port: API_SERVER_PORT } : undefined;
   }
 
-  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+  async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     const s = await this.scope(ctx);
     if (!(s instanceof Ec2Scope)) return { progress: s };
-    const withEndpoint = (progress: Progress): InfrastructureStatus => {
+    const withEndpoint = (progress: Progress): contract.InfrastructureStatus => {
       const endpoint = this.endpointOf(s);
       return endpoint ? { progress, endpoint } : { progress };
     };
@@ -225,7 +215,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
     return withEndpoint(done());
   }
 
-  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+  async deleteInfrastructure(ctx: contract.ClusterContext): Promise<Progress> {
     const uid = identityOf(ctx.cluster).uid;
     const deletedAt = this.deleted.get(uid);
     if (deletedAt && Date.now() - deletedAt < DELETED_MEMORY_MS) return done();
@@ -266,7 +256,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
 
   private async machineInfrastructure(
     s: Ec2Scope,
-    ctx: MachineContext,
+    ctx: contract.MachineContext,
   ): Promise<MachineInfrastructure | { waiting: string }> {
     const missing = await discoverForMachines(s);
     if (missing) return { waiting: `waiting for the cluster's ${missing}` };
@@ -276,7 +266,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
     };
   }
 
-  async ensureMachine(ctx: MachineContext): Promise<MachineStatusReport> {
+  async ensureMachine(ctx: contract.MachineContext): Promise<contract.MachineStatusReport> {
     const s = await this.scope(ctx, ctx.machine.metadata.name);
     if (!(s instanceof Ec2Scope)) return { progress: s, ready: false };
     try {
@@ -301,7 +291,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
    * --control-plane` takes the control-plane components' version from there. Returns the Progress
    * that holds the machine back, or undefined to go on.
    */
-  private async prepareVersion(s: Ec2Scope, ctx: MachineContext): Promise<Progress | undefined> {
+  private async prepareVersion(s: Ec2Scope, ctx: contract.MachineContext): Promise<Progress | undefined> {
     const { machine } = ctx;
     if (machine.spec.role !== 'ControlPlane' || machine.spec.providerID) return undefined;
     const upgrading = ctx.peers.some(
@@ -324,7 +314,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
     }
   }
 
-  async deleteMachine(ctx: MachineContext): Promise<Progress> {
+  async deleteMachine(ctx: contract.MachineContext): Promise<Progress> {
     const s = await this.scope(ctx, ctx.machine.metadata.name);
     if (!(s instanceof Ec2Scope)) return s;
     try {
@@ -341,7 +331,7 @@ export class AwsEc2Provider implements InfrastructureProvider {
   }
 
   /** An admin client certificate from the cluster CA, for the API server behind the load balancer. */
-  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+  async kubeconfig(ctx: contract.ClusterContext): Promise<contract.KubeconfigMaterial> {
     const certs = ctx.certificates;
     if (!certs) throw new Error(`cluster ${ctx.cluster.metadata.name}: no certificates yet`);
     let host = ctx.cluster.status?.controlPlaneEndpoint?.host;

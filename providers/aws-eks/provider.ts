@@ -7,20 +7,8 @@
 // Machines are not used: EKS runs the workers.
 import type { Logger } from 'pino';
 import type { ControlPlane, MachineDeployment, MachineTemplate } from '../../src/api/v1alpha1/index.js';
-import {
-  type ClusterContext,
-  done,
-  failed,
-  type InfrastructureProvider,
-  type InfrastructureStatus,
-  inProgress,
-  type KubeconfigMaterial,
-  type MachineContext,
-  type MachineStatusReport,
-  type ManagedControlPlaneStatus,
-  type NodePoolStatus,
-  type Progress,
-} from '../../src/provider/contract.js';
+import type * as contract from '../../src/provider/contract.js';
+import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
 import { classifyAwsError, progressFromError } from '../aws-common/errors.js';
@@ -77,7 +65,7 @@ export const AWS_EKS_PERIODIC_LOOKS_MS = {
   description: DESCRIPTION_MAX_AGE_MS,
 };
 
-export class AwsEksProvider implements InfrastructureProvider {
+export class AwsEksProvider implements contract.InfrastructureProvider {
   readonly name = 'aws-eks' as const;
   readonly selfManagedControlPlane = false;
   readonly servesWorkloadAPI = true;
@@ -88,7 +76,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     this.factory = opts.clients ?? new AwsClientFactory();
   }
 
-  private async scope(ctx: ClusterContext): Promise<{ s: Ec2Scope; spec: AwsEKSSpec } | Progress> {
+  private async scope(ctx: contract.ClusterContext): Promise<{ s: Ec2Scope; spec: AwsEKSSpec } | Progress> {
     const spec = ctx.cluster.spec.infrastructure.awsEKS;
     if (!spec) return failed('NotAwsEKS', 'spec.infrastructure.awsEKS is not set on this Cluster');
     const id = identityOf(ctx.cluster);
@@ -106,7 +94,7 @@ export class AwsEksProvider implements InfrastructureProvider {
 
   /** Runs `work` in the cluster's scope, turning an error into the Progress it means. */
   private async within<T>(
-    ctx: ClusterContext,
+    ctx: contract.ClusterContext,
     doing: string,
     work: (s: Ec2Scope, spec: AwsEKSSpec) => Promise<T>,
     wrap: (p: Progress) => T,
@@ -128,7 +116,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     await discoverSubnets(s);
   }
 
-  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+  async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     return await this.within(
       ctx,
       'reconciling the network',
@@ -158,9 +146,9 @@ export class AwsEksProvider implements InfrastructureProvider {
   }
 
   async ensureManagedControlPlane(
-    ctx: ClusterContext,
+    ctx: contract.ClusterContext,
     controlPlane: ControlPlane,
-  ): Promise<ManagedControlPlaneStatus> {
+  ): Promise<contract.ManagedControlPlaneStatus> {
     return await this.within(
       ctx,
       'reconciling the EKS control plane',
@@ -172,7 +160,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     );
   }
 
-  async deleteManagedControlPlane(ctx: ClusterContext): Promise<Progress> {
+  async deleteManagedControlPlane(ctx: contract.ClusterContext): Promise<Progress> {
     return await this.within(
       ctx,
       'deleting the EKS control plane',
@@ -182,11 +170,11 @@ export class AwsEksProvider implements InfrastructureProvider {
   }
 
   async ensureNodePool(
-    ctx: ClusterContext,
+    ctx: contract.ClusterContext,
     pool: MachineDeployment,
     template: MachineTemplate,
-  ): Promise<NodePoolStatus> {
-    const nothing = (progress: Progress): NodePoolStatus => ({
+  ): Promise<contract.NodePoolStatus> {
+    const nothing = (progress: Progress): contract.NodePoolStatus => ({
       progress,
       replicas: 0,
       readyReplicas: 0,
@@ -207,7 +195,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     );
   }
 
-  async deleteNodePool(ctx: ClusterContext, pool: MachineDeployment): Promise<Progress> {
+  async deleteNodePool(ctx: contract.ClusterContext, pool: MachineDeployment): Promise<Progress> {
     return await this.within(
       ctx,
       `deleting node group ${pool.metadata.name}`,
@@ -216,7 +204,7 @@ export class AwsEksProvider implements InfrastructureProvider {
     );
   }
 
-  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+  async deleteInfrastructure(ctx: contract.ClusterContext): Promise<Progress> {
     return await this.within(
       ctx,
       'deleting the infrastructure',
@@ -237,19 +225,19 @@ export class AwsEksProvider implements InfrastructureProvider {
     );
   }
 
-  async ensureMachine(_ctx: MachineContext): Promise<MachineStatusReport> {
+  async ensureMachine(_ctx: contract.MachineContext): Promise<contract.MachineStatusReport> {
     return {
       progress: failed('NotSupported', 'aws-eks runs workers as managed node groups; it makes no Machines'),
       ready: false,
     };
   }
 
-  async deleteMachine(_ctx: MachineContext): Promise<Progress> {
+  async deleteMachine(_ctx: contract.MachineContext): Promise<Progress> {
     return done();
   }
 
   /** The EKS endpoint and CA, with a token presigned from STS for the operator's own identity. */
-  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+  async kubeconfig(ctx: contract.ClusterContext): Promise<contract.KubeconfigMaterial> {
     const scoped = await this.scope(ctx);
     if (!('s' in scoped)) throw new Error(scoped.state === 'failed' ? scoped.message : 'no AWS scope');
     const { s, spec } = scoped;

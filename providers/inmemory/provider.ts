@@ -8,30 +8,20 @@
 // - The kubeconfig: a real client certificate from the cluster's CA, cached per cluster (credentials.ts).
 // Everything is derived from the objects themselves, so a restarted operator carries on unchanged.
 import { loadCertificate } from '../../src/pki/index.js';
-import {
-  type ClusterContext,
-  done,
-  failed,
-  type InfrastructureProvider,
-  type InfrastructureStatus,
-  inProgress,
-  type KubeconfigMaterial,
-  type MachineContext,
-  type MachineStatusReport,
-  type Progress,
-} from '../../src/provider/contract.js';
+import type * as contract from '../../src/provider/contract.js';
+import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { AdminCredentials } from './credentials.js';
 import { inMemoryAddress, inMemoryEndpoint, inMemoryProviderID } from './names.js';
 import { startupRemainingMs } from './startup.js';
 
-export class InMemoryProvider implements InfrastructureProvider {
+export class InMemoryProvider implements contract.InfrastructureProvider {
   readonly name = 'inmemory' as const;
   readonly selfManagedControlPlane = true;
   readonly servesWorkloadAPI = false;
   /** Public for tests: how many clusters hold a cached certificate. */
   readonly credentials = new AdminCredentials();
 
-  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+  async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     if (!ctx.cluster.spec.infrastructure.inMemory) {
       return { progress: failed('NotInMemory', 'spec.infrastructure.inMemory is not set on this Cluster') };
     }
@@ -39,15 +29,15 @@ export class InMemoryProvider implements InfrastructureProvider {
     return { progress: done(), endpoint: inMemoryEndpoint(namespace ?? 'default', name as string) };
   }
 
-  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+  async deleteInfrastructure(ctx: contract.ClusterContext): Promise<Progress> {
     if (ctx.cluster.metadata.uid) this.credentials.forget(ctx.cluster.metadata.uid);
     return done();
   }
 
-  async ensureMachine(ctx: MachineContext): Promise<MachineStatusReport> {
+  async ensureMachine(ctx: contract.MachineContext): Promise<contract.MachineStatusReport> {
     const namespace = ctx.machine.metadata.namespace ?? 'default';
     const name = ctx.machine.metadata.name as string;
-    const report = (progress: Progress, ready: boolean): MachineStatusReport => ({
+    const report = (progress: Progress, ready: boolean): contract.MachineStatusReport => ({
       progress,
       providerID: inMemoryProviderID(namespace, name),
       addresses: [
@@ -83,7 +73,7 @@ export class InMemoryProvider implements InfrastructureProvider {
     return done();
   }
 
-  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+  async kubeconfig(ctx: contract.ClusterContext): Promise<contract.KubeconfigMaterial> {
     const { namespace, name, uid } = ctx.cluster.metadata;
     if (!ctx.certificates) throw new Error(`cluster ${namespace}/${name}: no certificates yet`);
     const endpoint = inMemoryEndpoint(namespace ?? 'default', name as string);

@@ -4,7 +4,7 @@ import { done, inProgress, type Progress } from '../../src/provider/contract.js'
 import { controlPlaneFiles } from './certificates.js';
 import { type EtcdGateway, votingClientURLs } from './etcd.js';
 import { httpsRequest, type TlsIdentity } from './https.js';
-import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 
 export const apiServerURL = (port: number): string => `https://127.0.0.1:${port}`;
 
@@ -103,10 +103,7 @@ async function checkReady(scope: MachineScope): Promise<Progress> {
 /** Stops this machine's kube-apiserver. */
 export async function stopApiServer(scope: MachineScope): Promise<Progress> {
   const api = scope.record.apiServer;
-  if (!api?.process) return done();
-  const result = await stopPart(api.process);
-  api.process = result.record;
-  api.ready = false;
-  await saveMachine(scope);
-  return result.stopped ? done() : inProgress('waiting for kube-apiserver to stop', 1_000);
+  // Not ready from the first SIGTERM on (stopProcess saves the record).
+  if (api?.process) api.ready = false;
+  return await stopProcess(scope, api, 'kube-apiserver');
 }

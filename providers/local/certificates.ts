@@ -1,5 +1,5 @@
 // The certificate files of a cluster and its machines, issued from the cluster's CAs.
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   expiresWithin,
@@ -10,19 +10,10 @@ import {
 } from '../../src/pki/index.js';
 import type { ClusterCertificates, KeyPair } from '../../src/provider/contract.js';
 import type { TlsIdentity } from './https.js';
-import { type ClusterPaths, ensureDir, type MachinePaths, writeFileAtomic } from './state.js';
+import { type ClusterPaths, ensureDir, exists, type MachinePaths, writeFileAtomic } from './state.js';
 
 /** Renew the provider's own client certificates when they have less than this left. */
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {

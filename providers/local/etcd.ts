@@ -8,7 +8,7 @@ import { done, failed, inProgress, type Progress } from '../../src/provider/cont
 import { isRunning } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
 import { httpsJson, type TlsIdentity } from './https.js';
-import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { type MachineRecord, machinePaths, readMachineRecords } from './state.js';
 
 export interface EtcdMember {
@@ -388,10 +388,5 @@ export async function removeEtcdMember(scope: MachineScope, gateway: EtcdGateway
 
 /** Stops this machine's etcd process (after removeEtcdMember). */
 export async function stopEtcd(scope: MachineScope): Promise<Progress> {
-  const etcd = scope.record.etcd;
-  if (!etcd?.process) return done();
-  const result = await stopPart(etcd.process);
-  etcd.process = result.record;
-  await saveMachine(scope);
-  return result.stopped ? done() : inProgress('waiting for etcd to stop', 1_000);
+  return await stopProcess(scope, scope.record.etcd, 'etcd');
 }

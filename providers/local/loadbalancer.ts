@@ -1,9 +1,10 @@
 // The cluster endpoint: a loopback TCP load balancer (lb-process.mjs, a detached Node process) in
 // front of the API servers that are ready. Its backends are kept in lb.json, which it re-reads.
-import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import { isListening } from '../../src/net/ports.js';
-import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
-import { childEnvironment, isRunning, startDetached, stopRecorded } from '../../src/supervisor/index.js';
+import { done, inProgress, type Progress } from '../../src/provider/contract.js';
+import { crashesForgiven, type ProcessSlot } from '../../src/supervisor/index.js';
+import { stopSupervised, superviseProcess } from './processes.js';
 import { installScript } from './scripts.js';
 import {
   type ClusterPaths,
@@ -13,9 +14,6 @@ import {
   withLock,
   writeJson,
 } from './state.js';
-
-/** After this many unasked exits in a row, the load balancer is reported failed instead of restarted. */
-const MAX_CRASHES = 5;
 
 export interface LoadBalancerBackend {
   name: string;
@@ -55,56 +53,63 @@ export async function loadBalancerBackends(cluster: ClusterPaths): Promise<LoadB
 }
 
 /**
- * Keeps the load balancer process running (adopting it when it is) and reports done once it listens.
- * The caller saves the cluster record when it changed (the returned flag).
+ * The load balancer's process slot. cluster.json has kept it in two flat fields since its first
+ * schema (`loadBalancer`, `loadBalancerCrashes`), and running clusters have files in that form, so
+ * the slot reads and writes those fields rather than moving them.
+ */
+function loadBalancerSlot(record: ClusterRecord): ProcessSlot {
+  return {
+    get process() {
+      return record.loadBalancer;
+    },
+    set process(value) {
+      record.loadBalancer = value;
+    },
+    get crashes() {
+      return record.loadBalancerCrashes;
+    },
+    set crashes(value) {
+      record.loadBalancerCrashes = value;
+    },
+  };
+}
+
+/**
+ * Keeps the load balancer process running as every other process is kept (processes.ts: recorded
+ * before the spawn, adopted by its command line after a crash), saving the cluster record as it
+ * goes; done once it listens.
  */
 export async function ensureLoadBalancer(
   cluster: ClusterPaths,
   record: ClusterRecord,
-): Promise<{ progress: Progress; changed: boolean }> {
+  log: Logger,
+): Promise<Progress> {
   await syncLoadBalancer(cluster, record);
-  if (!isRunning(record.loadBalancer)) {
-    if (record.loadBalancer && !record.loadBalancer.stopRequestedAt) {
-      record.loadBalancer = undefined;
-      record.loadBalancerCrashes = (record.loadBalancerCrashes ?? 0) + 1;
-      if (record.loadBalancerCrashes >= MAX_CRASHES) {
-        const tail = (await readFile(cluster.lbLog, 'utf8').catch(() => ''))
-          .trimEnd()
-          .split('\n')
-          .slice(-3)
-          .join('\n');
-        return {
-          progress: failed(
-            'LoadBalancerCrashLoop',
-            `the load balancer on 127.0.0.1:${record.endpoint.port} exited ${record.loadBalancerCrashes} times; last lines of ${cluster.lbLog}:\n${tail}`,
-          ),
-          changed: true,
-        };
-      }
-    }
-    const script = await installScript(cluster, 'lb-process.mjs');
-    record.loadBalancer = startDetached('load balancer', [process.execPath, script, cluster.lbConfig], {
-      logPath: cluster.lbLog,
-      cwd: cluster.dir,
-      env: childEnvironment(),
-    }).record;
-    return { progress: inProgress('load balancer started', 500), changed: true };
-  }
+  const slot = loadBalancerSlot(record);
+  const save = () => writeJson(cluster.record, record);
+  const proc = await superviseProcess(slot, {
+    what: `the load balancer on 127.0.0.1:${record.endpoint.port}`,
+    argv: async () => [process.execPath, await installScript(cluster, 'lb-process.mjs'), cluster.lbConfig],
+    save,
+    logPath: cluster.lbLog,
+    cwd: cluster.dir,
+    log: log.child({ what: 'load balancer' }),
+    crashLoopReason: 'LoadBalancerCrashLoop',
+  });
+  if (!proc.running) return proc.progress;
+  if (proc.started) return inProgress('load balancer started', 500);
   if (!(await isListening(record.endpoint.port))) {
-    return { progress: inProgress('waiting for the load balancer to listen', 500), changed: false };
+    return inProgress('waiting for the load balancer to listen', 500);
   }
-  if (record.loadBalancerCrashes) {
-    record.loadBalancerCrashes = 0;
-    return { progress: done(), changed: true };
-  }
-  return { progress: done(), changed: false };
+  if (crashesForgiven(slot)) await save();
+  return done();
 }
 
-export async function stopLoadBalancer(
-  record: ClusterRecord,
-): Promise<{ stopped: boolean; changed: boolean }> {
-  if (!record.loadBalancer) return { stopped: true, changed: false };
-  const result = await stopRecorded(record.loadBalancer, { graceMs: 5_000, waitMs: 3_000 });
-  record.loadBalancer = result.record;
-  return { stopped: result.stopped, changed: true };
+/** Stops the load balancer (SIGKILL 5 s after the SIGTERM), saving the cluster record. */
+export async function stopLoadBalancer(cluster: ClusterPaths, record: ClusterRecord): Promise<Progress> {
+  return await stopSupervised(loadBalancerSlot(record), {
+    what: 'the load balancer',
+    save: () => writeJson(cluster.record, record),
+    graceMs: 5_000,
+  });
 }

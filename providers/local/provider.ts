@@ -4,24 +4,14 @@
 // - A worker machine: a Node registered in the cluster, kept Ready by a detached heartbeat process.
 // Every call is idempotent and quick: it takes the next step, and reports how far things are.
 import { randomUUID } from 'node:crypto';
-import { access, readFile, rmdir, unlink } from 'node:fs/promises';
+import { readFile, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Cluster } from '../../src/api/v1alpha1/index.js';
 import { allocatePorts, LOOPBACK } from '../../src/net/ports.js';
 import { loadCertificate } from '../../src/pki/index.js';
-import {
-  type ClusterContext,
-  done,
-  failed,
-  type InfrastructureProvider,
-  type InfrastructureStatus,
-  inProgress,
-  type KubeconfigMaterial,
-  type MachineContext,
-  type MachineStatusReport,
-  type Progress,
-} from '../../src/provider/contract.js';
+import type * as contract from '../../src/provider/contract.js';
+import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { isRunning } from '../../src/supervisor/index.js';
 import { apiServerReady, ensureApiServer, stopApiServer } from './apiserver.js';
 import { findBinaries } from './binaries.js';
@@ -40,6 +30,7 @@ import {
   type ClusterRecord,
   clusterPaths,
   ensureDir,
+  exists,
   type MachinePaths,
   type MachineRecord,
   machineNames,
@@ -76,21 +67,12 @@ function serviceNetwork(cluster: Cluster): ServiceNetwork {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const addressesOf = (name: string): NonNullable<MachineStatusReport['addresses']> => [
+const addressesOf = (name: string): NonNullable<contract.MachineStatusReport['addresses']> => [
   { type: 'InternalIP', address: LOOPBACK },
   { type: 'Hostname', address: name },
 ];
 
-export class LocalProvider implements InfrastructureProvider {
+export class LocalProvider implements contract.InfrastructureProvider {
   readonly name = 'local' as const;
   readonly selfManagedControlPlane = true;
   readonly servesWorkloadAPI = true;
@@ -115,7 +97,7 @@ export class LocalProvider implements InfrastructureProvider {
     return new EtcdGateway(identities.etcdClient);
   }
 
-  private logger(ctx: ClusterContext, machine?: string): Logger {
+  private logger(ctx: contract.ClusterContext, machine?: string): Logger {
     return ctx.log.child({
       provider: 'local',
       cluster: ctx.cluster.metadata.name,
@@ -123,7 +105,21 @@ export class LocalProvider implements InfrastructureProvider {
     });
   }
 
-  async ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus> {
+  /** The part of a machine's scope that its context alone decides: folders, logger, service network. */
+  private machinePlace(
+    ctx: contract.MachineContext,
+  ): Pick<MachineScope, 'cluster' | 'paths' | 'log' | 'network'> {
+    const cluster = this.paths(ctx.cluster);
+    const name = ctx.machine.metadata.name as string;
+    return {
+      cluster,
+      paths: machinePaths(cluster, name),
+      log: this.logger(ctx, name),
+      network: serviceNetwork(ctx.cluster),
+    };
+  }
+
+  async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     if (!ctx.cluster.spec.infrastructure.local) {
       return { progress: failed('NotLocal', 'spec.infrastructure.local is not set on this Cluster') };
     }
@@ -154,13 +150,12 @@ export class LocalProvider implements InfrastructureProvider {
         await writeJson(paths.record, record);
         this.logger(ctx).info({ endpoint: record.endpoint }, 'cluster endpoint allocated');
       }
-      const lb = await ensureLoadBalancer(paths, record);
-      if (lb.changed) await writeJson(paths.record, record);
-      return { progress: lb.progress, endpoint: record.endpoint };
+      const progress = await ensureLoadBalancer(paths, record, this.logger(ctx));
+      return { progress, endpoint: record.endpoint };
     });
   }
 
-  async deleteInfrastructure(ctx: ClusterContext): Promise<Progress> {
+  async deleteInfrastructure(ctx: contract.ClusterContext): Promise<Progress> {
     const paths = this.paths(ctx.cluster);
     if (!(await exists(paths.dir))) return done();
     const machines = await machineNames(paths);
@@ -172,9 +167,8 @@ export class LocalProvider implements InfrastructureProvider {
     }
     const record = await readJson<ClusterRecord>(paths.record);
     if (record) {
-      const lb = await stopLoadBalancer(record);
-      if (lb.changed) await writeJson(paths.record, record);
-      if (!lb.stopped) return inProgress('waiting for the load balancer to stop', 1_000);
+      const lb = await stopLoadBalancer(paths, record);
+      if (lb.state !== 'done') return lb;
     }
     await removeDir(paths.dir);
     // The namespace folder goes too once it holds no cluster.
@@ -187,7 +181,7 @@ export class LocalProvider implements InfrastructureProvider {
   private async machineRecord(
     paths: ClusterPaths,
     machinePath: MachinePaths,
-    ctx: MachineContext,
+    ctx: contract.MachineContext,
     clusterRecord: ClusterRecord,
   ): Promise<MachineRecord> {
     return await withLock(`ports:${paths.dir}`, async () => {
@@ -215,13 +209,12 @@ export class LocalProvider implements InfrastructureProvider {
     });
   }
 
-  async ensureMachine(ctx: MachineContext): Promise<MachineStatusReport> {
-    const paths = this.paths(ctx.cluster);
-    const name = ctx.machine.metadata.name as string;
-    const machinePath = machinePaths(paths, name);
-    const log = this.logger(ctx, name);
+  async ensureMachine(ctx: contract.MachineContext): Promise<contract.MachineStatusReport> {
+    const place = this.machinePlace(ctx);
+    const { cluster: paths, paths: machinePath, log } = place;
+    const name = machinePath.name;
     const providerID = localProviderID(paths.namespace, paths.name, name);
-    const report = (progress: Progress, ready = false, nodeName?: string): MachineStatusReport => ({
+    const report = (progress: Progress, ready = false, nodeName?: string): contract.MachineStatusReport => ({
       progress,
       providerID,
       addresses: addressesOf(name),
@@ -248,16 +241,7 @@ export class LocalProvider implements InfrastructureProvider {
     }
     if (record.deleting) return report(inProgress('the machine is being deleted', 2_000));
 
-    const scope: MachineScope = {
-      log,
-      cluster: paths,
-      clusterRecord,
-      paths: machinePath,
-      record,
-      identities,
-      network: serviceNetwork(ctx.cluster),
-      binaries,
-    };
+    const scope: MachineScope = { ...place, clusterRecord, record, identities, binaries };
 
     if (role === 'ControlPlane') {
       if (!(await ensureControlPlaneCertificates(machinePath, ctx.certificates, scope.network))) {
@@ -303,10 +287,10 @@ export class LocalProvider implements InfrastructureProvider {
     return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
   }
 
-  async deleteMachine(ctx: MachineContext): Promise<Progress> {
-    const paths = this.paths(ctx.cluster);
-    const name = ctx.machine.metadata.name as string;
-    const machinePath = machinePaths(paths, name);
+  async deleteMachine(ctx: contract.MachineContext): Promise<Progress> {
+    const place = this.machinePlace(ctx);
+    const { cluster: paths, paths: machinePath, log } = place;
+    const name = machinePath.name;
     if (!(await exists(machinePath.dir))) return done();
     const record = await readJson<MachineRecord>(machinePath.record);
     const clusterRecord = await readJson<ClusterRecord>(paths.record);
@@ -314,16 +298,13 @@ export class LocalProvider implements InfrastructureProvider {
       await removeDir(machinePath.dir);
       return done();
     }
-    const log = this.logger(ctx, name);
     const identities = await ensureClusterIdentities(paths, ctx.certificates);
+    // The certificates may be gone by now: the steps below that need them check `identities` first.
     const scope: MachineScope = {
-      log,
-      cluster: paths,
+      ...place,
       clusterRecord,
-      paths: machinePath,
       record,
       identities: identities as ClusterIdentities,
-      network: serviceNetwork(ctx.cluster),
     };
     if (!record.deleting) {
       // Refuse before taking anything down, when losing this etcd member would lose the quorum.
@@ -377,7 +358,7 @@ export class LocalProvider implements InfrastructureProvider {
     return records.some((r) => r.role === 'ControlPlane' && !r.deleting && isRunning(r.apiServer?.process));
   }
 
-  async kubeconfig(ctx: ClusterContext): Promise<KubeconfigMaterial> {
+  async kubeconfig(ctx: contract.ClusterContext): Promise<contract.KubeconfigMaterial> {
     const paths = this.paths(ctx.cluster);
     const record = await readJson<ClusterRecord>(paths.record);
     if (!record) throw new Error(`cluster ${paths.namespace}/${paths.name}: no endpoint allocated yet`);

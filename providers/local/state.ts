@@ -15,7 +15,7 @@
 //
 // <root> is $CLUSTERFORGE_STATE_DIR, else $XDG_STATE_HOME/clusterforge, else ~/.local/state/clusterforge.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessRecord } from '../../src/supervisor/index.js';
@@ -189,6 +189,15 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 
 export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function removeDir(path: string): Promise<void> {

@@ -16,7 +16,7 @@ import { done, failed, inProgress, type Progress } from '../../src/provider/cont
 import { childEnvironment } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
-import { ensureProcess, type MachineScope, saveMachine, stopPart } from './scope.js';
+import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { installScript } from './scripts.js';
 import { writeJson } from './state.js';
 
@@ -204,13 +204,8 @@ export async function deleteWorker(
   providerID: string,
   clients: WorkloadClients | undefined,
 ): Promise<Progress> {
-  const worker = scope.record.worker;
-  if (worker?.heartbeat?.process) {
-    const result = await stopPart(worker.heartbeat.process, 3_000);
-    worker.heartbeat.process = result.record;
-    await saveMachine(scope);
-    if (!result.stopped) return inProgress('waiting for the heart-beats to stop', 1_000);
-  }
+  const heartbeats = await stopProcess(scope, scope.record.worker?.heartbeat, 'the heart-beats', 3_000);
+  if (heartbeats.state !== 'done') return heartbeats;
   if (!clients) return done();
   const name = scope.record.name;
   try {

@@ -1,7 +1,13 @@
 // The one process supervisor: the dev environment, the test harness and the local provider start,
 // adopt, stop and clean up their processes through it. See docs/development.md.
 export { adoptedHandle, type DetachedProcess, startDetached } from './detached.js';
-export { crashesForgiven, type KeepRunningResult, keepRunning, type ProcessSlot } from './keep-running.js';
+export {
+  crashesForgiven,
+  type KeepRunningOptions,
+  type KeepRunningResult,
+  keepRunning,
+  type ProcessSlot,
+} from './keep-running.js';
 export { type Leftover, present, removeLeftovers } from './leftovers.js';
 export {
   commandLineOf,
