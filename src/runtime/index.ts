@@ -26,7 +26,6 @@ export {
   type InformerHandler,
   type InformerOptions,
   type InformerSpec,
-  type InformerStats,
   type KubeObject,
   keyOf,
   type ListFilter,
@@ -34,6 +33,7 @@ export {
   parseKey,
 } from './informer.js';
 export { type LeaderElectionOptions, LeaderElector, microTime } from './leader-election.js';
+export type { InformerStats } from './list-watch.js';
 export { createLogger, REDACT_PATHS, silentLogger } from './log.js';
 export { type LeaderElectionConfig, Manager, type ManagerOptions } from './manager.js';
 export { defaultMetrics, instrumentedApiClient, observeProviderCall, RuntimeMetrics } from './metrics.js';
