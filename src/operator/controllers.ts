@@ -35,8 +35,9 @@ import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
 import type { MapFunc } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
-import type { Informer, KubeObject, ObjectKey } from '../runtime/informer.js';
+import type { Informer } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
+import type { KubeObject, ObjectKey } from '../runtime/object-key.js';
 import { type ControllerName, DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface OperatorOptions {

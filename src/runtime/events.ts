@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isNotFound } from './errors.js';
-import type { KubeObject } from './informer.js';
 import { microTime } from './leader-election.js';
 import { silentLogger } from './log.js';
+import type { KubeObject } from './object-key.js';
 import { type KubeClient, resourcePath } from './transport.js';
 
 const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events' };

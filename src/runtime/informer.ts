@@ -13,9 +13,6 @@ import { silentLogger } from './log.js';
 import { formatKey, type KubeObject, keyOf } from './object-key.js';
 import { type KubeClient, type ResourceRef, resourcePath, type WatchEvent } from './transport.js';
 
-// The object and key types live in object-key.ts; importers of the informer find them here too.
-export { formatKey, type KubeObject, keyOf, type ObjectKey, parseKey } from './object-key.js';
-
 /** What to watch: a resource, in one namespace or all, optionally narrowed by selectors. */
 export interface InformerSpec extends ResourceRef {
   /** Undefined: all namespaces (or a cluster-scoped resource). */
