@@ -1,12 +1,6 @@
 // What every controller is given: the caches to read, the writer, the providers, the logger.
 import type { Logger } from 'pino';
-import type {
-  Cluster,
-  ControlPlane,
-  Machine,
-  MachineDeployment,
-  MachineTemplate,
-} from '../api/v1alpha1/index.js';
+import type * as v1alpha1 from '../api/v1alpha1/index.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import type { ProviderRegistry } from '../provider/registry.js';
 import type { CertificateStore } from './common/certificates.js';
@@ -18,11 +12,11 @@ export interface EventSink {
 }
 
 export interface ControllerDeps {
-  clusters: Store<Cluster>;
-  controlPlanes: Store<ControlPlane>;
-  templates: Store<MachineTemplate>;
-  deployments: Store<MachineDeployment>;
-  machines: Store<Machine>;
+  clusters: Store<v1alpha1.Cluster>;
+  controlPlanes: Store<v1alpha1.ControlPlane>;
+  templates: Store<v1alpha1.MachineTemplate>;
+  deployments: Store<v1alpha1.MachineDeployment>;
+  machines: Store<v1alpha1.Machine>;
   writer: ObjectWriter;
   providers: ProviderRegistry;
   certificates: CertificateStore;

@@ -34,6 +34,14 @@ const derives =
   ({ event }: { event: ObserveEvent }): boolean =>
     deriveState(event.world) === state;
 
+/**
+ * The move to `state`, taken when deriveState picks it. `target` is where to enter: a compound state
+ * (`upgrading`, `deleting`) is entered by its name, and so starts at its initial child.
+ */
+function moveTo<const S extends LifecycleState, const T extends string = S>(state: S, target?: T) {
+  return { guard: GUARD_FOR[state], target: at(target ?? state) } as const;
+}
+
 /** The moves of a resting state: pause first, then its own expected moves, then re-derive on anything else. */
 function observe<const E extends readonly object[]>(from: LifecycleState, ...expected: E) {
   return [
@@ -90,45 +98,31 @@ export const clusterLifecycle = setup({
     pending: {
       description: 'Nothing of the cluster exists yet.',
       on: {
-        OBSERVE: observe('pending', {
-          guard: GUARD_FOR.provisioningInfrastructure,
-          target: at('provisioningInfrastructure'),
-        }),
+        OBSERVE: observe('pending', moveTo('provisioningInfrastructure')),
       },
     },
     provisioningInfrastructure: {
       description: 'The network and the control plane endpoint are being made ready.',
       on: {
-        OBSERVE: observe('provisioningInfrastructure', {
-          guard: GUARD_FOR.provisioningControlPlane,
-          target: at('provisioningControlPlane'),
-        }),
+        OBSERVE: observe('provisioningInfrastructure', moveTo('provisioningControlPlane')),
       },
     },
     provisioningControlPlane: {
       description: 'The control plane is being brought up (or back) to all its replicas ready.',
       on: {
-        OBSERVE: observe(
-          'provisioningControlPlane',
-          { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
-          { guard: GUARD_FOR.scaling, target: at('scaling') },
-        ),
+        OBSERVE: observe('provisioningControlPlane', moveTo('provisioningWorkers'), moveTo('scaling')),
       },
     },
     provisioningWorkers: {
       description: 'The control plane is ready; the worker pools are being brought up (or back) to ready.',
       on: {
-        OBSERVE: observe('provisioningWorkers', { guard: GUARD_FOR.ready, target: at('ready') }),
+        OBSERVE: observe('provisioningWorkers', moveTo('ready')),
       },
     },
     ready: {
       description: 'Every part exists, is ready, runs the desired version and has the desired replicas.',
       on: {
-        OBSERVE: observe(
-          'ready',
-          { guard: GUARD_FOR['upgrading.controlPlane'], target: at('upgrading') },
-          { guard: GUARD_FOR.scaling, target: at('scaling') },
-        ),
+        OBSERVE: observe('ready', moveTo('upgrading.controlPlane', 'upgrading'), moveTo('scaling')),
       },
     },
     upgrading: {
@@ -138,16 +132,13 @@ export const clusterLifecycle = setup({
         controlPlane: {
           description: 'The control plane runs an older version than desired and is being rolled.',
           on: {
-            OBSERVE: observe('upgrading.controlPlane', {
-              guard: GUARD_FOR['upgrading.workers'],
-              target: at('upgrading.workers'),
-            }),
+            OBSERVE: observe('upgrading.controlPlane', moveTo('upgrading.workers')),
           },
         },
         workers: {
           description: 'The control plane runs the desired version; the worker pools are being rolled.',
           on: {
-            OBSERVE: observe('upgrading.workers', { guard: GUARD_FOR.ready, target: at('ready') }),
+            OBSERVE: observe('upgrading.workers', moveTo('ready')),
           },
         },
       },
@@ -155,11 +146,7 @@ export const clusterLifecycle = setup({
     scaling: {
       description: 'Machines are being added or removed to reach the desired replica counts.',
       on: {
-        OBSERVE: observe(
-          'scaling',
-          { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
-          { guard: GUARD_FOR.ready, target: at('ready') },
-        ),
+        OBSERVE: observe('scaling', moveTo('provisioningWorkers'), moveTo('ready')),
       },
     },
     deleting: {
@@ -170,34 +157,25 @@ export const clusterLifecycle = setup({
         workers: {
           description: 'Worker machines are being deleted.',
           on: {
-            OBSERVE: observe('deleting.workers', {
-              guard: GUARD_FOR['deleting.controlPlane'],
-              target: at('deleting.controlPlane'),
-            }),
+            OBSERVE: observe('deleting.workers', moveTo('deleting.controlPlane')),
           },
         },
         controlPlane: {
           description: 'The workers are gone; the control plane is being deleted.',
           on: {
-            OBSERVE: observe('deleting.controlPlane', {
-              guard: GUARD_FOR['deleting.infrastructure'],
-              target: at('deleting.infrastructure'),
-            }),
+            OBSERVE: observe('deleting.controlPlane', moveTo('deleting.infrastructure')),
           },
         },
         infrastructure: {
           description: 'The control plane is gone; the infrastructure is being deleted.',
           on: {
-            OBSERVE: observe('deleting.infrastructure', {
-              guard: GUARD_FOR['deleting.finalizer'],
-              target: at('deleting.finalizer'),
-            }),
+            OBSERVE: observe('deleting.infrastructure', moveTo('deleting.finalizer')),
           },
         },
         finalizer: {
           description: 'Everything owned is gone; the finalizer is being removed.',
           on: {
-            OBSERVE: observe('deleting.finalizer', { guard: GUARD_FOR.deleted, target: at('deleted') }),
+            OBSERVE: observe('deleting.finalizer', moveTo('deleted')),
           },
         },
       },
@@ -224,20 +202,20 @@ export const clusterLifecycle = setup({
     rederive: {
       description: 'A choice: the world moved somewhere no expected move goes; follow deriveState.',
       always: [
-        { guard: GUARD_FOR['deleting.workers'], target: at('deleting') },
-        { guard: GUARD_FOR['deleting.controlPlane'], target: at('deleting.controlPlane') },
-        { guard: GUARD_FOR['deleting.infrastructure'], target: at('deleting.infrastructure') },
-        { guard: GUARD_FOR['deleting.finalizer'], target: at('deleting.finalizer') },
-        { guard: GUARD_FOR.deleted, target: at('deleted') },
-        { guard: GUARD_FOR.failed, target: at('failed'), actions: 'recordFailure' },
-        { guard: GUARD_FOR.pending, target: at('pending') },
-        { guard: GUARD_FOR['upgrading.controlPlane'], target: at('upgrading') },
-        { guard: GUARD_FOR['upgrading.workers'], target: at('upgrading.workers') },
-        { guard: GUARD_FOR.scaling, target: at('scaling') },
-        { guard: GUARD_FOR.provisioningInfrastructure, target: at('provisioningInfrastructure') },
-        { guard: GUARD_FOR.provisioningControlPlane, target: at('provisioningControlPlane') },
-        { guard: GUARD_FOR.provisioningWorkers, target: at('provisioningWorkers') },
-        { guard: GUARD_FOR.ready, target: at('ready') },
+        moveTo('deleting.workers', 'deleting'),
+        moveTo('deleting.controlPlane'),
+        moveTo('deleting.infrastructure'),
+        moveTo('deleting.finalizer'),
+        moveTo('deleted'),
+        { ...moveTo('failed'), actions: 'recordFailure' },
+        moveTo('pending'),
+        moveTo('upgrading.controlPlane', 'upgrading'),
+        moveTo('upgrading.workers'),
+        moveTo('scaling'),
+        moveTo('provisioningInfrastructure'),
+        moveTo('provisioningControlPlane'),
+        moveTo('provisioningWorkers'),
+        moveTo('ready'),
       ],
     },
   },

@@ -1,13 +1,7 @@
 // Wires the four controllers: one informer per kind, shared by every controller that reads it,
 // and the watches that map a change of one kind to the objects of another that must look again.
 import type { V1Secret } from '@kubernetes/client-node';
-import type {
-  Cluster,
-  ControlPlane,
-  Machine,
-  MachineDeployment,
-  MachineTemplate,
-} from '../api/v1alpha1/index.js';
+import type * as v1alpha1 from '../api/v1alpha1/index.js';
 import {
   CLUSTER_NAME_LABEL,
   CONTROL_PLANE_NAME_LABEL,
@@ -35,8 +29,9 @@ import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
 import type { MapFunc } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
-import type { Informer, KubeObject, ObjectKey } from '../runtime/informer.js';
+import type { Informer } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
+import type { KubeObject, ObjectKey } from '../runtime/object-key.js';
 import { type ControllerName, DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface OperatorOptions {
@@ -64,11 +59,11 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       plural: r.plural,
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
     });
-  const clusters = informer<Cluster & KubeObject>(resources.Cluster);
-  const controlPlanes = informer<ControlPlane & KubeObject>(resources.ControlPlane);
-  const templates = informer<MachineTemplate & KubeObject>(resources.MachineTemplate);
-  const deployments = informer<MachineDeployment & KubeObject>(resources.MachineDeployment);
-  const machines = informer<Machine & KubeObject>(resources.Machine);
+  const clusters = informer<v1alpha1.Cluster & KubeObject>(resources.Cluster);
+  const controlPlanes = informer<v1alpha1.ControlPlane & KubeObject>(resources.ControlPlane);
+  const templates = informer<v1alpha1.MachineTemplate & KubeObject>(resources.MachineTemplate);
+  const deployments = informer<v1alpha1.MachineDeployment & KubeObject>(resources.MachineDeployment);
+  const machines = informer<v1alpha1.Machine & KubeObject>(resources.Machine);
   ensureIndexes(clusters, CLUSTER_INDEXES);
   ensureIndexes(deployments, DEPLOYMENT_INDEXES);
   ensureIndexes(machines, MACHINE_INDEXES);
@@ -104,11 +99,12 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     name ? [{ namespace: key.namespace, name }] : [];
   const keysOf = (key: ObjectKey, objs: readonly KubeObject[]): ObjectKey[] =>
     objs.map((o) => ({ namespace: key.namespace, name: o.metadata!.name! }));
-  const byClusterName: MapFunc = (key, obj) => same(key, (obj as unknown as Machine).spec?.clusterName);
+  const byClusterName: MapFunc = (key, obj) =>
+    same(key, (obj as unknown as v1alpha1.Machine).spec?.clusterName);
   const controlPlaneToCluster: MapFunc = (key, obj) =>
     keysOf(key, clusters.byIndex(BY_CONTROL_PLANE_REF, namespacedValue(key.namespace, key.name)));
   const clusterToControlPlane: MapFunc = (key, obj) =>
-    same(key, (obj as unknown as Cluster).spec?.controlPlaneRef?.name);
+    same(key, (obj as unknown as v1alpha1.Cluster).spec?.controlPlaneRef?.name);
   const clusterToDeployments: MapFunc = (key) =>
     keysOf(key, deployments.byIndex(BY_CLUSTER, namespacedValue(key.namespace, key.name)));
   const clusterToMachines: MapFunc = (key) =>

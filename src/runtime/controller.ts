@@ -10,19 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isConflict, isTerminalError, isTransientError } from './errors.js';
-import {
-  formatKey,
-  type Informer,
-  type InformerHandler,
-  type KubeObject,
-  type ObjectKey,
-  parseKey,
-} from './informer.js';
+import type { Informer, InformerHandler } from './informer.js';
 import { silentLogger } from './log.js';
 import { defaultMetrics, type ReconcileResult, type RuntimeMetrics } from './metrics.js';
+import { formatKey, type KubeObject, type ObjectKey, parseKey } from './object-key.js';
 import { type Priority, WorkQueue, type WorkQueueOptions } from './workqueue.js';
 
-export type { ObjectKey } from './informer.js';
+export type { ObjectKey } from './object-key.js';
 
 export interface Result {
   /** Reconcile this key again after this long (e.g. to look at a long provider operation again). */

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isNotFound } from './errors.js';
-import type { KubeObject } from './informer.js';
 import { microTime } from './leader-election.js';
 import { silentLogger } from './log.js';
+import type { KubeObject } from './object-key.js';
 import { type KubeClient, resourcePath } from './transport.js';
 
 const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events' };
@@ -42,6 +42,15 @@ export interface EventRecorderOptions {
   seriesPatchIntervalMs?: number;
 }
 
+/** What one event says; identical events (all but `action` the same) are counted in one Event. */
+interface EventContent {
+  ref: ObjectReference;
+  type: EventType;
+  reason: string;
+  note: string;
+  action: string | undefined;
+}
+
 interface Entry {
   namespace: string;
   name: string;
@@ -65,6 +74,11 @@ function truncateBytes(text: string, max: number): string {
   let end = max - 3;
   while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
   return `${buf.subarray(0, end).toString('utf8')}...`;
+}
+
+/** An Event's series: how often it happened, and when last. */
+function seriesOf(entry: Entry): { count: number; lastObservedTime: string } {
+  return { count: entry.count, lastObservedTime: microTime(new Date(entry.lastAt)) };
 }
 
 function toReference(obj: KubeObject | ObjectReference): ObjectReference {
@@ -118,13 +132,13 @@ export class EventRecorder {
     action?: string,
   ): void {
     try {
-      this.record(
-        toReference(regarding),
+      this.record({
+        ref: toReference(regarding),
         type,
-        reason.slice(0, 128),
-        truncateBytes(note, MAX_NOTE_BYTES),
+        reason: reason.slice(0, 128),
+        note: truncateBytes(note, MAX_NOTE_BYTES),
         action,
-      );
+      });
     } catch (err) {
       this.log.debug({ err }, 'could not record an event');
     }
@@ -136,13 +150,8 @@ export class EventRecorder {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private record(
-    ref: ObjectReference,
-    type: EventType,
-    reason: string,
-    note: string,
-    action: string | undefined,
-  ): void {
+  private record(content: EventContent): void {
+    const { ref, type, reason, note } = content;
     const now = Date.now();
     this.evict(now);
     const id = `${ref.uid || `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`}\u0000${type}\u0000${reason}\u0000${note}`;
@@ -156,7 +165,7 @@ export class EventRecorder {
         existing.timer = undefined;
         existing.sendPending = undefined;
         existing.lastPatchedAt = Date.now();
-        this.enqueue(existing, () => this.patchSeries(existing, ref, type, reason, note, action));
+        this.enqueue(existing, () => this.patchSeries(existing, content));
       };
       const wait = existing.lastPatchedAt + this.seriesPatchIntervalMs - now;
       if (wait <= 0) {
@@ -181,7 +190,7 @@ export class EventRecorder {
       created: false,
     };
     this.entries.set(id, entry);
-    this.enqueue(entry, () => this.create(entry, ref, type, reason, note, action));
+    this.enqueue(entry, () => this.create(entry, content));
   }
 
   private enqueue(entry: Entry, write: () => Promise<void>): void {
@@ -193,14 +202,7 @@ export class EventRecorder {
     void next.finally(() => this.inFlight.delete(next));
   }
 
-  private async create(
-    entry: Entry,
-    ref: ObjectReference,
-    type: EventType,
-    reason: string,
-    note: string,
-    action: string | undefined,
-  ): Promise<void> {
+  private async create(entry: Entry, { ref, type, reason, note, action }: EventContent): Promise<void> {
     await this.client.request({
       method: 'POST',
       path: resourcePath(EVENTS, { namespace: entry.namespace }),
@@ -223,37 +225,28 @@ export class EventRecorder {
           uid: ref.uid,
           resourceVersion: ref.resourceVersion,
         },
-        ...(entry.count > 1
-          ? { series: { count: entry.count, lastObservedTime: microTime(new Date(entry.lastAt)) } }
-          : {}),
+        ...(entry.count > 1 ? { series: seriesOf(entry) } : {}),
       },
       timeoutMs: 10_000,
     });
     entry.created = true;
   }
 
-  private async patchSeries(
-    entry: Entry,
-    ref: ObjectReference,
-    type: EventType,
-    reason: string,
-    note: string,
-    action: string | undefined,
-  ): Promise<void> {
+  private async patchSeries(entry: Entry, content: EventContent): Promise<void> {
     // The create failed (or the Event was deleted since): create it again, with its series.
-    if (!entry.created) return this.create(entry, ref, type, reason, note, action);
+    if (!entry.created) return this.create(entry, content);
     try {
       await this.client.request({
         method: 'PATCH',
         path: resourcePath(EVENTS, { namespace: entry.namespace, name: entry.name }),
         contentType: 'application/merge-patch+json',
-        body: { series: { count: entry.count, lastObservedTime: microTime(new Date(entry.lastAt)) } },
+        body: { series: seriesOf(entry) },
         timeoutMs: 10_000,
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       entry.created = false;
-      await this.create(entry, ref, type, reason, note, action);
+      await this.create(entry, content);
     }
   }
 

@@ -16,10 +16,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Controller, type ControllerOptions } from './controller.js';
 import { EventRecorder } from './events.js';
-import { Informer, type InformerOptions, type InformerSpec, type KubeObject } from './informer.js';
+import { Informer, type InformerOptions, type InformerSpec } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import { silentLogger } from './log.js';
 import { defaultMetrics, type RuntimeMetrics } from './metrics.js';
+import type { KubeObject } from './object-key.js';
 import { KubeClient } from './transport.js';
 
 export interface LeaderElectionConfig {

@@ -33,123 +33,103 @@ export interface RuntimeMetricsOptions {
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
-
-  readonly reconcileTotal: Counter<'controller' | 'result'>;
-  readonly reconcileErrors: Counter<'controller'>;
-  readonly reconcileDuration: Histogram<'controller'>;
-  readonly queueDepth: Gauge<'name'>;
-  readonly queueInFlight: Gauge<'name'>;
-  readonly queueRetries: Counter<'name'>;
-  readonly apiRequests: Counter<'verb' | 'code' | 'resource'>;
-  readonly apiRequestDuration: Histogram<'verb'>;
-  readonly informerLoop: Counter<'informer' | 'event'>;
-  readonly providerCalls: Counter<'provider' | 'operation' | 'outcome'>;
-  readonly providerCallDuration: Histogram<'provider' | 'operation'>;
-  readonly awsApiCalls: Counter<'service' | 'operation'>;
-  readonly leader: Gauge<'lease'>;
-
   private readonly queues = new Map<string, Set<QueueView>>();
 
+  readonly reconcileTotal = this.counter(
+    'reconcile_total',
+    'Reconciles by controller and result (success, requeue, error, terminal).',
+    ['controller', 'result'],
+  );
+  readonly reconcileErrors = this.counter(
+    'reconcile_errors_total',
+    'Reconciles that failed (transient or terminal), by controller.',
+    ['controller'],
+  );
+  readonly reconcileDuration = this.histogram(
+    'reconcile_duration_seconds',
+    'Time taken by one reconcile, by controller.',
+    ['controller'],
+  );
+  readonly queueDepth = this.queueGauge(
+    'workqueue_depth',
+    'Keys ready to be reconciled, by controller.',
+    (q) => q.len(),
+  );
+  readonly queueInFlight = this.queueGauge(
+    'workqueue_in_flight',
+    'Keys being reconciled now, by controller.',
+    (q) => q.inFlight(),
+  );
+  readonly queueRetries = this.counter(
+    'workqueue_retries_total',
+    'Keys requeued with back-off, by controller.',
+    ['name'],
+  );
+  readonly apiRequests = this.counter(
+    'api_requests_total',
+    'Requests to the Kubernetes API by verb, HTTP code (0: no answer) and resource (plural.group).',
+    ['verb', 'code', 'resource'],
+  );
+  readonly apiRequestDuration = this.histogram(
+    'api_request_duration_seconds',
+    'Duration of requests to the Kubernetes API by verb (a watch lasts as long as it stays open).',
+    ['verb'],
+  );
+  readonly informerLoop = this.counter(
+    'informer_loop_events_total',
+    'Informer lists, relists, 410s, stale watches and reconnects.',
+    ['informer', 'event'],
+  );
+  readonly providerCalls = this.counter(
+    'provider_calls_total',
+    'Provider calls by provider, operation and outcome (done, inProgress, failed, error).',
+    ['provider', 'operation', 'outcome'],
+  );
+  readonly providerCallDuration = this.histogram(
+    'provider_call_duration_seconds',
+    'Duration of provider calls by provider and operation.',
+    ['provider', 'operation'],
+  );
+  // Labels stay service + operation (bounded by the SDK's operations), never a cluster or region.
+  readonly awsApiCalls = this.counter(
+    'aws_api_calls_total',
+    'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
+    ['service', 'operation'],
+  );
+  readonly leader = new Gauge({
+    name: `${PREFIX}leader`,
+    help: '1 while this process holds the leader-election lease.',
+    labelNames: ['lease'],
+    registers: [this.registry],
+  });
+
   constructor(opts: RuntimeMetricsOptions = {}) {
-    const registers = [this.registry];
-    this.reconcileTotal = new Counter({
-      name: `${PREFIX}reconcile_total`,
-      help: 'Reconciles by controller and result (success, requeue, error, terminal).',
-      labelNames: ['controller', 'result'],
-      registers,
-    });
-    this.reconcileErrors = new Counter({
-      name: `${PREFIX}reconcile_errors_total`,
-      help: 'Reconciles that failed (transient or terminal), by controller.',
-      labelNames: ['controller'],
-      registers,
-    });
-    this.reconcileDuration = new Histogram({
-      name: `${PREFIX}reconcile_duration_seconds`,
-      help: 'Time taken by one reconcile, by controller.',
-      labelNames: ['controller'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.queueDepth = this.queueGauge(
-      'workqueue_depth',
-      'Keys ready to be reconciled, by controller.',
-      (q) => q.len(),
-      registers,
-    );
-    this.queueInFlight = this.queueGauge(
-      'workqueue_in_flight',
-      'Keys being reconciled now, by controller.',
-      (q) => q.inFlight(),
-      registers,
-    );
-    this.queueRetries = new Counter({
-      name: `${PREFIX}workqueue_retries_total`,
-      help: 'Keys requeued with back-off, by controller.',
-      labelNames: ['name'],
-      registers,
-    });
-    this.apiRequests = new Counter({
-      name: `${PREFIX}api_requests_total`,
-      help: 'Requests to the Kubernetes API by verb, HTTP code (0: no answer) and resource (plural.group).',
-      labelNames: ['verb', 'code', 'resource'],
-      registers,
-    });
-    this.apiRequestDuration = new Histogram({
-      name: `${PREFIX}api_request_duration_seconds`,
-      help: 'Duration of requests to the Kubernetes API by verb (a watch lasts as long as it stays open).',
-      labelNames: ['verb'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.informerLoop = new Counter({
-      name: `${PREFIX}informer_loop_events_total`,
-      help: 'Informer lists, relists, 410s, stale watches and reconnects.',
-      labelNames: ['informer', 'event'],
-      registers,
-    });
-    this.providerCalls = new Counter({
-      name: `${PREFIX}provider_calls_total`,
-      help: 'Provider calls by provider, operation and outcome (done, inProgress, failed, error).',
-      labelNames: ['provider', 'operation', 'outcome'],
-      registers,
-    });
-    this.providerCallDuration = new Histogram({
-      name: `${PREFIX}provider_call_duration_seconds`,
-      help: 'Duration of provider calls by provider and operation.',
-      labelNames: ['provider', 'operation'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    // Labels stay service + operation (bounded by the SDK's operations), never a cluster or region.
-    this.awsApiCalls = new Counter({
-      name: `${PREFIX}aws_api_calls_total`,
-      help: 'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
-      labelNames: ['service', 'operation'],
-      registers,
-    });
-    this.leader = new Gauge({
-      name: `${PREFIX}leader`,
-      help: '1 while this process holds the leader-election lease.',
-      labelNames: ['lease'],
-      registers,
-    });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
+  // The metrics above are ours: prefixed, and registered in this instance's registry only.
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
+    return new Histogram({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames,
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
   /** A gauge, by queue name, of `read` summed over that name's queues, computed at each scrape. */
-  private queueGauge(
-    name: string,
-    help: string,
-    read: (queue: QueueView) => number,
-    registers: Registry[],
-  ): Gauge<'name'> {
+  private queueGauge(name: string, help: string, read: (queue: QueueView) => number): Gauge<'name'> {
     const queues = this.queues;
     return new Gauge({
       name: `${PREFIX}${name}`,
       help,
       labelNames: ['name'],
-      registers,
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const [queueName, set] of queues) {

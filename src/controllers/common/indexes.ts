@@ -3,7 +3,8 @@
 import type { Cluster, Machine, MachineDeployment } from '../../api/v1alpha1/index.js';
 import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../../api/v1alpha1/labels.js';
 import { type IndexFunc, namespacedValue } from '../../runtime/indexer.js';
-import type { Informer, KubeObject } from '../../runtime/informer.js';
+import type { Informer } from '../../runtime/informer.js';
+import type { KubeObject } from '../../runtime/object-key.js';
 
 /** Machines and MachineDeployments by spec.clusterName. */
 export const BY_CLUSTER = 'spec.clusterName';

@@ -1,6 +1,7 @@
 // When each Cluster of a namespace first reported Ready, seen through one watch.
 import { resources } from '../../../src/kube/resources.js';
-import { Informer, type KubeObject } from '../../../src/runtime/informer.js';
+import { Informer } from '../../../src/runtime/informer.js';
+import type { KubeObject } from '../../../src/runtime/object-key.js';
 import type { KubeClient } from '../../../src/runtime/transport.js';
 
 const isReady = (c: any): boolean =>

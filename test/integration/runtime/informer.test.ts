@@ -2,7 +2,8 @@
 // connection, and a watch that goes silent.
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Informer, type KubeObject } from '../../../src/runtime/informer.js';
+import { Informer } from '../../../src/runtime/informer.js';
+import type { KubeObject } from '../../../src/runtime/object-key.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { TcpProxy } from './tcp-proxy.js';

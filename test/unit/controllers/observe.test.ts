@@ -13,8 +13,8 @@ import {
   NAMESPACE_INDEX,
   namespacedValue,
 } from '../../../src/runtime/indexer.js';
-import type { KubeObject } from '../../../src/runtime/informer.js';
 import { silentLogger } from '../../../src/runtime/log.js';
+import type { KubeObject } from '../../../src/runtime/object-key.js';
 
 const T = '2026-01-01T00:00:00Z';
 const ready = [{ type: 'Ready', status: 'True' as const, lastTransitionTime: T }];

@@ -8,9 +8,10 @@ import {
   TerminalError,
   TransientError,
 } from '../../../src/runtime/errors.js';
-import { formatKey, keyOf, matchesLabels, parseKey } from '../../../src/runtime/informer.js';
+import { matchesLabels } from '../../../src/runtime/informer.js';
 import { microTime } from '../../../src/runtime/leader-election.js';
 import { createLogger, REDACTED } from '../../../src/runtime/log.js';
+import { formatKey, keyOf, parseKey } from '../../../src/runtime/object-key.js';
 import { kubeResource, kubeVerb, resourcePath } from '../../../src/runtime/transport.js';
 
 describe('keys', () => {
