@@ -1,11 +1,13 @@
 // `clusterforge dev up|down|status`: a whole local environment (management plane, CRDs, operator and a
-// local cluster) in one folder, what `make demo` runs. See src/devenv/dev-env.ts.
+// local cluster) in one folder, what `make demo` runs. See src/devenv/ (dev-env.ts, teardown.ts, status.ts).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DEV_DIR } from '../devenv/defaults.js';
 
 // The dev environment (and the Kubernetes client under it) loads only when a dev command runs, so
 // that `clusterforge --help` and the other commands start fast.
-const devEnv = () => import('../devenv/dev-env.js');
+const upModule = () => import('../devenv/dev-env.js');
+const downModule = () => import('../devenv/teardown.js');
+const statusModule = () => import('../devenv/status.js');
 
 /** 90s, 5m, 1h, 1500ms; a bare number is seconds. */
 export function parseDuration(text: string): number {
@@ -101,7 +103,7 @@ Afterwards:
     )
     .action(
       run('dev up', async (flags: UpFlags) => {
-        await (await devEnv()).devUp({
+        await (await upModule()).devUp({
           dir: flags.dir,
           name: flags.name,
           kubernetesVersion: flags.kubernetesVersion ?? '',
@@ -135,7 +137,7 @@ Examples:
     )
     .action(
       run('dev down', async (flags: { dir: string; timeout: number }) => {
-        await (await devEnv()).devDown({ dir: flags.dir, timeoutMs: flags.timeout });
+        await (await downModule()).devDown({ dir: flags.dir, timeoutMs: flags.timeout });
       }),
     );
 }
@@ -160,7 +162,7 @@ Examples:
         if (flags.output !== 'text' && flags.output !== 'json') {
           throw new Error(`unknown --output '${flags.output}' (use text or json)`);
         }
-        const { devStatus, printStatus } = await devEnv();
+        const { devStatus, printStatus } = await statusModule();
         const report = await devStatus(flags.dir);
         if (flags.output === 'json') console.log(JSON.stringify(report, null, 2));
         else printStatus(report);

@@ -18,14 +18,24 @@ export class KubectlMissingError extends Error {
   }
 }
 
+export interface KubectlRunOptions {
+  /** Written to kubectl's stdin (e.g. a manifest for `apply -f -`). */
+  input?: string;
+  /** Kill kubectl after this long. Default 120 s. */
+  timeoutMs?: number;
+  /** kubectl's environment. Default: this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Runs kubectl with --kubeconfig; never throws for a non-zero exit (check `code`), only when it cannot run. */
 export function kubectl(
   kubeconfig: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: KubectlRunOptions = {},
 ): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('kubectl', [`--kubeconfig=${kubeconfig}`, ...args], {
+      env: opts.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -54,7 +64,7 @@ export function kubectl(
 export async function kubectlOk(
   kubeconfig: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: KubectlRunOptions = {},
 ): Promise<string> {
   const result = await kubectl(kubeconfig, args, opts);
   if (result.code !== 0) {

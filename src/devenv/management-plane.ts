@@ -22,7 +22,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { allocatePorts } from '../net/ports.js';
-import { type Launcher, type ProcessHandle, portInUse, waitReady } from '../supervisor/index.js';
+import { type Launcher, type ProcessHandle, portInUse, stopOnce, waitReady } from '../supervisor/index.js';
 import type { KubeAssets } from './assets.js';
 import { generateManagementPki } from './pki.js';
 
@@ -258,13 +258,10 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
 
   let etcd: ProcessHandle | undefined;
   let apiServer: ProcessHandle | undefined;
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  const stop = stopOnce(async () => {
     await apiServer?.stop();
     await etcd?.stop();
-  };
+  });
 
   try {
     mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
@@ -351,7 +348,7 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
       etcd: () => etcd as ProcessHandle,
       apiServer: () => apiServer as ProcessHandle,
       async restartApiServer(): Promise<void> {
-        if (stopped) throw new Error(`restartApiServer: ${opts.name} is stopped`);
+        if (stop.stopped) throw new Error(`restartApiServer: ${opts.name} is stopped`);
         await apiServer?.stop();
         await launchApiServer();
       },

@@ -25,5 +25,13 @@ export {
   type ProcessHandle,
   type SpawnOptions,
 } from './spawn.js';
-export { type StopOptions, type StopResult, signalGroup, stopProcessesUnder, stopRecorded } from './stop.js';
+export {
+  type StopOnce,
+  type StopOptions,
+  type StopResult,
+  signalGroup,
+  stopOnce,
+  stopProcessesUnder,
+  stopRecorded,
+} from './stop.js';
 export { guardDir, removeGuardedDir, spawnTied } from './tied.js';

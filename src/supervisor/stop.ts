@@ -69,3 +69,24 @@ export async function stopProcessesUnder(dir: string, graceMs = 5_000): Promise<
   );
   return found;
 }
+
+/** A stop function that is safe to call twice: the second call does nothing. */
+export interface StopOnce {
+  (): Promise<void>;
+  /** Whether it has been called: what was started is stopped, or being stopped. */
+  readonly stopped: boolean;
+}
+
+/**
+ * Wraps the stop of what a start function started, which it calls itself when the start fails and
+ * hands to its caller when it succeeds.
+ */
+export function stopOnce(stop: () => Promise<void>): StopOnce {
+  let stopped = false;
+  const once = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await stop();
+  };
+  return Object.defineProperty(once, 'stopped', { get: () => stopped }) as StopOnce;
+}

@@ -13,6 +13,7 @@ import {
   type ProcessHandle,
   removeGuardedDir,
   spawnTied,
+  stopOnce,
   tailFile,
   waitReady,
 } from '../../src/supervisor/index.js';
@@ -38,13 +39,10 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<AwsEmulato
   guardDir(dir);
   const logPath = join(dir, 'moto_server.log');
   let proc: ProcessHandle | undefined;
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  const stop = stopOnce(async () => {
     await proc?.stop();
     removeGuardedDir(dir);
-  };
+  });
 
   try {
     for (let attempt = 1; ; attempt++) {

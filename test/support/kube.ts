@@ -1,11 +1,10 @@
 // Helpers for tests of the `integration` project, which run against the real API server started by
 // test/env/global-setup.ts.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
+import { type KubectlResult, kubectl as runKubectl } from '../../src/devenv/kubectl.js';
 import { type KubeEnv, type KubeEnvOptions, startKubeEnv } from '../env/kube-env.js';
 
 /** Label put on every namespace made by useTestNamespace. */
@@ -117,40 +116,18 @@ export interface KubectlOptions {
   timeoutMs?: number;
 }
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `kubectl` binary with --kubeconfig set. Never throws for a non-zero exit: check `code`. */
+/**
+ * Runs the `kubectl` binary with --kubeconfig set (src/devenv/kubectl.ts, what `dev up` runs). Never
+ * throws for a non-zero exit: check `code`.
+ */
 export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
-  const fullArgs = [`--kubeconfig=${opts.kubeconfigPath ?? testKubeconfigPath()}`];
-  if (opts.namespace) fullArgs.push(`--namespace=${opts.namespace}`);
-  fullArgs.push(...args);
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', fullArgs, {
+  return runKubectl(
+    opts.kubeconfigPath ?? testKubeconfigPath(),
+    [...(opts.namespace ? [`--namespace=${opts.namespace}`] : []), ...args],
+    {
+      input: opts.input,
       env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run kubectl: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-  });
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    },
+  );
 }
