@@ -55,6 +55,15 @@ function observe<const E extends readonly object[]>(from: LifecycleState, ...exp
   ] as const;
 }
 
+/** A resting state: what it means, and its moves on OBSERVE (see `observe`). */
+function resting<const E extends readonly object[]>(
+  from: LifecycleState,
+  description: string,
+  ...expected: E
+) {
+  return { description, on: { OBSERVE: observe(from, ...expected) } };
+}
+
 export const clusterLifecycle = setup({
   types: {
     context: {} as LifecycleContext,
@@ -95,89 +104,76 @@ export const clusterLifecycle = setup({
   initial: 'pending',
   context: {},
   states: {
-    pending: {
-      description: 'Nothing of the cluster exists yet.',
-      on: {
-        OBSERVE: observe('pending', moveTo('provisioningInfrastructure')),
-      },
-    },
-    provisioningInfrastructure: {
-      description: 'The network and the control plane endpoint are being made ready.',
-      on: {
-        OBSERVE: observe('provisioningInfrastructure', moveTo('provisioningControlPlane')),
-      },
-    },
-    provisioningControlPlane: {
-      description: 'The control plane is being brought up (or back) to all its replicas ready.',
-      on: {
-        OBSERVE: observe('provisioningControlPlane', moveTo('provisioningWorkers'), moveTo('scaling')),
-      },
-    },
-    provisioningWorkers: {
-      description: 'The control plane is ready; the worker pools are being brought up (or back) to ready.',
-      on: {
-        OBSERVE: observe('provisioningWorkers', moveTo('ready')),
-      },
-    },
-    ready: {
-      description: 'Every part exists, is ready, runs the desired version and has the desired replicas.',
-      on: {
-        OBSERVE: observe('ready', moveTo('upgrading.controlPlane', 'upgrading'), moveTo('scaling')),
-      },
-    },
+    pending: resting('pending', 'Nothing of the cluster exists yet.', moveTo('provisioningInfrastructure')),
+    provisioningInfrastructure: resting(
+      'provisioningInfrastructure',
+      'The network and the control plane endpoint are being made ready.',
+      moveTo('provisioningControlPlane'),
+    ),
+    provisioningControlPlane: resting(
+      'provisioningControlPlane',
+      'The control plane is being brought up (or back) to all its replicas ready.',
+      moveTo('provisioningWorkers'),
+      moveTo('scaling'),
+    ),
+    provisioningWorkers: resting(
+      'provisioningWorkers',
+      'The control plane is ready; the worker pools are being brought up (or back) to ready.',
+      moveTo('ready'),
+    ),
+    ready: resting(
+      'ready',
+      'Every part exists, is ready, runs the desired version and has the desired replicas.',
+      moveTo('upgrading.controlPlane', 'upgrading'),
+      moveTo('scaling'),
+    ),
     upgrading: {
       description: 'A new Kubernetes version is rolled out: the control plane first, then the workers.',
       initial: 'controlPlane',
       states: {
-        controlPlane: {
-          description: 'The control plane runs an older version than desired and is being rolled.',
-          on: {
-            OBSERVE: observe('upgrading.controlPlane', moveTo('upgrading.workers')),
-          },
-        },
-        workers: {
-          description: 'The control plane runs the desired version; the worker pools are being rolled.',
-          on: {
-            OBSERVE: observe('upgrading.workers', moveTo('ready')),
-          },
-        },
+        controlPlane: resting(
+          'upgrading.controlPlane',
+          'The control plane runs an older version than desired and is being rolled.',
+          moveTo('upgrading.workers'),
+        ),
+        workers: resting(
+          'upgrading.workers',
+          'The control plane runs the desired version; the worker pools are being rolled.',
+          moveTo('ready'),
+        ),
       },
     },
-    scaling: {
-      description: 'Machines are being added or removed to reach the desired replica counts.',
-      on: {
-        OBSERVE: observe('scaling', moveTo('provisioningWorkers'), moveTo('ready')),
-      },
-    },
+    scaling: resting(
+      'scaling',
+      'Machines are being added or removed to reach the desired replica counts.',
+      moveTo('provisioningWorkers'),
+      moveTo('ready'),
+    ),
     deleting: {
       description:
         'The cluster is being deleted, in order: workers, control plane, infrastructure, finalizer.',
       initial: 'workers',
       states: {
-        workers: {
-          description: 'Worker machines are being deleted.',
-          on: {
-            OBSERVE: observe('deleting.workers', moveTo('deleting.controlPlane')),
-          },
-        },
-        controlPlane: {
-          description: 'The workers are gone; the control plane is being deleted.',
-          on: {
-            OBSERVE: observe('deleting.controlPlane', moveTo('deleting.infrastructure')),
-          },
-        },
-        infrastructure: {
-          description: 'The control plane is gone; the infrastructure is being deleted.',
-          on: {
-            OBSERVE: observe('deleting.infrastructure', moveTo('deleting.finalizer')),
-          },
-        },
-        finalizer: {
-          description: 'Everything owned is gone; the finalizer is being removed.',
-          on: {
-            OBSERVE: observe('deleting.finalizer', moveTo('deleted')),
-          },
-        },
+        workers: resting(
+          'deleting.workers',
+          'Worker machines are being deleted.',
+          moveTo('deleting.controlPlane'),
+        ),
+        controlPlane: resting(
+          'deleting.controlPlane',
+          'The workers are gone; the control plane is being deleted.',
+          moveTo('deleting.infrastructure'),
+        ),
+        infrastructure: resting(
+          'deleting.infrastructure',
+          'The control plane is gone; the infrastructure is being deleted.',
+          moveTo('deleting.finalizer'),
+        ),
+        finalizer: resting(
+          'deleting.finalizer',
+          'Everything owned is gone; the finalizer is being removed.',
+          moveTo('deleted'),
+        ),
       },
     },
     deleted: {
