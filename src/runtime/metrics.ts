@@ -24,6 +24,28 @@ interface QueueView {
 }
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** Every metric this runtime exports (prefixed with clusterforge_), with the help /metrics shows. */
+const HELP = {
+  reconcile_total: 'Reconciles by controller and result (success, requeue, error, terminal).',
+  reconcile_errors_total: 'Reconciles that failed (transient or terminal), by controller.',
+  reconcile_duration_seconds: 'Time taken by one reconcile, by controller.',
+  workqueue_depth: 'Keys ready to be reconciled, by controller.',
+  workqueue_in_flight: 'Keys being reconciled now, by controller.',
+  workqueue_retries_total: 'Keys requeued with back-off, by controller.',
+  api_requests_total:
+    'Requests to the Kubernetes API by verb, HTTP code (0: no answer) and resource (plural.group).',
+  api_request_duration_seconds:
+    'Duration of requests to the Kubernetes API by verb (a watch lasts as long as it stays open).',
+  informer_loop_events_total: 'Informer lists, relists, 410s, stale watches and reconnects.',
+  provider_calls_total:
+    'Provider calls by provider, operation and outcome (done, inProgress, failed, error).',
+  provider_call_duration_seconds: 'Duration of provider calls by provider and operation.',
+  aws_api_calls_total:
+    'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
+  leader: '1 while this process holds the leader-election lease.',
+} as const;
+type MetricName = keyof typeof HELP;
+
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
 
 export interface RuntimeMetricsOptions {
@@ -35,70 +57,22 @@ export class RuntimeMetrics {
   readonly registry = new Registry();
   private readonly queues = new Map<string, Set<QueueView>>();
 
-  readonly reconcileTotal = this.counter(
-    'reconcile_total',
-    'Reconciles by controller and result (success, requeue, error, terminal).',
-    ['controller', 'result'],
-  );
-  readonly reconcileErrors = this.counter(
-    'reconcile_errors_total',
-    'Reconciles that failed (transient or terminal), by controller.',
-    ['controller'],
-  );
-  readonly reconcileDuration = this.histogram(
-    'reconcile_duration_seconds',
-    'Time taken by one reconcile, by controller.',
-    ['controller'],
-  );
-  readonly queueDepth = this.queueGauge(
-    'workqueue_depth',
-    'Keys ready to be reconciled, by controller.',
-    (q) => q.len(),
-  );
-  readonly queueInFlight = this.queueGauge(
-    'workqueue_in_flight',
-    'Keys being reconciled now, by controller.',
-    (q) => q.inFlight(),
-  );
-  readonly queueRetries = this.counter(
-    'workqueue_retries_total',
-    'Keys requeued with back-off, by controller.',
-    ['name'],
-  );
-  readonly apiRequests = this.counter(
-    'api_requests_total',
-    'Requests to the Kubernetes API by verb, HTTP code (0: no answer) and resource (plural.group).',
-    ['verb', 'code', 'resource'],
-  );
-  readonly apiRequestDuration = this.histogram(
-    'api_request_duration_seconds',
-    'Duration of requests to the Kubernetes API by verb (a watch lasts as long as it stays open).',
-    ['verb'],
-  );
-  readonly informerLoop = this.counter(
-    'informer_loop_events_total',
-    'Informer lists, relists, 410s, stale watches and reconnects.',
-    ['informer', 'event'],
-  );
-  readonly providerCalls = this.counter(
-    'provider_calls_total',
-    'Provider calls by provider, operation and outcome (done, inProgress, failed, error).',
-    ['provider', 'operation', 'outcome'],
-  );
-  readonly providerCallDuration = this.histogram(
-    'provider_call_duration_seconds',
-    'Duration of provider calls by provider and operation.',
-    ['provider', 'operation'],
-  );
+  readonly reconcileTotal = this.counter('reconcile_total', ['controller', 'result']);
+  readonly reconcileErrors = this.counter('reconcile_errors_total', ['controller']);
+  readonly reconcileDuration = this.histogram('reconcile_duration_seconds', ['controller']);
+  readonly queueDepth = this.queueGauge('workqueue_depth', (q) => q.len());
+  readonly queueInFlight = this.queueGauge('workqueue_in_flight', (q) => q.inFlight());
+  readonly queueRetries = this.counter('workqueue_retries_total', ['name']);
+  readonly apiRequests = this.counter('api_requests_total', ['verb', 'code', 'resource']);
+  readonly apiRequestDuration = this.histogram('api_request_duration_seconds', ['verb']);
+  readonly informerLoop = this.counter('informer_loop_events_total', ['informer', 'event']);
+  readonly providerCalls = this.counter('provider_calls_total', ['provider', 'operation', 'outcome']);
+  readonly providerCallDuration = this.histogram('provider_call_duration_seconds', ['provider', 'operation']);
   // Labels stay service + operation (bounded by the SDK's operations), never a cluster or region.
-  readonly awsApiCalls = this.counter(
-    'aws_api_calls_total',
-    'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
-    ['service', 'operation'],
-  );
+  readonly awsApiCalls = this.counter('aws_api_calls_total', ['service', 'operation']);
   readonly leader = new Gauge({
     name: `${PREFIX}leader`,
-    help: '1 while this process holds the leader-election lease.',
+    help: HELP.leader,
     labelNames: ['lease'],
     registers: [this.registry],
   });
@@ -108,14 +82,19 @@ export class RuntimeMetrics {
   }
 
   // The metrics above are ours: prefixed, and registered in this instance's registry only.
-  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
-    return new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
+  private counter<L extends string>(name: MetricName, labelNames: L[]): Counter<L> {
+    return new Counter({
+      name: `${PREFIX}${name}`,
+      help: HELP[name],
+      labelNames,
+      registers: [this.registry],
+    });
   }
 
-  private histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
+  private histogram<L extends string>(name: MetricName, labelNames: L[]): Histogram<L> {
     return new Histogram({
       name: `${PREFIX}${name}`,
-      help,
+      help: HELP[name],
       labelNames,
       buckets: DURATION_BUCKETS,
       registers: [this.registry],
@@ -123,11 +102,11 @@ export class RuntimeMetrics {
   }
 
   /** A gauge, by queue name, of `read` summed over that name's queues, computed at each scrape. */
-  private queueGauge(name: string, help: string, read: (queue: QueueView) => number): Gauge<'name'> {
+  private queueGauge(name: MetricName, read: (queue: QueueView) => number): Gauge<'name'> {
     const queues = this.queues;
     return new Gauge({
       name: `${PREFIX}${name}`,
-      help,
+      help: HELP[name],
       labelNames: ['name'],
       registers: [this.registry],
       collect() {
