@@ -27,7 +27,7 @@ import { resources } from '../kube/resources.js';
 import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
-import type { MapFunc } from '../runtime/controller.js';
+import type { ControllerOptions, MapFunc, Reconciler } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
 import type { Informer } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
@@ -126,50 +126,33 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   const workers = (name: ControllerName): number =>
     (typeof opts.concurrency === 'number' ? opts.concurrency : opts.concurrency?.[name]) ??
     DEFAULT_CONCURRENCY;
-  manager.addController({
-    name: 'cluster',
-    for: clusters,
-    reconciler: new ClusterReconciler(deps),
-    watches: [
-      { informer: controlPlanes, map: controlPlaneToCluster },
-      { informer: deployments, map: byClusterName },
-      { informer: machines, map: byClusterName },
-      // A kubeconfig or certificate Secret changed or deleted by hand: publish or report it again.
-      { informer: secrets, map: byLabel(CLUSTER_NAME_LABEL) },
-    ],
-    workers: workers('cluster'),
-  });
-  manager.addController({
-    name: 'controlplane',
-    for: controlPlanes,
-    reconciler: new ControlPlaneReconciler(deps),
-    watches: [
-      { informer: machines, map: byLabel(CONTROL_PLANE_NAME_LABEL) },
-      { informer: clusters, map: clusterToControlPlane },
-    ],
-    workers: workers('controlplane'),
-  });
-  manager.addController({
-    name: 'machinedeployment',
-    for: deployments,
-    reconciler: new MachineDeploymentReconciler(deps),
-    watches: [
-      { informer: machines, map: byLabel(DEPLOYMENT_NAME_LABEL) },
-      { informer: clusters, map: clusterToDeployments },
-      { informer: controlPlanes, map: viaCluster(clusterToDeployments) },
-    ],
-    workers: workers('machinedeployment'),
-  });
-  manager.addController({
-    name: 'machine',
-    for: machines,
-    reconciler: new MachineReconciler(deps),
-    watches: [
-      { informer: clusters, map: clusterToMachines },
-      { informer: controlPlanes, map: viaCluster(clusterToMachines) },
-      { informer: templates, map: templateToMachines },
-    ],
-    workers: workers('machine'),
-  });
+  // Each controller: its name, its primary kind's informer, its reconciler, and what else wakes it.
+  const add = <P extends KubeObject>(
+    name: ControllerName,
+    primary: Informer<P>,
+    reconciler: Reconciler,
+    watches: ControllerOptions<P>['watches'],
+  ) => manager.addController({ name, for: primary, reconciler, watches, workers: workers(name) });
+  add('cluster', clusters, new ClusterReconciler(deps), [
+    { informer: controlPlanes, map: controlPlaneToCluster },
+    { informer: deployments, map: byClusterName },
+    { informer: machines, map: byClusterName },
+    // A kubeconfig or certificate Secret changed or deleted by hand: publish or report it again.
+    { informer: secrets, map: byLabel(CLUSTER_NAME_LABEL) },
+  ]);
+  add('controlplane', controlPlanes, new ControlPlaneReconciler(deps), [
+    { informer: machines, map: byLabel(CONTROL_PLANE_NAME_LABEL) },
+    { informer: clusters, map: clusterToControlPlane },
+  ]);
+  add('machinedeployment', deployments, new MachineDeploymentReconciler(deps), [
+    { informer: machines, map: byLabel(DEPLOYMENT_NAME_LABEL) },
+    { informer: clusters, map: clusterToDeployments },
+    { informer: controlPlanes, map: viaCluster(clusterToDeployments) },
+  ]);
+  add('machine', machines, new MachineReconciler(deps), [
+    { informer: clusters, map: clusterToMachines },
+    { informer: controlPlanes, map: viaCluster(clusterToMachines) },
+    { informer: templates, map: templateToMachines },
+  ]);
   return deps;
 }
