@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1alpha1/index.js';
 import { apiMessage } from '../kube/errors.js';
+import { apiVersionOf } from '../kube/resources.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import { isNotFound } from '../runtime/errors.js';
 import {
@@ -17,6 +18,7 @@ import {
   CLUSTER_NAMESPACE_LABEL,
   type ConsumerRole,
   type Credential,
+  conditionTypeOf,
   EXPIRES_AT_ANNOTATION,
   INPUTS_ANNOTATION,
   ISSUED_AT_ANNOTATION,
@@ -26,6 +28,7 @@ import {
   type PublishMaterial,
   type PublishOutcome,
   type PublishTarget,
+  publisherIdOf,
   type TokenSource,
 } from './publisher.js';
 
@@ -57,13 +60,15 @@ export interface RenderInputs {
   copiedLabels: Record<string, string>;
 }
 
+/**
+ * One target. Its condition type and publisher label follow from `target` (conditionTypeOf,
+ * publisherIdOf); a kind it writes outside the core group is a CRD of the tool's, which the
+ * management cluster must serve before anything is written (else the publisher reports so and waits).
+ */
 export interface TargetDefinition {
   target: PublishTarget;
-  conditionType: string;
   /** The tool's name for people: `Argo CD`. */
   tool: string;
-  /** The value of the clusterforge.dev/publisher label. */
-  id: string;
   /** Where the registration goes unless `spec.publish.<target>.namespace` says; absent: the Cluster's namespace. */
   defaultNamespace?: string;
   consumer: ConsumerRole;
@@ -72,8 +77,6 @@ export interface TargetDefinition {
    * Flux's configMapRef for EKS), how, for the condition; then no token is minted for it.
    */
   ownIdentity?(inputs: RenderInputs): string | undefined;
-  /** A CRD the target needs in the management cluster; without it the publisher reports so and waits. */
-  requires?: { resource: KindRef; crd: string };
   /** Every kind the target writes, in the order to write them; removal goes the other way. */
   kinds: KindRef[];
   render(inputs: RenderInputs, credential: Credential): RenderedObject[];
@@ -135,7 +138,7 @@ export function finish(
         ...o.metadata.labels,
         [CLUSTER_NAME_LABEL]: inputs.cluster.metadata.name!,
         [CLUSTER_NAMESPACE_LABEL]: inputs.cluster.metadata.namespace!,
-        [PUBLISHER_LABEL]: def.id,
+        [PUBLISHER_LABEL]: publisherIdOf(def.target),
       },
       annotations: {
         ...o.metadata.annotations,
@@ -158,13 +161,16 @@ type Existing = RenderedObject & { metadata: { resourceVersion?: string } };
 export class Registration implements Publisher {
   readonly target: PublishTarget;
   readonly conditionType: string;
+  /** The value of the publisher label on what this target writes. */
+  private readonly id: string;
 
   constructor(
     readonly def: TargetDefinition,
     private readonly writer: ObjectWriter,
   ) {
     this.target = def.target;
-    this.conditionType = def.conditionType;
+    this.conditionType = conditionTypeOf(def.target);
+    this.id = publisherIdOf(def.target);
   }
 
   inputs(cluster: Cluster, material: Pick<PublishMaterial, 'server' | 'caPEM' | 'managed'>): RenderInputs {
@@ -188,11 +194,12 @@ export class Registration implements Publisher {
   async ensure(cluster: Cluster, material: PublishMaterial): Promise<PublishOutcome> {
     const { def } = this;
     try {
-      if (def.requires && !(await this.writer.serves(def.requires.resource))) {
+      for (const crd of def.kinds.filter((k) => k.group !== '')) {
+        if (await this.writer.serves(crd)) continue;
         return {
           state: 'failed',
           reason: 'CRDNotInstalled',
-          message: `${def.tool} is not installed in the management cluster: the CRD ${def.requires.crd} (${def.requires.resource.group}/${def.requires.resource.version}) is missing`,
+          message: `${def.tool} is not installed in the management cluster: the CRD ${crd.plural}.${crd.group} (${crd.group}/${crd.version}) is missing`,
           retryAfterMs: RETRY_LATER_MS,
         };
       }
@@ -289,7 +296,7 @@ export class Registration implements Publisher {
       let found: Existing[];
       try {
         found = await this.writer.list<Existing>(resource, {
-          labelSelector: ownershipSelector(cluster, this.def.id),
+          labelSelector: ownershipSelector(cluster, this.id),
         });
       } catch (err) {
         if (isNotFound(err)) continue; // the CRD is not installed: nothing of this kind exists
@@ -310,7 +317,7 @@ export class Registration implements Publisher {
     return (
       labels[CLUSTER_NAME_LABEL] === cluster.metadata.name &&
       labels[CLUSTER_NAMESPACE_LABEL] === cluster.metadata.namespace &&
-      labels[PUBLISHER_LABEL] === this.def.id
+      labels[PUBLISHER_LABEL] === this.id
     );
   }
 
@@ -350,9 +357,7 @@ export class Registration implements Publisher {
   }
 
   private resourceOf(o: RenderedObject): KindRef {
-    const kind = this.def.kinds.find(
-      (k) => k.kind === o.kind && (k.group ? `${k.group}/${k.version}` : k.version) === o.apiVersion,
-    );
+    const kind = this.def.kinds.find((k) => k.kind === o.kind && apiVersionOf(k) === o.apiVersion);
     if (!kind) throw new Error(`${this.def.tool}: ${o.apiVersion} ${o.kind} is not one of its kinds`);
     return kind;
   }
