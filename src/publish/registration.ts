@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1alpha1/index.js';
 import { apiMessage } from '../kube/errors.js';
+import type { Manifest } from '../kube/manifest.js';
 import { apiVersionOf } from '../kube/resources.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import { isNotFound } from '../runtime/errors.js';
@@ -33,17 +34,7 @@ import {
 } from './publisher.js';
 
 /** An object as a target renders it; the labels and annotations of ownership are added here. */
-export interface RenderedObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
+export type RenderedObject = Manifest;
 
 /** What a target's render is given. */
 export interface RenderInputs {
@@ -156,7 +147,8 @@ export function inputsDigest(def: TargetDefinition, inputs: RenderInputs): strin
   return `sha256:${createHash('sha256').update(JSON.stringify(objects)).digest('hex').slice(0, 40)}`;
 }
 
-type Existing = RenderedObject & { metadata: { resourceVersion?: string } };
+/** An object as the API server has it. */
+type Existing = Manifest;
 
 export class Registration implements Publisher {
   readonly target: PublishTarget;
