@@ -9,7 +9,7 @@
 import { clusterAdmin } from './consumers.js';
 import { base64, opaqueSecret } from './objects.js';
 import { SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const ARGOCD_SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
 
@@ -17,10 +17,7 @@ export const ARGOCD_SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
 export const argoCDSecretName = (namespace: string, cluster: string): string =>
   `clusterforge-${namespace}-${cluster}`;
 
-export const argoCD: TargetDefinition = {
-  target: 'argoCD',
-  tool: 'Argo CD',
-  defaultNamespace: 'argocd',
+export const argoCD = defineTarget('argoCD', {
   consumer: clusterAdmin('argocd'),
   kinds: [SECRETS],
   ownIdentity(inputs) {
@@ -47,4 +44,4 @@ export const argoCD: TargetDefinition = {
       opaqueSecret(metadata, { name: inputs.name, server: inputs.server, config: JSON.stringify(config) }),
     ];
   },
-};
+});

@@ -6,17 +6,14 @@ import { apiVersionOf } from '../kube/resources.js';
 import { clusterAdmin } from './consumers.js';
 import { opaqueSecret, tokenKubeconfig } from './objects.js';
 import { kindRef, SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const FLEET_CLUSTERS = kindRef('fleet.cattle.io/v1alpha1', 'Cluster', 'clusters');
 
 /** Not `<name>-kubeconfig`: that is the Cluster API Secret's name when Fleet's namespace is the Cluster's. */
 export const fleetSecretName = (name: string): string => `${name}-fleet-kubeconfig`;
 
-export const fleet: TargetDefinition = {
-  target: 'fleet',
-  tool: 'Fleet',
-  defaultNamespace: 'fleet-default',
+export const fleet = defineTarget('fleet', {
   consumer: clusterAdmin('fleet'),
   kinds: [SECRETS, FLEET_CLUSTERS],
   render(inputs, credential) {
@@ -35,4 +32,4 @@ export const fleet: TargetDefinition = {
       },
     ];
   },
-};
+});

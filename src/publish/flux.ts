@@ -11,13 +11,11 @@
 import { clusterAdmin } from './consumers.js';
 import { opaqueSecret, tokenKubeconfig } from './objects.js';
 import { CONFIG_MAPS, SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const fluxObjectName = (name: string): string => `${name}-flux-kubeconfig`;
 
-export const flux: TargetDefinition = {
-  target: 'flux',
-  tool: 'Flux',
+export const flux = defineTarget('flux', {
   consumer: clusterAdmin('flux'),
   kinds: [SECRETS, CONFIG_MAPS],
   ownIdentity(inputs) {
@@ -45,4 +43,4 @@ export const flux: TargetDefinition = {
     }
     return [opaqueSecret(metadata, { value: tokenKubeconfig(inputs, credential, { user: 'flux' }) })];
   },
-};
+});

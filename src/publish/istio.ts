@@ -6,17 +6,14 @@
 import { ISTIO_READER_RULES } from './consumers.js';
 import { opaqueSecret, tokenKubeconfig } from './objects.js';
 import { SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const ISTIO_MULTICLUSTER_LABEL = 'istio/multiCluster';
 export const ISTIO_CLUSTER_ANNOTATION = 'networking.istio.io/cluster';
 
 export const istioSecretName = (name: string): string => `istio-remote-secret-${name}`;
 
-export const istio: TargetDefinition = {
-  target: 'istio',
-  tool: 'Istio',
-  defaultNamespace: 'istio-system',
+export const istio = defineTarget('istio', {
   consumer: { serviceAccount: 'istio-reader', rules: ISTIO_READER_RULES, access: 'read-only' },
   kinds: [SECRETS],
   render(inputs, credential) {
@@ -29,4 +26,4 @@ export const istio: TargetDefinition = {
     const kubeconfig = tokenKubeconfig(inputs, credential, { user: inputs.name, context: inputs.name });
     return [opaqueSecret(metadata, { [inputs.name]: kubeconfig })];
   },
-};
+});

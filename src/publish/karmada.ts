@@ -6,14 +6,11 @@ import { apiVersionOf } from '../kube/resources.js';
 import { clusterAdmin } from './consumers.js';
 import { opaqueSecret } from './objects.js';
 import { kindRef, SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const KARMADA_CLUSTERS = kindRef('cluster.karmada.io/v1alpha1', 'Cluster', 'clusters');
 
-export const karmada: TargetDefinition = {
-  target: 'karmada',
-  tool: 'Karmada',
-  defaultNamespace: 'karmada-cluster',
+export const karmada = defineTarget('karmada', {
   consumer: clusterAdmin('karmada'),
   kinds: [SECRETS, KARMADA_CLUSTERS],
   render(inputs, credential) {
@@ -35,4 +32,4 @@ export const karmada: TargetDefinition = {
       },
     ];
   },
-};
+});

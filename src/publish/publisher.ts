@@ -2,11 +2,11 @@
 // Istio), keeps that registration current, and takes it away again. The Cluster API Secret
 // `<cluster>-kubeconfig` is not one of them: it is always written (kubeconfig-secret.ts).
 import type { Cluster } from '../api/v1alpha1/index.js';
+import type { PublishTarget } from '../api/v1alpha1/publish.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
 import type { ResourceRef } from '../runtime/transport.js';
 
-/** The keys of `spec.publish`. */
-export type PublishTarget = 'argoCD' | 'fleet' | 'karmada' | 'istio' | 'flux';
+export type { PublishTarget } from '../api/v1alpha1/publish.js';
 
 /** The Cluster's condition of a target: `ArgoCDPublished`, `FleetPublished`, ... */
 export const conditionTypeOf = (target: PublishTarget): string =>

@@ -9,6 +9,7 @@
 // - what the publisher wrote is found again by its labels, wherever it is, for removal.
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1alpha1/index.js';
+import { PUBLISH_TARGETS, type PublishTargetInfo } from '../api/v1alpha1/publish.js';
 import { apiMessage } from '../kube/errors.js';
 import type { Manifest } from '../kube/manifest.js';
 import { apiVersionOf } from '../kube/resources.js';
@@ -52,16 +53,13 @@ export interface RenderInputs {
 }
 
 /**
- * One target. Its condition type and publisher label follow from `target` (conditionTypeOf,
- * publisherIdOf); a kind it writes outside the core group is a CRD of the tool's, which the
- * management cluster must serve before anything is written (else the publisher reports so and waits).
+ * One target. Its tool's name and default namespace come from the API's PUBLISH_TARGETS (defineTarget),
+ * its condition type and publisher label from `target` (conditionTypeOf, publisherIdOf). A kind it
+ * writes outside the core group is a CRD of the tool's, which the management cluster must serve
+ * before anything is written (else the publisher reports so and waits).
  */
-export interface TargetDefinition {
+export interface TargetDefinition extends PublishTargetInfo {
   target: PublishTarget;
-  /** The tool's name for people: `Argo CD`. */
-  tool: string;
-  /** Where the registration goes unless `spec.publish.<target>.namespace` says; absent: the Cluster's namespace. */
-  defaultNamespace?: string;
   consumer: ConsumerRole;
   /**
    * When the tool can reach this cluster with a cloud identity of its own (Argo CD's awsAuthConfig,
@@ -71,6 +69,14 @@ export interface TargetDefinition {
   /** Every kind the target writes, in the order to write them; removal goes the other way. */
   kinds: KindRef[];
   render(inputs: RenderInputs, credential: Credential): RenderedObject[];
+}
+
+/** A target's definition, with what the API says of its tool. */
+export function defineTarget(
+  target: PublishTarget,
+  def: Omit<TargetDefinition, 'target' | keyof PublishTargetInfo>,
+): TargetDefinition {
+  return { target, ...PUBLISH_TARGETS[target], ...def };
 }
 
 const CREDENTIAL_PLACEHOLDER: Credential = {

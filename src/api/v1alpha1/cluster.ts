@@ -9,6 +9,7 @@ import {
   terminalFailure,
 } from './meta.js';
 import { exactlyOneProvider, providerSettings } from './provider-settings.js';
+import { publish } from './publish.js';
 
 const awsRegion = z
   .string()
@@ -182,64 +183,6 @@ export const clusterNetwork = z
       .meta({ description: 'The DNS domain of services.' }),
   })
   .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
-
-/** A name or namespace in the tool's management cluster: an RFC 1123 label; absent, a default. */
-const registrationName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-  .optional();
-
-const publishTarget = (what: string, defaultNamespace: string) =>
-  z.object({
-    name: registrationName.meta({
-      description: `The name the cluster is registered under in ${what}; default the Cluster's name.`,
-    }),
-    namespace: registrationName.meta({
-      description: `The namespace of the management cluster the ${what} registration is written to; default ${defaultNamespace}.`,
-    }),
-    labels: z
-      .array(z.string().max(317))
-      .max(32)
-      .optional()
-      .meta({ description: "Keys of the Cluster's own labels copied onto the registration." }),
-  });
-
-export const publish = z
-  .object({
-    argoCD: publishTarget('Argo CD', 'argocd')
-      .extend({
-        awsRoleARN: z
-          .string()
-          .max(2048)
-          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)
-          .optional()
-          .meta({
-            description:
-              "EKS clusters only: the IAM role Argo CD assumes to reach the cluster (awsAuthConfig.roleARN); default Argo CD's own AWS identity.",
-          }),
-      })
-      .optional()
-      .meta({ description: 'Register the cluster with Argo CD.' }),
-    fleet: publishTarget('Fleet', 'fleet-default')
-      .optional()
-      .meta({ description: 'Register the cluster with Rancher Fleet.' }),
-    karmada: publishTarget('Karmada', 'karmada-cluster')
-      .optional()
-      .meta({ description: 'Register the cluster with Karmada.' }),
-    istio: publishTarget('Istio', 'istio-system')
-      .optional()
-      .meta({ description: 'Publish an Istio multi-cluster remote secret.' }),
-    flux: publishTarget('Flux', "the Cluster's").optional().meta({
-      description:
-        'Write <name>-flux-kubeconfig for Flux spec.kubeConfig: a Secret with a token of its own (secretRef), or for EKS a ConfigMap for secret-less access (configMapRef).',
-    }),
-  })
-  .meta({
-    description:
-      'Where to publish the cluster besides the Cluster API kubeconfig Secret <cluster>-kubeconfig, which is always written.',
-  });
 
 export const clusterSpec = z
   .object({

@@ -14,6 +14,7 @@ export * from './machine.js';
 export * from './machinedeployment.js';
 export * from './machinetemplate.js';
 export * from './meta.js';
+export * from './publish.js';
 
 export interface PrinterColumn {
   name: string;
