@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
@@ -127,6 +127,18 @@ export function usageExits(cmd: Command): Command {
   cmd.showHelpAfterError('(run with --help for usage)');
   for (const sub of cmd.commands) usageExits(sub);
   return cmd;
+}
+
+/** The help text's example lines, each a command line: `Example:` or `Examples:`, indented below. */
+export function examples(...lines: string[]): string {
+  return `\n${lines.length === 1 ? 'Example' : 'Examples'}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+}
+
+/** A verb whose one sub-command names what it acts on (`delete cluster`, `get kubeconfig`). */
+export function verbCommand(verb: string, description: string, sub: Command, example: string): Command {
+  return usageExits(
+    new Command(verb).description(description).addHelpText('after', examples(example)).addCommand(sub),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------

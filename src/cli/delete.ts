@@ -9,12 +9,13 @@ import { resourcePath } from '../runtime/transport.js';
 import {
   action,
   connect,
+  examples,
   type KubeFlags,
   namespaceOption,
   parseBoolean,
   parseDuration,
   resolveNamespace,
-  usageExits,
+  verbCommand,
   withKubeFlags,
 } from './common.js';
 import type { Obj } from './describe-tree.js';
@@ -47,15 +48,13 @@ export function deleteCommand(): Command {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge delete cluster dev --wait\n  clusterforge delete cluster prod -n platform --wait --timeout 30m',
+      examples(
+        'clusterforge delete cluster dev --wait',
+        'clusterforge delete cluster prod -n platform --wait --timeout 30m',
+      ),
     )
     .action(action('delete cluster', runDelete));
-  return usageExits(
-    new Command('delete')
-      .description('Delete a cluster')
-      .addHelpText('after', '\nExample:\n  clusterforge delete cluster dev --wait')
-      .addCommand(cluster),
-  );
+  return verbCommand('delete', 'Delete a cluster', cluster, 'clusterforge delete cluster dev --wait');
 }
 
 /** What the deletion waits for, from the Cluster's Deleting condition (or its phase). */

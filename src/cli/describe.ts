@@ -8,6 +8,7 @@ import {
   type Colour,
   connect,
   ExitCode,
+  examples,
   formatObjects,
   type KubeFlags,
   namespaceOption,
@@ -16,7 +17,7 @@ import {
   paint,
   parseBoolean,
   resolveNamespace,
-  usageExits,
+  verbCommand,
   withKubeFlags,
 } from './common.js';
 import { buildTree, type ClusterObjects, type Obj, renderRows, type Tone } from './describe-tree.js';
@@ -56,14 +57,18 @@ export function describeCommand(): Command {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge describe cluster dev\n  clusterforge describe cluster prod -n platform --show-conditions all\n  clusterforge describe cluster dev --show-conditions Machine --grouping=false',
+      examples(
+        'clusterforge describe cluster dev',
+        'clusterforge describe cluster prod -n platform --show-conditions all',
+        'clusterforge describe cluster dev --show-conditions Machine --grouping=false',
+      ),
     )
     .action(action('describe cluster', runDescribe));
-  return usageExits(
-    new Command('describe')
-      .description('Show a cluster and what it is doing')
-      .addHelpText('after', '\nExample:\n  clusterforge describe cluster dev --show-conditions all')
-      .addCommand(cluster),
+  return verbCommand(
+    'describe',
+    'Show a cluster and what it is doing',
+    cluster,
+    'clusterforge describe cluster dev --show-conditions all',
   );
 }
 

@@ -2,32 +2,13 @@
 // local cluster) in one folder, what `make demo` runs. See src/devenv/ (dev-env.ts, teardown.ts, status.ts).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DEV_DIR } from '../devenv/defaults.js';
+import { parseDuration, wholeNumber } from './common.js';
 
 // The dev environment (and the Kubernetes client under it) loads only when a dev command runs, so
 // that `clusterforge --help` and the other commands start fast.
 const upModule = () => import('../devenv/dev-env.js');
 const downModule = () => import('../devenv/teardown.js');
 const statusModule = () => import('../devenv/status.js');
-
-/** 90s, 5m, 1h, 1500ms; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new InvalidArgumentError(`'${text}' is not a duration (write e.g. 90s, 5m, 1h)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  const ms = Number(match[1]) * unit;
-  if (ms <= 0) throw new InvalidArgumentError('the duration must be more than zero');
-  return ms;
-}
-
-function count(min: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`'${text}' is not a whole number of at least ${min}`);
-    }
-    return n;
-  };
-}
 
 function clusterName(text: string): string {
   if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(text)) {
@@ -77,11 +58,11 @@ function upCommand(): Command {
       '--kubernetes-version <version>',
       'Kubernetes version of the cluster (and of a new management plane); default: the first of hack/kube-versions, or KUBEBUILDER_ASSETS',
     )
-    .addOption(new Option('--workers <n>', 'worker machines').default(2).argParser(count(0)))
+    .addOption(new Option('--workers <n>', 'worker machines').default(2).argParser(wholeNumber(0)))
     .addOption(
       new Option('--control-plane <n>', 'control-plane machines (1, 3, 5 or 7)')
         .default(1)
-        .argParser(count(1)),
+        .argParser(wholeNumber(1)),
     )
     .addOption(
       new Option('--timeout <duration>', 'how long to wait for the cluster to be Ready')

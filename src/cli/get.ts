@@ -14,12 +14,13 @@ import {
   CliError,
   connect,
   ExitCode,
+  examples,
   type KubeFlags,
   namespaceOption,
   type OutputFormat,
   outputOption,
   resolveNamespace,
-  usageExits,
+  verbCommand,
   withKubeFlags,
 } from './common.js';
 
@@ -50,14 +51,18 @@ export function getCommand(): Command {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge get kubeconfig dev > dev.kubeconfig && kubectl --kubeconfig dev.kubeconfig get nodes\n  clusterforge get kubeconfig prod -n platform -o json\n  clusterforge get kubeconfig --all -A --merge --file clusters.kubeconfig && kubectl --kubeconfig clusters.kubeconfig --context dev-admin@dev get nodes',
+      examples(
+        'clusterforge get kubeconfig dev > dev.kubeconfig && kubectl --kubeconfig dev.kubeconfig get nodes',
+        'clusterforge get kubeconfig prod -n platform -o json',
+        'clusterforge get kubeconfig --all -A --merge --file clusters.kubeconfig && kubectl --kubeconfig clusters.kubeconfig --context dev-admin@dev get nodes',
+      ),
     )
     .action(action('get kubeconfig', runGetKubeconfig));
-  return usageExits(
-    new Command('get')
-      .description('Print something the operator made')
-      .addHelpText('after', '\nExample:\n  clusterforge get kubeconfig dev > dev.kubeconfig')
-      .addCommand(kubeconfig),
+  return verbCommand(
+    'get',
+    'Print something the operator made',
+    kubeconfig,
+    'clusterforge get kubeconfig dev > dev.kubeconfig',
   );
 }
 

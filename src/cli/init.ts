@@ -37,6 +37,7 @@ import {
   podHints,
   pollUntil,
   rolloutStep,
+  type Step,
 } from './wait.js';
 
 interface InitFlags extends KubeFlags {
@@ -181,67 +182,61 @@ async function waitForOperator(
   const timeoutFix = `see kubectl -n ${flags.namespace} describe deployment ${OPERATOR_NAME}; or run init with --wait=false`;
   const progress = new Progress('waiting for the operator', { stream });
   const started = Date.now();
-  const budget = () => Math.max(1000, flags.waitTimeout - (Date.now() - started));
+  // Both waits share one --wait-timeout budget, one progress line and one fix.
+  const waitFor = (what: string, intervalMs: number, check: () => Promise<Step>) =>
+    pollUntil({
+      what,
+      timeoutMs: Math.max(1000, flags.waitTimeout - (Date.now() - started)),
+      intervalMs,
+      timeoutFix,
+      timeoutLabel: formatDuration(flags.waitTimeout),
+      onStep: (m) => progress.update(m),
+      check,
+    });
   try {
     // The CRDs first: a Cluster applied right after init must find its kind served.
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
-    await pollUntil({
-      what: 'the CRDs to be established',
-      timeoutMs: budget(),
-      intervalMs: 250,
-      timeoutFix,
-      timeoutLabel: formatDuration(flags.waitTimeout),
-      onStep: (m) => progress.update(m),
-      check: async () => {
-        const pending: string[] = [];
-        for (const name of crds) {
-          const crd = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
-            method: 'GET',
-            path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
-          });
-          const established = crd.status?.conditions?.some(
-            (c) => c.type === 'Established' && c.status === 'True',
-          );
-          if (!established) pending.push(name);
-        }
-        return pending.length === 0
-          ? { state: 'done', value: undefined, message: 'CRDs established' }
-          : { state: 'waiting', message: `CRDs not established yet: ${pending.join(', ')}` };
-      },
+    await waitFor('the CRDs to be established', 250, async () => {
+      const pending: string[] = [];
+      for (const name of crds) {
+        const crd = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+          method: 'GET',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+        });
+        const established = crd.status?.conditions?.some(
+          (c) => c.type === 'Established' && c.status === 'True',
+        );
+        if (!established) pending.push(name);
+      }
+      return pending.length === 0
+        ? { state: 'done', value: undefined, message: 'CRDs established' }
+        : { state: 'waiting', message: `CRDs not established yet: ${pending.join(', ')}` };
     });
     const deploymentPath = `/apis/apps/v1/namespaces/${encodeURIComponent(flags.namespace)}/deployments/${OPERATOR_NAME}`;
     const podsPath = `/api/v1/namespaces/${encodeURIComponent(flags.namespace)}/pods`;
-    await pollUntil({
-      what: `Deployment ${flags.namespace}/${OPERATOR_NAME} to roll out`,
-      timeoutMs: budget(),
-      intervalMs: 1000,
-      timeoutFix,
-      timeoutLabel: formatDuration(flags.waitTimeout),
-      onStep: (m) => progress.update(m),
-      check: async () => {
-        let deployment: DeploymentLike;
-        try {
-          deployment = await client.request<DeploymentLike>({ method: 'GET', path: deploymentPath });
-        } catch (err) {
-          if (isNotFound(err))
-            return {
-              state: 'failed',
-              message: `Deployment ${flags.namespace}/${OPERATOR_NAME} disappeared while we waited`,
-            };
-          throw err;
-        }
-        const step = rolloutStep(deployment);
-        if (step.state !== 'waiting') return step;
-        const pods = await client.request<{ items: PodLike[] }>({
-          method: 'GET',
-          path: podsPath,
-          query: {
-            labelSelector: 'app.kubernetes.io/name=clusterforge,app.kubernetes.io/component=operator',
-          },
-        });
-        const hints = podHints(pods.items);
-        return hints.length ? { state: 'waiting', message: `${step.message}; ${hints.join('; ')}` } : step;
-      },
+    await waitFor(`Deployment ${flags.namespace}/${OPERATOR_NAME} to roll out`, 1000, async () => {
+      let deployment: DeploymentLike;
+      try {
+        deployment = await client.request<DeploymentLike>({ method: 'GET', path: deploymentPath });
+      } catch (err) {
+        if (isNotFound(err))
+          return {
+            state: 'failed',
+            message: `Deployment ${flags.namespace}/${OPERATOR_NAME} disappeared while we waited`,
+          };
+        throw err;
+      }
+      const step = rolloutStep(deployment);
+      if (step.state !== 'waiting') return step;
+      const pods = await client.request<{ items: PodLike[] }>({
+        method: 'GET',
+        path: podsPath,
+        query: {
+          labelSelector: 'app.kubernetes.io/name=clusterforge,app.kubernetes.io/component=operator',
+        },
+      });
+      const hints = podHints(pods.items);
+      return hints.length ? { state: 'waiting', message: `${step.message}; ${hints.join('; ')}` } : step;
     });
     progress.done(`Operator running in ${flags.namespace}`);
   } catch (err) {

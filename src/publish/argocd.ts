@@ -6,9 +6,10 @@
 // AWS identity (optionally assuming spec.publish.argoCD.awsRoleARN), and no token is minted for it.
 // Argo CD deploys anything anywhere in the cluster, so its ServiceAccount is cluster-admin, as the
 // `argocd-manager` that `argocd cluster add` makes.
-import { CLUSTER_ADMIN_RULES } from './consumers.js';
+import { clusterAdmin } from './consumers.js';
+import { base64, opaqueSecret } from './objects.js';
 import { SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const ARGOCD_SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
 
@@ -16,15 +17,8 @@ export const ARGOCD_SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
 export const argoCDSecretName = (namespace: string, cluster: string): string =>
   `clusterforge-${namespace}-${cluster}`;
 
-const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-
-export const argoCD: TargetDefinition = {
-  target: 'argoCD',
-  conditionType: 'ArgoCDPublished',
-  tool: 'Argo CD',
-  id: 'argocd',
-  defaultNamespace: 'argocd',
-  consumer: { serviceAccount: 'argocd', rules: CLUSTER_ADMIN_RULES, access: 'cluster-admin' },
+export const argoCD = defineTarget('argoCD', {
+  consumer: clusterAdmin('argocd'),
   kinds: [SECRETS],
   ownIdentity(inputs) {
     if (inputs.managed?.provider !== 'aws') return undefined;
@@ -32,7 +26,7 @@ export const argoCD: TargetDefinition = {
     return `Argo CD's own AWS identity${role ? ` assuming ${role}` : ''} (awsAuthConfig); the EKS cluster must grant it access`;
   },
   render(inputs, credential) {
-    const tlsClientConfig = { insecure: false, caData: b64(inputs.caPEM) };
+    const tlsClientConfig = { insecure: false, caData: base64(inputs.caPEM) };
     const role = inputs.cluster.spec.publish?.argoCD?.awsRoleARN;
     const config =
       inputs.managed?.provider === 'aws'
@@ -41,22 +35,13 @@ export const argoCD: TargetDefinition = {
             tlsClientConfig,
           }
         : { bearerToken: credential.token, tlsClientConfig };
+    const metadata = {
+      name: argoCDSecretName(inputs.cluster.metadata.namespace!, inputs.cluster.metadata.name!),
+      namespace: inputs.namespace,
+      labels: { [ARGOCD_SECRET_TYPE_LABEL]: 'cluster' },
+    };
     return [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: {
-          name: argoCDSecretName(inputs.cluster.metadata.namespace!, inputs.cluster.metadata.name!),
-          namespace: inputs.namespace,
-          labels: { [ARGOCD_SECRET_TYPE_LABEL]: 'cluster' },
-        },
-        data: {
-          name: b64(inputs.name),
-          server: b64(inputs.server),
-          config: b64(JSON.stringify(config)),
-        },
-      },
+      opaqueSecret(metadata, { name: inputs.name, server: inputs.server, config: JSON.stringify(config) }),
     ];
   },
-};
+});

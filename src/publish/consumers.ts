@@ -2,32 +2,27 @@ import { workloadAdminClient } from '../kube/workload-client.js';
 import { ObjectWriter } from '../kube/writer.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
 import { type KubeClient, resourcePath } from '../runtime/transport.js';
-import type { ConsumerRole, Credential, KindRef, PolicyRule, TokenSource } from './publisher.js';
+import {
+  type ConsumerRole,
+  type Credential,
+  kindRef,
+  type PolicyRule,
+  type TokenSource,
+} from './publisher.js';
 
 export const CONSUMER_NAMESPACE = 'clusterforge-consumers';
 /** The ClusterRole and ClusterRoleBinding of a consumer. */
 export const consumerRoleName = (role: ConsumerRole): string =>
   `clusterforge:consumer:${role.serviceAccount}`;
 
-const NAMESPACES: KindRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
-const SERVICE_ACCOUNTS: KindRef = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-};
-const CLUSTER_ROLES: KindRef = {
-  group: 'rbac.authorization.k8s.io',
-  version: 'v1',
-  plural: 'clusterroles',
-  kind: 'ClusterRole',
-};
-const CLUSTER_ROLE_BINDINGS: KindRef = {
-  group: 'rbac.authorization.k8s.io',
-  version: 'v1',
-  plural: 'clusterrolebindings',
-  kind: 'ClusterRoleBinding',
-};
+const NAMESPACES = kindRef('v1', 'Namespace', 'namespaces');
+const SERVICE_ACCOUNTS = kindRef('v1', 'ServiceAccount', 'serviceaccounts');
+const CLUSTER_ROLES = kindRef('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles');
+const CLUSTER_ROLE_BINDINGS = kindRef(
+  'rbac.authorization.k8s.io/v1',
+  'ClusterRoleBinding',
+  'clusterrolebindings',
+);
 
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'clusterforge' };
 
@@ -36,6 +31,13 @@ export const CLUSTER_ADMIN_RULES: PolicyRule[] = [
   { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
   { nonResourceURLs: ['*'], verbs: ['*'] },
 ];
+
+/** A consumer that may do anything in the workload cluster (Argo CD, Fleet, Karmada, Flux; see docs/publishing.md). */
+export const clusterAdmin = (serviceAccount: string): ConsumerRole => ({
+  serviceAccount,
+  rules: CLUSTER_ADMIN_RULES,
+  access: 'cluster-admin',
+});
 
 const READ = ['get', 'list', 'watch'];
 

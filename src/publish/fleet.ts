@@ -2,54 +2,34 @@
 // Fleet workspace namespace (default `fleet-default`) whose `spec.kubeConfigSecret` names a Secret
 // beside it with the kubeconfig under the key `value`. Fleet uses that kubeconfig to install its
 // agent into the cluster, which takes cluster-admin.
-import { renderKubeconfig } from '../pki/kubeconfig.js';
-import { CLUSTER_ADMIN_RULES } from './consumers.js';
-import { type KindRef, SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { apiVersionOf } from '../kube/resources.js';
+import { clusterAdmin } from './consumers.js';
+import { opaqueSecret, tokenKubeconfig } from './objects.js';
+import { kindRef, SECRETS } from './publisher.js';
+import { defineTarget } from './registration.js';
 
-export const FLEET_CLUSTERS: KindRef = {
-  group: 'fleet.cattle.io',
-  version: 'v1alpha1',
-  plural: 'clusters',
-  kind: 'Cluster',
-};
+export const FLEET_CLUSTERS = kindRef('fleet.cattle.io/v1alpha1', 'Cluster', 'clusters');
 
 /** Not `<name>-kubeconfig`: that is the Cluster API Secret's name when Fleet's namespace is the Cluster's. */
 export const fleetSecretName = (name: string): string => `${name}-fleet-kubeconfig`;
 
-export const fleet: TargetDefinition = {
-  target: 'fleet',
-  conditionType: 'FleetPublished',
-  tool: 'Fleet',
-  id: 'fleet',
-  defaultNamespace: 'fleet-default',
-  consumer: { serviceAccount: 'fleet', rules: CLUSTER_ADMIN_RULES, access: 'cluster-admin' },
-  requires: { resource: FLEET_CLUSTERS, crd: 'clusters.fleet.cattle.io' },
+export const fleet = defineTarget('fleet', {
+  consumer: clusterAdmin('fleet'),
   kinds: [SECRETS, FLEET_CLUSTERS],
   render(inputs, credential) {
-    const kubeconfig = renderKubeconfig({
-      clusterName: inputs.name,
-      server: inputs.server,
-      caData: inputs.caPEM,
-      token: credential.token,
+    const kubeconfig = tokenKubeconfig(inputs, credential, {
       user: `fleet@${inputs.name}`,
       context: inputs.name,
     });
     const secret = fleetSecretName(inputs.name);
     return [
+      opaqueSecret({ name: secret, namespace: inputs.namespace }, { value: kubeconfig }),
       {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: secret, namespace: inputs.namespace },
-        data: { value: Buffer.from(kubeconfig, 'utf8').toString('base64') },
-      },
-      {
-        apiVersion: 'fleet.cattle.io/v1alpha1',
+        apiVersion: apiVersionOf(FLEET_CLUSTERS),
         kind: 'Cluster',
         metadata: { name: inputs.name, namespace: inputs.namespace },
         spec: { kubeConfigSecret: secret },
       },
     ];
   },
-};
+});

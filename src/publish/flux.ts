@@ -8,19 +8,15 @@
 //   identity), so no credential is written anywhere.
 // Flux can also read `<cluster>-kubeconfig` directly (key `value`); that Secret holds the admin
 // credential, which this publisher exists to avoid handing out.
-import { renderKubeconfig } from '../pki/kubeconfig.js';
-import { CLUSTER_ADMIN_RULES } from './consumers.js';
+import { clusterAdmin } from './consumers.js';
+import { opaqueSecret, tokenKubeconfig } from './objects.js';
 import { CONFIG_MAPS, SECRETS } from './publisher.js';
-import type { TargetDefinition } from './registration.js';
+import { defineTarget } from './registration.js';
 
 export const fluxObjectName = (name: string): string => `${name}-flux-kubeconfig`;
 
-export const flux: TargetDefinition = {
-  target: 'flux',
-  conditionType: 'FluxPublished',
-  tool: 'Flux',
-  id: 'flux',
-  consumer: { serviceAccount: 'flux', rules: CLUSTER_ADMIN_RULES, access: 'cluster-admin' },
+export const flux = defineTarget('flux', {
+  consumer: clusterAdmin('flux'),
   kinds: [SECRETS, CONFIG_MAPS],
   ownIdentity(inputs) {
     return inputs.managed?.provider === 'aws'
@@ -45,21 +41,6 @@ export const flux: TargetDefinition = {
         },
       ];
     }
-    const kubeconfig = renderKubeconfig({
-      clusterName: inputs.name,
-      server: inputs.server,
-      caData: inputs.caPEM,
-      token: credential.token,
-      user: 'flux',
-    });
-    return [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata,
-        data: { value: Buffer.from(kubeconfig, 'utf8').toString('base64') },
-      },
-    ];
+    return [opaqueSecret(metadata, { value: tokenKubeconfig(inputs, credential, { user: 'flux' }) })];
   },
-};
+});

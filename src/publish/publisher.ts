@@ -2,17 +2,23 @@
 // Istio), keeps that registration current, and takes it away again. The Cluster API Secret
 // `<cluster>-kubeconfig` is not one of them: it is always written (kubeconfig-secret.ts).
 import type { Cluster } from '../api/v1alpha1/index.js';
+import type { PublishTarget } from '../api/v1alpha1/publish.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
 import type { ResourceRef } from '../runtime/transport.js';
 
-/** The keys of `spec.publish`. */
-export type PublishTarget = 'argoCD' | 'fleet' | 'karmada' | 'istio' | 'flux';
+export type { PublishTarget } from '../api/v1alpha1/publish.js';
+
+/** The Cluster's condition of a target: `ArgoCDPublished`, `FleetPublished`, ... */
+export const conditionTypeOf = (target: PublishTarget): string =>
+  `${target.charAt(0).toUpperCase()}${target.slice(1)}Published`;
+/** The value of the publisher label on what a target writes: the key in lower case (`argocd`, `fleet`, ...). */
+export const publisherIdOf = (target: PublishTarget): string => target.toLowerCase();
 
 // Objects written outside the Cluster's namespace cannot carry an owner reference to it: these
 // labels say whose they are, and the publishers find them again by them.
 export { CLUSTER_NAME_LABEL } from '../api/v1alpha1/labels.js';
 export const CLUSTER_NAMESPACE_LABEL = 'clusterforge.dev/cluster-namespace';
-/** Which publisher wrote the object (`argocd`, `fleet`, `karmada`, `istio`). */
+/** Which publisher wrote the object (`argocd`, `fleet`, `karmada`, `istio`, `flux`). */
 export const PUBLISHER_LABEL = 'clusterforge.dev/publisher';
 
 /** When the credential in the object was issued and when it stops working (RFC 3339). */
@@ -26,8 +32,19 @@ export interface KindRef extends ResourceRef {
   kind: string;
 }
 
-export const SECRETS: KindRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-export const CONFIG_MAPS: KindRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+/** The resource of objects with this apiVersion (`v1`, `rbac.authorization.k8s.io/v1`) and kind. */
+export function kindRef(apiVersion: string, kind: string, plural: string): KindRef {
+  const slash = apiVersion.lastIndexOf('/');
+  return {
+    group: apiVersion.slice(0, Math.max(slash, 0)),
+    version: apiVersion.slice(slash + 1),
+    plural,
+    kind,
+  };
+}
+
+export const SECRETS = kindRef('v1', 'Secret', 'secrets');
+export const CONFIG_MAPS = kindRef('v1', 'ConfigMap', 'configmaps');
 
 /** One RBAC rule, as in rbac.authorization.k8s.io/v1 PolicyRule. */
 export interface PolicyRule {

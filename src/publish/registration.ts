@@ -9,7 +9,10 @@
 // - what the publisher wrote is found again by its labels, wherever it is, for removal.
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1alpha1/index.js';
+import { PUBLISH_TARGETS, type PublishTargetInfo } from '../api/v1alpha1/publish.js';
 import { apiMessage } from '../kube/errors.js';
+import type { Manifest } from '../kube/manifest.js';
+import { apiVersionOf } from '../kube/resources.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import { isNotFound } from '../runtime/errors.js';
 import {
@@ -17,6 +20,7 @@ import {
   CLUSTER_NAMESPACE_LABEL,
   type ConsumerRole,
   type Credential,
+  conditionTypeOf,
   EXPIRES_AT_ANNOTATION,
   INPUTS_ANNOTATION,
   ISSUED_AT_ANNOTATION,
@@ -26,21 +30,12 @@ import {
   type PublishMaterial,
   type PublishOutcome,
   type PublishTarget,
+  publisherIdOf,
   type TokenSource,
 } from './publisher.js';
 
 /** An object as a target renders it; the labels and annotations of ownership are added here. */
-export interface RenderedObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
+export type RenderedObject = Manifest;
 
 /** What a target's render is given. */
 export interface RenderInputs {
@@ -57,26 +52,31 @@ export interface RenderInputs {
   copiedLabels: Record<string, string>;
 }
 
-export interface TargetDefinition {
+/**
+ * One target. Its tool's name and default namespace come from the API's PUBLISH_TARGETS (defineTarget),
+ * its condition type and publisher label from `target` (conditionTypeOf, publisherIdOf). A kind it
+ * writes outside the core group is a CRD of the tool's, which the management cluster must serve
+ * before anything is written (else the publisher reports so and waits).
+ */
+export interface TargetDefinition extends PublishTargetInfo {
   target: PublishTarget;
-  conditionType: string;
-  /** The tool's name for people: `Argo CD`. */
-  tool: string;
-  /** The value of the clusterforge.dev/publisher label. */
-  id: string;
-  /** Where the registration goes unless `spec.publish.<target>.namespace` says; absent: the Cluster's namespace. */
-  defaultNamespace?: string;
   consumer: ConsumerRole;
   /**
    * When the tool can reach this cluster with a cloud identity of its own (Argo CD's awsAuthConfig,
    * Flux's configMapRef for EKS), how, for the condition; then no token is minted for it.
    */
   ownIdentity?(inputs: RenderInputs): string | undefined;
-  /** A CRD the target needs in the management cluster; without it the publisher reports so and waits. */
-  requires?: { resource: KindRef; crd: string };
   /** Every kind the target writes, in the order to write them; removal goes the other way. */
   kinds: KindRef[];
   render(inputs: RenderInputs, credential: Credential): RenderedObject[];
+}
+
+/** A target's definition, with what the API says of its tool. */
+export function defineTarget(
+  target: PublishTarget,
+  def: Omit<TargetDefinition, 'target' | keyof PublishTargetInfo>,
+): TargetDefinition {
+  return { target, ...PUBLISH_TARGETS[target], ...def };
 }
 
 const CREDENTIAL_PLACEHOLDER: Credential = {
@@ -135,7 +135,7 @@ export function finish(
         ...o.metadata.labels,
         [CLUSTER_NAME_LABEL]: inputs.cluster.metadata.name!,
         [CLUSTER_NAMESPACE_LABEL]: inputs.cluster.metadata.namespace!,
-        [PUBLISHER_LABEL]: def.id,
+        [PUBLISHER_LABEL]: publisherIdOf(def.target),
       },
       annotations: {
         ...o.metadata.annotations,
@@ -153,18 +153,22 @@ export function inputsDigest(def: TargetDefinition, inputs: RenderInputs): strin
   return `sha256:${createHash('sha256').update(JSON.stringify(objects)).digest('hex').slice(0, 40)}`;
 }
 
-type Existing = RenderedObject & { metadata: { resourceVersion?: string } };
+/** An object as the API server has it. */
+type Existing = Manifest;
 
 export class Registration implements Publisher {
   readonly target: PublishTarget;
   readonly conditionType: string;
+  /** The value of the publisher label on what this target writes. */
+  private readonly id: string;
 
   constructor(
     readonly def: TargetDefinition,
     private readonly writer: ObjectWriter,
   ) {
     this.target = def.target;
-    this.conditionType = def.conditionType;
+    this.conditionType = conditionTypeOf(def.target);
+    this.id = publisherIdOf(def.target);
   }
 
   inputs(cluster: Cluster, material: Pick<PublishMaterial, 'server' | 'caPEM' | 'managed'>): RenderInputs {
@@ -188,11 +192,12 @@ export class Registration implements Publisher {
   async ensure(cluster: Cluster, material: PublishMaterial): Promise<PublishOutcome> {
     const { def } = this;
     try {
-      if (def.requires && !(await this.writer.serves(def.requires.resource))) {
+      for (const crd of def.kinds.filter((k) => k.group !== '')) {
+        if (await this.writer.serves(crd)) continue;
         return {
           state: 'failed',
           reason: 'CRDNotInstalled',
-          message: `${def.tool} is not installed in the management cluster: the CRD ${def.requires.crd} (${def.requires.resource.group}/${def.requires.resource.version}) is missing`,
+          message: `${def.tool} is not installed in the management cluster: the CRD ${crd.plural}.${crd.group} (${crd.group}/${crd.version}) is missing`,
           retryAfterMs: RETRY_LATER_MS,
         };
       }
@@ -289,7 +294,7 @@ export class Registration implements Publisher {
       let found: Existing[];
       try {
         found = await this.writer.list<Existing>(resource, {
-          labelSelector: ownershipSelector(cluster, this.def.id),
+          labelSelector: ownershipSelector(cluster, this.id),
         });
       } catch (err) {
         if (isNotFound(err)) continue; // the CRD is not installed: nothing of this kind exists
@@ -310,7 +315,7 @@ export class Registration implements Publisher {
     return (
       labels[CLUSTER_NAME_LABEL] === cluster.metadata.name &&
       labels[CLUSTER_NAMESPACE_LABEL] === cluster.metadata.namespace &&
-      labels[PUBLISHER_LABEL] === this.def.id
+      labels[PUBLISHER_LABEL] === this.id
     );
   }
 
@@ -350,9 +355,7 @@ export class Registration implements Publisher {
   }
 
   private resourceOf(o: RenderedObject): KindRef {
-    const kind = this.def.kinds.find(
-      (k) => k.kind === o.kind && (k.group ? `${k.group}/${k.version}` : k.version) === o.apiVersion,
-    );
+    const kind = this.def.kinds.find((k) => k.kind === o.kind && apiVersionOf(k) === o.apiVersion);
     if (!kind) throw new Error(`${this.def.tool}: ${o.apiVersion} ${o.kind} is not one of its kinds`);
     return kind;
   }

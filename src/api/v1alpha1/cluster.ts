@@ -1,13 +1,15 @@
 // Cluster: the whole cluster; owns its ControlPlane, MachineDeployments and Machines.
 import { z } from 'zod';
+import { awsId } from './aws.js';
 import {
   conditions,
-  failureMessage,
-  failureReason,
+  kindWithStatus,
   localObjectReference,
-  objectMeta,
   observedGeneration,
+  terminalFailure,
 } from './meta.js';
+import { exactlyOneProvider, providerSettings } from './provider-settings.js';
+import { publish } from './publish.js';
 
 const awsRegion = z
   .string()
@@ -21,13 +23,6 @@ const cidrBlock = z
   .max(43)
   .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/)
   .meta({ description: 'An IPv4 CIDR block, for example 10.0.0.0/16.' });
-
-const awsId = (prefix: string, what: string) =>
-  z
-    .string()
-    .max(64)
-    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`))
-    .meta({ description: `The ID of an existing ${what} (${prefix}-...).` });
 
 const credentialsRef = localObjectReference.meta({
   description:
@@ -100,14 +95,24 @@ export const inMemoryInfrastructure = z.object({}).meta({
     'The in-memory provider: infrastructure and machines are simulated inside the operator, nothing is created outside the management cluster. For scale tests and trying the API; never for workloads.',
 });
 
+const iamRoleARN = z
+  .string()
+  .max(2048)
+  .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/);
+
+/** Where an AWS cluster lives and with which credentials: the same for EC2 and EKS. */
+const awsPlacement = {
+  region: awsRegion,
+  credentialsRef: credentialsRef.optional(),
+  network: awsNetwork.default({
+    vpc: { cidrBlock: '10.0.0.0/16' },
+    availabilityZoneCount: 3,
+  }),
+};
+
 export const awsEC2Infrastructure = z
   .object({
-    region: awsRegion,
-    credentialsRef: credentialsRef.optional(),
-    network: awsNetwork.default({
-      vpc: { cidrBlock: '10.0.0.0/16' },
-      availabilityZoneCount: 3,
-    }),
+    ...awsPlacement,
     sshKeyName: z
       .string()
       .max(255)
@@ -119,22 +124,9 @@ export const awsEC2Infrastructure = z
 
 export const awsEKSInfrastructure = z
   .object({
-    region: awsRegion,
-    credentialsRef: credentialsRef.optional(),
-    network: awsNetwork.default({
-      vpc: { cidrBlock: '10.0.0.0/16' },
-      availabilityZoneCount: 3,
-    }),
-    roleARN: z
-      .string()
-      .max(2048)
-      .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/)
-      .meta({ description: 'The IAM role the EKS control plane assumes.' }),
-    nodeRoleARN: z
-      .string()
-      .max(2048)
-      .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/)
-      .meta({ description: 'The IAM role of the managed node groups.' }),
+    ...awsPlacement,
+    roleARN: iamRoleARN.meta({ description: 'The IAM role the EKS control plane assumes.' }),
+    nodeRoleARN: iamRoleARN.meta({ description: 'The IAM role of the managed node groups.' }),
     endpointAccess: z
       .object({
         public: z.boolean().default(true).meta({ description: 'Whether the API endpoint is public.' }),
@@ -146,36 +138,31 @@ export const awsEKSInfrastructure = z
   })
   .meta({ description: 'A managed EKS control plane with managed node groups.' });
 
-export const infrastructure = z
-  .object({
-    local: localInfrastructure.optional(),
-    awsEC2: awsEC2Infrastructure.optional(),
-    awsEKS: awsEKSInfrastructure.optional(),
-    inMemory: inMemoryInfrastructure.optional(),
-  })
-  .meta({
-    description: 'Where the cluster runs: exactly one of local, awsEC2, awsEKS or inMemory.',
-    'x-kubernetes-validations': [
-      {
-        rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS), has(self.inMemory)].filter(x, x).size() == 1',
-        message: 'exactly one of local, awsEC2, awsEKS or inMemory must be set',
-      },
-      {
-        rule: 'has(self.local) == has(oldSelf.local) && has(self.awsEC2) == has(oldSelf.awsEC2) && has(self.awsEKS) == has(oldSelf.awsEKS) && has(self.inMemory) == has(oldSelf.inMemory)',
-        message: 'the infrastructure provider of a cluster cannot change',
-      },
-      {
-        rule: '!has(self.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
-        message: 'the region cannot change',
-        fieldPath: '.awsEC2.region',
-      },
-      {
-        rule: '!has(self.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
-        message: 'the region cannot change',
-        fieldPath: '.awsEKS.region',
-      },
-    ],
-  });
+export const infrastructure = providerSettings({
+  local: localInfrastructure,
+  awsEC2: awsEC2Infrastructure,
+  awsEKS: awsEKSInfrastructure,
+  inMemory: inMemoryInfrastructure,
+}).meta({
+  description: 'Where the cluster runs: exactly one of local, awsEC2, awsEKS or inMemory.',
+  'x-kubernetes-validations': [
+    exactlyOneProvider,
+    {
+      rule: 'has(self.local) == has(oldSelf.local) && has(self.awsEC2) == has(oldSelf.awsEC2) && has(self.awsEKS) == has(oldSelf.awsEKS) && has(self.inMemory) == has(oldSelf.inMemory)',
+      message: 'the infrastructure provider of a cluster cannot change',
+    },
+    {
+      rule: '!has(self.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
+      message: 'the region cannot change',
+      fieldPath: '.awsEC2.region',
+    },
+    {
+      rule: '!has(self.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
+      message: 'the region cannot change',
+      fieldPath: '.awsEKS.region',
+    },
+  ],
+});
 
 export const clusterNetwork = z
   .object({
@@ -196,68 +183,6 @@ export const clusterNetwork = z
       .meta({ description: 'The DNS domain of services.' }),
   })
   .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
-
-const publishTarget = (what: string, defaultNamespace: string) =>
-  z.object({
-    name: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .optional()
-      .meta({
-        description: `The name the cluster is registered under in ${what}; default the Cluster's name.`,
-      }),
-    namespace: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .optional()
-      .meta({
-        description: `The namespace of the management cluster the ${what} registration is written to; default ${defaultNamespace}.`,
-      }),
-    labels: z
-      .array(z.string().max(317))
-      .max(32)
-      .optional()
-      .meta({ description: "Keys of the Cluster's own labels copied onto the registration." }),
-  });
-
-export const publish = z
-  .object({
-    argoCD: publishTarget('Argo CD', 'argocd')
-      .extend({
-        awsRoleARN: z
-          .string()
-          .max(2048)
-          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)
-          .optional()
-          .meta({
-            description:
-              "EKS clusters only: the IAM role Argo CD assumes to reach the cluster (awsAuthConfig.roleARN); default Argo CD's own AWS identity.",
-          }),
-      })
-      .optional()
-      .meta({ description: 'Register the cluster with Argo CD.' }),
-    fleet: publishTarget('Fleet', 'fleet-default')
-      .optional()
-      .meta({ description: 'Register the cluster with Rancher Fleet.' }),
-    karmada: publishTarget('Karmada', 'karmada-cluster')
-      .optional()
-      .meta({ description: 'Register the cluster with Karmada.' }),
-    istio: publishTarget('Istio', 'istio-system')
-      .optional()
-      .meta({ description: 'Publish an Istio multi-cluster remote secret.' }),
-    flux: publishTarget('Flux', "the Cluster's").optional().meta({
-      description:
-        'Write <name>-flux-kubeconfig for Flux spec.kubeConfig: a Secret with a token of its own (secretRef), or for EKS a ConfigMap for secret-less access (configMapRef).',
-    }),
-  })
-  .meta({
-    description:
-      'Where to publish the cluster besides the Cluster API kubeconfig Secret <cluster>-kubeconfig, which is always written.',
-  });
 
 export const clusterSpec = z
   .object({
@@ -281,10 +206,12 @@ export const clusterSpec = z
     publish: publish.optional(),
   })
   .meta({ description: 'The desired state of the cluster.' });
+export type ClusterSpec = z.infer<typeof clusterSpec>;
 
 export const clusterPhase = z
   .enum(['Pending', 'Provisioning', 'Ready', 'Upgrading', 'Scaling', 'Deleting', 'Failed', 'Paused'])
   .meta({ description: 'A one-word summary of the lifecycle state, for people and printer columns.' });
+export type ClusterPhase = z.infer<typeof clusterPhase>;
 
 export const lifecycleSnapshot = z
   .object({
@@ -302,6 +229,7 @@ export const lifecycleSnapshot = z
     }),
   })
   .meta({ description: "The lifecycle machine's snapshot; the operator resumes from it after a restart." });
+export type LifecycleSnapshot = z.infer<typeof lifecycleSnapshot>;
 
 export const apiEndpoint = z
   .object({
@@ -322,21 +250,10 @@ export const clusterStatus = z
       .optional()
       .meta({ description: 'The Kubernetes version every part of the cluster runs, once they agree.' }),
     observedGeneration: observedGeneration.optional(),
-    failureReason: failureReason.optional(),
-    failureMessage: failureMessage.optional(),
+    ...terminalFailure,
   })
   .meta({ description: 'The observed state of the cluster, written by the operator only.' });
-
-export const cluster = z.object({
-  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
-  kind: z.literal('Cluster'),
-  metadata: objectMeta,
-  spec: clusterSpec,
-  status: clusterStatus.optional(),
-});
-
-export type Cluster = z.infer<typeof cluster>;
-export type ClusterSpec = z.infer<typeof clusterSpec>;
 export type ClusterStatus = z.infer<typeof clusterStatus>;
-export type ClusterPhase = z.infer<typeof clusterPhase>;
-export type LifecycleSnapshot = z.infer<typeof lifecycleSnapshot>;
+
+export const cluster = kindWithStatus('Cluster', clusterSpec, clusterStatus);
+export type Cluster = z.infer<typeof cluster>;

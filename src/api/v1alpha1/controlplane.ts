@@ -1,11 +1,11 @@
 // ControlPlane: self-managed machines (local, aws-ec2, inmemory) or a managed service (aws-eks).
 import { z } from 'zod';
 import {
-  conditions,
+  kindWithStatus,
   kubernetesVersion,
   localObjectReference,
-  objectMeta,
-  observedGeneration,
+  machineCounts,
+  reconciledStatus,
   replicaCount,
   versionTransitionRules,
 } from './meta.js';
@@ -48,37 +48,20 @@ export const controlPlaneSpec = z
       },
     ],
   });
+export type ControlPlaneSpec = z.infer<typeof controlPlaneSpec>;
 
 export const controlPlaneStatus = z
   .object({
     version: z.string().max(32).optional().meta({ description: 'The oldest version any machine runs.' }),
-    replicas: replicaCount.optional().meta({ description: 'Control-plane machines that exist.' }),
-    readyReplicas: replicaCount.optional().meta({ description: 'Control-plane machines that are ready.' }),
-    updatedReplicas: replicaCount
-      .optional()
-      .meta({ description: 'Control-plane machines at the desired version and template.' }),
-    selector: z
-      .string()
-      .max(1024)
-      .optional()
-      .meta({ description: 'The label selector of the machines, for the scale subresource.' }),
+    ...machineCounts('Control-plane machines'),
     initialized: z
       .boolean()
       .optional()
       .meta({ description: 'True once the first control-plane machine serves the API.' }),
-    conditions: conditions.optional(),
-    observedGeneration: observedGeneration.optional(),
+    ...reconciledStatus,
   })
   .meta({ description: 'The observed state of the control plane.' });
-
-export const controlPlane = z.object({
-  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
-  kind: z.literal('ControlPlane'),
-  metadata: objectMeta,
-  spec: controlPlaneSpec,
-  status: controlPlaneStatus.optional(),
-});
-
-export type ControlPlane = z.infer<typeof controlPlane>;
-export type ControlPlaneSpec = z.infer<typeof controlPlaneSpec>;
 export type ControlPlaneStatus = z.infer<typeof controlPlaneStatus>;
+
+export const controlPlane = kindWithStatus('ControlPlane', controlPlaneSpec, controlPlaneStatus);
+export type ControlPlane = z.infer<typeof controlPlane>;

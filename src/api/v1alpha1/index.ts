@@ -14,6 +14,7 @@ export * from './machine.js';
 export * from './machinedeployment.js';
 export * from './machinetemplate.js';
 export * from './meta.js';
+export * from './publish.js';
 
 export interface PrinterColumn {
   name: string;
@@ -57,6 +58,28 @@ const ready: PrinterColumn = {
   description: 'The Ready condition.',
 };
 
+// The two kinds that own machines (ControlPlane, MachineDeployment) show and scale them alike.
+const replicaColumns: PrinterColumn[] = [
+  { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Machines that exist.' },
+  {
+    name: 'Ready',
+    type: 'integer',
+    jsonPath: '.status.readyReplicas',
+    description: 'Machines that are ready.',
+  },
+  {
+    name: 'Updated',
+    type: 'integer',
+    jsonPath: '.status.updatedReplicas',
+    description: 'Machines at the desired version.',
+  },
+];
+const replicaScale: KindInfo['scale'] = {
+  specReplicasPath: '.spec.replicas',
+  statusReplicasPath: '.status.replicas',
+  labelSelectorPath: '.status.selector',
+};
+
 export const kinds: KindInfo[] = [
   {
     kind: 'Cluster',
@@ -90,24 +113,7 @@ export const kinds: KindInfo[] = [
     schema: controlPlane,
     printerColumns: [
       { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'The desired version.' },
-      {
-        name: 'Replicas',
-        type: 'integer',
-        jsonPath: '.status.replicas',
-        description: 'Machines that exist.',
-      },
-      {
-        name: 'Ready',
-        type: 'integer',
-        jsonPath: '.status.readyReplicas',
-        description: 'Machines that are ready.',
-      },
-      {
-        name: 'Updated',
-        type: 'integer',
-        jsonPath: '.status.updatedReplicas',
-        description: 'Machines at the desired version.',
-      },
+      ...replicaColumns,
       {
         name: 'Initialized',
         type: 'boolean',
@@ -117,11 +123,7 @@ export const kinds: KindInfo[] = [
       age,
     ],
     rootRules: nameRules(50, 'machine names are derived from it'),
-    scale: {
-      specReplicasPath: '.spec.replicas',
-      statusReplicasPath: '.status.replicas',
-      labelSelectorPath: '.status.selector',
-    },
+    scale: replicaScale,
   },
   {
     kind: 'MachineTemplate',
@@ -143,33 +145,12 @@ export const kinds: KindInfo[] = [
     printerColumns: [
       { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterName', description: 'The owning cluster.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: "The pool's phase." },
-      {
-        name: 'Replicas',
-        type: 'integer',
-        jsonPath: '.status.replicas',
-        description: 'Machines that exist.',
-      },
-      {
-        name: 'Ready',
-        type: 'integer',
-        jsonPath: '.status.readyReplicas',
-        description: 'Machines that are ready.',
-      },
-      {
-        name: 'Updated',
-        type: 'integer',
-        jsonPath: '.status.updatedReplicas',
-        description: 'Machines at the desired version.',
-      },
+      ...replicaColumns,
       { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'The desired version.' },
       age,
     ],
     rootRules: nameRules(50, 'node group and machine names are derived from it'),
-    scale: {
-      specReplicasPath: '.spec.replicas',
-      statusReplicasPath: '.status.replicas',
-      labelSelectorPath: '.status.selector',
-    },
+    scale: replicaScale,
   },
   {
     kind: 'Machine',

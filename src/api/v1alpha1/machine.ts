@@ -2,13 +2,11 @@
 import { z } from 'zod';
 import { clusterNameField } from './machinedeployment.js';
 import {
-  conditions,
-  failureMessage,
-  failureReason,
+  kindWithStatus,
   kubernetesVersion,
   localObjectReference,
-  objectMeta,
-  observedGeneration,
+  reconciledStatus,
+  terminalFailure,
 } from './meta.js';
 
 export const machineSpec = z
@@ -45,10 +43,12 @@ export const machineSpec = z
       },
     ],
   });
+export type MachineSpec = z.infer<typeof machineSpec>;
 
 export const machinePhase = z
   .enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Failed'])
   .meta({ description: 'Where the machine is in its life, as in Cluster API.' });
+export type MachinePhase = z.infer<typeof machinePhase>;
 
 export const machineStatus = z
   .object({
@@ -69,22 +69,11 @@ export const machineStatus = z
       .max(32)
       .optional()
       .meta({ description: "The machine's addresses as the provider reports them." }),
-    conditions: conditions.optional(),
-    observedGeneration: observedGeneration.optional(),
-    failureReason: failureReason.optional(),
-    failureMessage: failureMessage.optional(),
+    ...reconciledStatus,
+    ...terminalFailure,
   })
   .meta({ description: 'The observed state of the machine.' });
-
-export const machine = z.object({
-  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
-  kind: z.literal('Machine'),
-  metadata: objectMeta,
-  spec: machineSpec,
-  status: machineStatus.optional(),
-});
-
-export type Machine = z.infer<typeof machine>;
-export type MachineSpec = z.infer<typeof machineSpec>;
 export type MachineStatus = z.infer<typeof machineStatus>;
-export type MachinePhase = z.infer<typeof machinePhase>;
+
+export const machine = kindWithStatus('Machine', machineSpec, machineStatus);
+export type Machine = z.infer<typeof machine>;

@@ -1,13 +1,13 @@
 // MachineDeployment: a pool of worker machines (on EKS, a managed node group).
 import { z } from 'zod';
 import {
-  conditions,
   DNS_LABEL,
+  kindWithStatus,
   kubernetesVersion,
   localObjectReference,
   MAX_CLUSTER_NAME,
-  objectMeta,
-  observedGeneration,
+  machineCounts,
+  reconciledStatus,
   replicaCount,
   versionTransitionRules,
 } from './meta.js';
@@ -57,6 +57,7 @@ export const machineDeploymentSpec = z
       }),
   })
   .meta({ description: 'The desired state of the worker pool.' });
+export type MachineDeploymentSpec = z.infer<typeof machineDeploymentSpec>;
 
 export const machineDeploymentStatus = z
   .object({
@@ -64,29 +65,15 @@ export const machineDeploymentStatus = z
       .enum(['ScalingUp', 'ScalingDown', 'Running', 'Upgrading', 'Deleting', 'Failed'])
       .optional()
       .meta({ description: 'A one-word summary for people and printer columns.' }),
-    replicas: replicaCount.optional().meta({ description: 'Machines that exist.' }),
-    readyReplicas: replicaCount.optional().meta({ description: 'Machines that are ready.' }),
-    updatedReplicas: replicaCount
-      .optional()
-      .meta({ description: 'Machines at the desired version and template.' }),
-    selector: z
-      .string()
-      .max(1024)
-      .optional()
-      .meta({ description: 'The label selector of the machines, for the scale subresource.' }),
-    conditions: conditions.optional(),
-    observedGeneration: observedGeneration.optional(),
+    ...machineCounts('Machines'),
+    ...reconciledStatus,
   })
   .meta({ description: 'The observed state of the worker pool.' });
-
-export const machineDeployment = z.object({
-  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
-  kind: z.literal('MachineDeployment'),
-  metadata: objectMeta,
-  spec: machineDeploymentSpec,
-  status: machineDeploymentStatus.optional(),
-});
-
-export type MachineDeployment = z.infer<typeof machineDeployment>;
-export type MachineDeploymentSpec = z.infer<typeof machineDeploymentSpec>;
 export type MachineDeploymentStatus = z.infer<typeof machineDeploymentStatus>;
+
+export const machineDeployment = kindWithStatus(
+  'MachineDeployment',
+  machineDeploymentSpec,
+  machineDeploymentStatus,
+);
+export type MachineDeployment = z.infer<typeof machineDeployment>;

@@ -1,6 +1,8 @@
 // MachineTemplate: a provider's machine spec. Immutable: a change is a new template.
 import { z } from 'zod';
-import { objectMeta } from './meta.js';
+import { awsId } from './aws.js';
+import { API_VERSION, objectMeta } from './meta.js';
+import { exactlyOneProvider, providerSettings } from './provider-settings.js';
 
 export const localMachine = z
   .object({
@@ -33,10 +35,7 @@ export const awsEC2Machine = z
       .meta({ description: 'The EC2 instance type, for example m7i.large.' }),
     ami: z
       .object({
-        id: z
-          .string()
-          .max(64)
-          .regex(/^ami-[0-9a-f]{8,17}$/)
+        id: awsId('ami', 'AMI')
           .optional()
           .meta({ description: 'This exact image; when absent, an image is looked up for the version.' }),
       })
@@ -55,10 +54,7 @@ export const awsEC2Machine = z
       .max(128)
       .optional()
       .meta({ description: 'The IAM instance profile of the instance.' }),
-    subnetID: z
-      .string()
-      .max(64)
-      .regex(/^subnet-[0-9a-f]{8,17}$/)
+    subnetID: awsId('subnet', 'subnet')
       .optional()
       .meta({ description: 'Put machines in this subnet instead of spreading them over the private ones.' }),
   })
@@ -93,22 +89,15 @@ export const machineTemplateSpec = z
   .object({
     template: z
       .object({
-        spec: z
-          .object({
-            local: localMachine.optional(),
-            awsEC2: awsEC2Machine.optional(),
-            awsEKS: awsEKSMachine.optional(),
-            inMemory: inMemoryMachine.optional(),
-          })
-          .meta({
-            description: "The provider's machine settings: exactly one of local, awsEC2, awsEKS or inMemory.",
-            'x-kubernetes-validations': [
-              {
-                rule: '[has(self.local), has(self.awsEC2), has(self.awsEKS), has(self.inMemory)].filter(x, x).size() == 1',
-                message: 'exactly one of local, awsEC2, awsEKS or inMemory must be set',
-              },
-            ],
-          }),
+        spec: providerSettings({
+          local: localMachine,
+          awsEC2: awsEC2Machine,
+          awsEKS: awsEKSMachine,
+          inMemory: inMemoryMachine,
+        }).meta({
+          description: "The provider's machine settings: exactly one of local, awsEC2, awsEKS or inMemory.",
+          'x-kubernetes-validations': [exactlyOneProvider],
+        }),
       })
       .meta({ description: 'The template every machine made from this object copies.' }),
   })
@@ -122,13 +111,12 @@ export const machineTemplateSpec = z
       },
     ],
   });
+export type MachineTemplateSpec = z.infer<typeof machineTemplateSpec>;
 
 export const machineTemplate = z.object({
-  apiVersion: z.literal('clusterforge.dev/v1alpha1'),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal('MachineTemplate'),
   metadata: objectMeta,
   spec: machineTemplateSpec,
 });
-
 export type MachineTemplate = z.infer<typeof machineTemplate>;
-export type MachineTemplateSpec = z.infer<typeof machineTemplateSpec>;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 export const GROUP = 'clusterforge.dev';
 export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
+export const API_VERSION = `${GROUP}/${VERSION}` as const;
 
 /** A DNS-1123 label: the form of a name that must also fit AWS names and tags. */
 export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
@@ -47,6 +47,23 @@ export const localObjectReference = z
 
 /** Replica counts are never negative; the bound keeps CEL cost estimates small. */
 export const replicaCount = z.number().int().min(0).max(1000);
+
+/**
+ * The status fields of a kind that owns machines (ControlPlane, MachineDeployment): what its printer
+ * columns show and its scale subresource reads. `machines` names them in the descriptions.
+ */
+export const machineCounts = (machines: string) => ({
+  replicas: replicaCount.optional().meta({ description: `${machines} that exist.` }),
+  readyReplicas: replicaCount.optional().meta({ description: `${machines} that are ready.` }),
+  updatedReplicas: replicaCount
+    .optional()
+    .meta({ description: `${machines} at the desired version and template.` }),
+  selector: z
+    .string()
+    .max(1024)
+    .optional()
+    .meta({ description: 'The label selector of the machines, for the scale subresource.' }),
+});
 
 export const condition = z
   .object({
@@ -102,6 +119,18 @@ export const failureMessage = z
   .max(10240)
   .meta({ description: 'A human-readable explanation of a terminal problem; empty when there is none.' });
 
+/** The status fields of every kind its controller reconciles: what it found, as of which generation. */
+export const reconciledStatus = {
+  conditions: conditions.optional(),
+  observedGeneration: observedGeneration.optional(),
+};
+
+/** The status fields of a kind that can fail for good (Cluster, Machine), as in Cluster API. */
+export const terminalFailure = {
+  failureReason: failureReason.optional(),
+  failureMessage: failureMessage.optional(),
+};
+
 /** The metadata every object carries, loosely typed: the API server validates it, not us. */
 export const objectMeta = z
   .object({
@@ -129,6 +158,21 @@ export const objectMeta = z
       .optional(),
   })
   .loose();
+
+/** A whole object of a kind with a status: apiVersion and kind fixed, the status written by the operator. */
+export function kindWithStatus<Kind extends string, Spec extends z.ZodType, Status extends z.ZodType>(
+  kind: Kind,
+  spec: Spec,
+  status: Status,
+) {
+  return z.object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: objectMeta,
+    spec,
+    status: status.optional(),
+  });
+}
 
 export type ObjectMeta = z.infer<typeof objectMeta>;
 export type Condition = z.infer<typeof condition>;

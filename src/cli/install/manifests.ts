@@ -3,6 +3,7 @@
 // Pure apart from reading crds/; `init --dry-run -o yaml` prints exactly these.
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { Manifest } from '../../kube/manifest.js';
 import { CliError, ExitCode } from '../common.js';
 import { operatorClusterRules, operatorNamespaceRules } from './rbac.js';
 
@@ -15,18 +16,8 @@ export const METRICS_PORT = 8080;
 /** The field manager of every object `init` applies (server-side apply). */
 export const FIELD_MANAGER = 'clusterforge-init';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-  };
-  [key: string]: unknown;
-}
+/** An object `init` installs, or the same object as the API server has it. */
+export type KubeObject = Manifest;
 
 export interface InstallOptions {
   namespace: string;

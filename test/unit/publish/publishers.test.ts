@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Cluster, cluster as clusterSchema } from '../../../src/api/v1alpha1/index.js';
 import { publicationConditions } from '../../../src/controllers/cluster/publish.js';
+import type { ObjectWriter } from '../../../src/kube/writer.js';
 import { argoCD } from '../../../src/publish/argocd.js';
 import { fleet } from '../../../src/publish/fleet.js';
 import { flux } from '../../../src/publish/flux.js';
 import { istio } from '../../../src/publish/istio.js';
 import { karmada } from '../../../src/publish/karmada.js';
 import { parseDuration, publishingOptions } from '../../../src/publish/options.js';
-import type { Credential, PublishOutcome } from '../../../src/publish/publisher.js';
+import { type Credential, type PublishOutcome, publisherIdOf } from '../../../src/publish/publisher.js';
 import {
   copiedLabels,
   finish,
@@ -19,6 +20,7 @@ import {
   refreshTime,
   type TargetDefinition,
 } from '../../../src/publish/registration.js';
+import { createPublishers } from '../../../src/publish/registry.js';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n';
 const SERVER = 'https://127.0.0.1:6443';
@@ -209,6 +211,27 @@ describe('when a registration is rewritten', () => {
     expect(publishingOptions({ CLUSTERFORGE_CONSUMER_TOKEN_TTL: '2h' }).tokenTTLSeconds).toBe(7200);
     expect(publishingOptions({ CLUSTERFORGE_CONSUMER_TOKEN_TTL: '60' }).tokenTTLSeconds).toBe(600);
     expect(publishingOptions({ CLUSTERFORGE_CONSUMER_TOKEN_TTL: 'x' }).tokenTTLSeconds).toBe(86400);
+  });
+});
+
+describe('what each target is called', () => {
+  it('its condition, publisher label, tool and default namespace, as docs/publishing.md lists them', () => {
+    const publishers = createPublishers({} as ObjectWriter);
+    expect(
+      publishers.map((p) => [
+        p.target,
+        p.conditionType,
+        publisherIdOf(p.target),
+        p.def.tool,
+        p.def.defaultNamespace,
+      ]),
+    ).toEqual([
+      ['argoCD', 'ArgoCDPublished', 'argocd', 'Argo CD', 'argocd'],
+      ['fleet', 'FleetPublished', 'fleet', 'Fleet', 'fleet-default'],
+      ['karmada', 'KarmadaPublished', 'karmada', 'Karmada', 'karmada-cluster'],
+      ['istio', 'IstioPublished', 'istio', 'Istio', 'istio-system'],
+      ['flux', 'FluxPublished', 'flux', 'Flux', undefined],
+    ]);
   });
 });
 
