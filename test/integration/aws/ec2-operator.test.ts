@@ -17,7 +17,7 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
 import { publishedKubeconfig } from '../../support/workload.js';
 import {
   awsCluster,
@@ -126,15 +126,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
 
   it('deletes with nothing left tagged for the cluster', async () => {
     calls.reset();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format('delete to gone (1 control-plane machine, 1 worker)'));
     expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
   }, 180_000);

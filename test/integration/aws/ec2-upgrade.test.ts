@@ -49,7 +49,7 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, getObject, listObjects, startTestOperator } from '../../support/operator.js';
 import { CallCounter, capaImage, ownedInventory, REGION, testClients } from './fixtures.js';
 
 const kc = testKubeConfig();
@@ -599,15 +599,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
   it('deletes with nothing left tagged for the cluster', async () => {
     calls.reset();
     const t0 = Date.now();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format(`delete to gone (3 control-plane machines, 1 worker; ${s(t0)})`));
     expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
   }, 180_000);

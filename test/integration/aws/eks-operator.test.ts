@@ -27,7 +27,13 @@ import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import {
+  deleteClusterAndWait,
+  getObject,
+  listObjects,
+  startTestOperator,
+  waitFor,
+} from '../../support/operator.js';
 import { CallCounter, ownedInventory, REGION } from './fixtures.js';
 
 const kc = testKubeConfig();
@@ -287,15 +293,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
 
   it('deletes node group, EKS cluster and network: nothing left in the emulator or the API server', async () => {
     calls.reset();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format('delete to gone (EKS control plane, 1 node group)'));
     const left = (await eks.send(new ListClustersCommand({}))).clusters ?? [];
     expect(left).not.toContain(eksName());
