@@ -13,7 +13,6 @@
 // No kubeadm runs on the emulator's instances, so the test API server stands in for the workload
 // cluster's API (the provider's workloadClient option): it holds the kube-system/kubeadm-config that
 // `kubeadm init` would have written, whose kubernetesVersion the upgrade must move first.
-import { readFile } from 'node:fs/promises';
 import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
@@ -26,11 +25,10 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { type AwsCall, AwsClientFactory, type AwsSdkClient } from '../../../providers/aws-common/clients.js';
+import type { AwsSdkClient } from '../../../providers/aws-common/clients.js';
 import {
   clusterTagKey,
   MACHINE_ROLE_TAG,
@@ -41,16 +39,14 @@ import {
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-config.js';
 import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
-import { secretDataReader } from '../../../src/kube/secret-data.js';
-import { ObjectWriter } from '../../../src/kube/writer.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { deleteClusterAndWait, getObject, listObjects, startTestOperator } from '../../support/operator.js';
-import { CallCounter, capaImage, ownedInventory, REGION, testClients } from './fixtures.js';
+import { CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
+import { applyEc2Cluster, operatorProviderDeps } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-upg');
@@ -255,11 +251,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     const counter = new CallCounter();
     calls = counter;
     provider = new AwsEc2Provider({
-      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
-      clients: new AwsClientFactory({
-        onCall: (c: AwsCall) => counter.record(c),
-        ...(onClient ? { onClient } : {}),
-      }),
+      ...operatorProviderDeps(kc, counter, onClient),
       images: { owners: [account] },
       workloadClient: () => new KubeClient(kc),
     });
@@ -315,12 +307,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
 
   beforeAll(async () => {
     await installCRDs(kc);
-    const sts = new STSClient({ region: REGION });
-    account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    sts.destroy();
     ({ ec2, elbv2 } = testClients());
-    // One image per version, named as Cluster API Provider AWS names them, owned by the emulator's
-    // account (copies of an x86_64 image: the emulator's RegisterImage leaves the architecture out).
     const core = kc.makeApiClient(CoreV1Api);
     await core.deleteNamespacedConfigMap(KUBEADM_CONFIG_MAP).catch(() => undefined);
     await core.createNamespacedConfigMap({
@@ -330,7 +317,9 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
         data: { ClusterConfiguration: `kind: ClusterConfiguration\nkubernetesVersion: ${OLD}\n` },
       },
     });
-    for (const version of [OLD, NEW]) await capaImage(version);
+    // One image per version, named as Cluster API Provider AWS names them, owned by the emulator's
+    // account (capaImage returns that account, the provider's image owner).
+    for (const version of [OLD, NEW]) account = await capaImage(version);
   });
 
   afterAll(async () => {
@@ -350,16 +339,8 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
 
   it(`comes up Ready at ${OLD} with 3 control-plane machines and a worker`, async () => {
     await startFresh();
-    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
-      CLUSTER_NAME: NAME,
-      NAMESPACE: namespace(),
-      AWS_AZ_COUNT: '2',
-      CONTROL_PLANE_MACHINE_COUNT: String(REPLICAS),
-      WORKER_MACHINE_COUNT: '1',
-      KUBERNETES_VERSION: OLD,
-    });
     const t0 = Date.now();
-    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    await applyEc2Cluster(namespace(), NAME, { version: OLD, controlPlanes: REPLICAS, workers: 1 });
     await converge(150_000);
     figures.push(calls.format(`apply to Ready (3 control-plane machines, 1 worker, 2 zones; ${s(t0)})`));
 
