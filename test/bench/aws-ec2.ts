@@ -7,12 +7,11 @@
 // a minute, so that each of them falls into it at least once whatever its phase.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CopyImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AWS_EC2_PERIODIC_LOOKS_MS } from '../../providers/aws-ec2/provider.js';
 import { RESYNC_MS } from '../../src/controllers/deps.js';
 import { renderTemplate } from '../../src/templates/render.js';
+import { capaImage } from '../integration/aws/fixtures.js';
 import {
   byOperation,
   clusterReader,
@@ -26,7 +25,6 @@ import {
   waitUntil,
 } from './support.js';
 
-const REGION = 'us-east-1';
 const VERSION = 'v1.37.2';
 const DEADLINE_MS = 240_000;
 /** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
@@ -43,38 +41,10 @@ export function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * An image named as Cluster API Provider AWS names its images, in the emulator's account (a copy of
- * one of the emulator's x86_64 images: its RegisterImage leaves the architecture out). Returns the
- * account, for CLUSTERFORGE_AWS_IMAGE_OWNERS.
+ * An image named as Cluster API Provider AWS names its images, in the emulator's account (the
+ * integration tests' capaImage). Returns the account, for CLUSTERFORGE_AWS_IMAGE_OWNERS.
  */
-export async function prepareImage(): Promise<string> {
-  const sts = new STSClient({ region: REGION });
-  const ec2 = new EC2Client({ region: REGION });
-  try {
-    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    const images = await ec2.send(
-      new DescribeImagesCommand({
-        Owners: ['amazon'],
-        Filters: [{ Name: 'architecture', Values: ['x86_64'] }],
-      }),
-    );
-    const source = (images.Images ?? []).find(
-      (i) => i.ImageId && i.RootDeviceName && i.Platform !== 'Windows' && !/windows/i.test(i.Name ?? ''),
-    );
-    if (!source?.ImageId) throw new Error('the AWS API emulator lists no x86_64 Linux image');
-    await ec2.send(
-      new CopyImageCommand({
-        SourceImageId: source.ImageId,
-        SourceRegion: REGION,
-        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000000`,
-      }),
-    );
-    return account;
-  } finally {
-    sts.destroy();
-    ec2.destroy();
-  }
-}
+export const prepareImage = (): Promise<string> => capaImage(VERSION);
 
 export async function benchAwsEc2(
   kc: KubeConfig,
