@@ -113,10 +113,12 @@ export async function driveUntilDone<T extends { progress: Progress }>(
   );
 }
 
+/** Calls ensureMachine until the machine is ready, asking again `notReadyRetryMs` after a not-ready done. */
 export async function ensureMachineReady(
   provider: InfrastructureProvider,
   ctx: MachineContext,
   timeoutMs: number,
+  notReadyRetryMs = 500,
 ): Promise<MachineStatusReport> {
   return await driveUntilDone(
     `machine ${ctx.machine.metadata.name}`,
@@ -125,7 +127,11 @@ export async function ensureMachineReady(
       if (report.progress.state === 'done' && !report.ready) {
         return {
           ...report,
-          progress: { state: 'inProgress', requeueAfterMs: 500, message: 'not ready' } as Progress,
+          progress: {
+            state: 'inProgress',
+            requeueAfterMs: notReadyRetryMs,
+            message: 'not ready',
+          } as Progress,
         };
       }
       return report;
