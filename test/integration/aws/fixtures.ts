@@ -23,87 +23,33 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { pino } from 'pino';
 import type { AwsCall } from '../../../providers/aws-common/clients.js';
-import {
-  type Cluster,
-  cluster as clusterSchema,
-  type Machine,
-  type MachineTemplate,
-  machine as machineSchema,
-  machineTemplate as machineTemplateSchema,
-} from '../../../src/api/v1alpha1/index.js';
-import type { ClusterCertificates, ClusterContext, MachineContext } from '../../../src/provider/contract.js';
+import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
+import { clusterObject, machineObject, machineTemplateObject } from '../../support/provider-objects.js';
+
+export { clusterCtx, machineCtx } from '../../support/provider-objects.js';
 
 export const REGION = 'us-east-1';
-export const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 /** A namespace name unique to this run: tags (and so lookups) never meet another test's. */
 export const uniqueNamespace = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-export function awsCluster(namespace: string, name: string, awsEC2: Record<string, unknown>): Cluster {
-  return clusterSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Cluster',
-    metadata: { name, namespace, uid: randomUUID() },
-    spec: { infrastructure: { awsEC2: { region: REGION, ...awsEC2 } } },
-  });
-}
+export const awsCluster = (namespace: string, name: string, awsEC2: Record<string, unknown>): Cluster =>
+  clusterObject({ namespace, name, uid: randomUUID() }, { awsEC2: { region: REGION, ...awsEC2 } });
 
-export function ec2Template(
+export const ec2Template = (
   namespace: string,
   name: string,
   awsEC2: Record<string, unknown>,
-): MachineTemplate {
-  return machineTemplateSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'MachineTemplate',
-    metadata: { name, namespace },
-    spec: { template: { spec: { awsEC2 } } },
-  });
-}
+): MachineTemplate => machineTemplateObject(namespace, name, { awsEC2 });
 
-export function awsMachine(
+export const awsMachine = (
   cluster: Cluster,
   name: string,
   role: 'ControlPlane' | 'Worker',
   template: MachineTemplate,
   version = 'v1.33.1',
-): Machine {
-  return machineSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Machine',
-    metadata: {
-      name,
-      namespace: cluster.metadata.namespace,
-      uid: randomUUID(),
-      labels: { 'clusterforge.dev/cluster-name': cluster.metadata.name as string },
-    },
-    spec: {
-      clusterName: cluster.metadata.name,
-      role,
-      version,
-      machineTemplateRef: { name: template.metadata.name },
-    },
-  });
-}
-
-export const clusterCtx = (cluster: Cluster, certificates?: ClusterCertificates): ClusterContext => ({
-  cluster,
-  log,
-  ...(certificates ? { certificates } : {}),
-});
-
-export function machineCtx(
-  cluster: Cluster,
-  certificates: ClusterCertificates,
-  machine: Machine,
-  template: MachineTemplate,
-  peers: Machine[] = [],
-  endpoint?: { host: string; port: number },
-): MachineContext {
-  return { cluster, certificates, log, machine, template, peers, ...(endpoint ? { endpoint } : {}) };
-}
+): Machine => machineObject(cluster, name, role, version, template, randomUUID());
 
 /** Counts AWS calls as the provider's client factory reports them (an SDK middleware). */
 export class CallCounter {
