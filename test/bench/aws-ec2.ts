@@ -13,7 +13,11 @@ import { RESYNC_MS } from '../../src/controllers/deps.js';
 import { renderTemplate } from '../../src/templates/render.js';
 import { capaImage } from '../integration/aws/fixtures.js';
 import {
+  AWS_DEADLINE_MS,
+  AWS_SETTLE_MS,
+  awsIdleWindowMs,
   byOperation,
+  CLUSTER_READY_RESYNC_MS,
   clusterReader,
   diff,
   isReady,
@@ -26,19 +30,11 @@ import {
 } from './support.js';
 
 const VERSION = 'v1.37.2';
-const DEADLINE_MS = 240_000;
-/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
-const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
-/** After Ready, before the idle window opens: the last status writes of provisioning settle. */
-const SETTLE_MS = 30_000;
 const AWS_CALLS = 'clusterforge_aws_api_calls_total';
 
-/** The idle window: BENCH_AWS_IDLE_MINUTES, else the longest periodic look plus a minute. */
-export function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
-  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
-  if (minutes > 0) return minutes * 60_000;
-  return Math.max(RESYNC_MS, CLUSTER_READY_RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)) + 60_000;
-}
+/** The idle window, over the Machine resync, the Ready Cluster's resync and the provider's looks. */
+export const idleWindowMs = (env: NodeJS.ProcessEnv = process.env): number =>
+  awsIdleWindowMs([RESYNC_MS, CLUSTER_READY_RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)], env);
 
 /**
  * An image named as Cluster API Provider AWS names its images, in the emulator's account (the
@@ -68,14 +64,14 @@ export async function benchAwsEc2(
   let before = await calls();
   progress(`aws-ec2: applying ${name} (${shape})`);
   await kubectl(['apply', '-f', '-'], manifest);
-  const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
+  const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), AWS_DEADLINE_MS);
   const ready = diff(await calls(), before);
   rows.push(
     `aws-ec2 cluster (${shape}): apply -> Ready ${toReady.toFixed(1)} s; ${total(ready)} AWS API calls`,
     byOperation(ready),
   );
 
-  await sleep(SETTLE_MS);
+  await sleep(AWS_SETTLE_MS);
   const windowMs = idleWindowMs();
   progress(`aws-ec2: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
   before = await calls();
@@ -93,7 +89,7 @@ export async function benchAwsEc2(
   before = await calls();
   progress(`aws-ec2: deleting ${name}`);
   await kubectl(['delete', 'cluster.clusterforge.dev', name, '--wait=false']);
-  const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
+  const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), AWS_DEADLINE_MS);
   const deleted = diff(await calls(), before);
   rows.push(`  delete -> gone ${gone.toFixed(1)} s; ${total(deleted)} AWS API calls`, byOperation(deleted));
   return rows;
