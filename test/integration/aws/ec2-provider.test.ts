@@ -3,7 +3,6 @@
 // (and a fourth for a second control-plane member), restarts the provider as a crash would, scales
 // down, deletes everything, and checks each resource type for what still carries the owned tag.
 import {
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -25,7 +24,6 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
@@ -41,6 +39,7 @@ import { deleteMachineFully, driveUntilDone, ensureMachineReady } from '../local
 import {
   awsCluster,
   awsMachine,
+  bootstrapOf,
   CallCounter,
   clusterCtx,
   ec2Template,
@@ -60,31 +59,6 @@ const machineReady = (provider: AwsEc2Provider, ctx: MachineContext) =>
 
 const deleteFully = (provider: AwsEc2Provider, ctx: MachineContext) =>
   deleteMachineFully(provider, ctx, TIMEOUT);
-
-/** The cloud-config of an instance, decoded from its user data, and the kubeadm documents in it. */
-async function bootstrapOf(ec2: EC2Client, instanceId: string) {
-  const attr = await ec2.send(
-    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-  );
-  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
-  const [header, ...rest] = raw.split('\n');
-  const cloudConfig = parse(rest.join('\n')) as {
-    write_files: { path: string; content: string; permissions: string }[];
-    runcmd: string[];
-  };
-  const kubeadmFile = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH);
-  const documents = parseAllDocuments(kubeadmFile?.content ?? '').map(
-    (d) => d.toJSON() as Record<string, any>,
-  );
-  return {
-    raw,
-    header,
-    secondLine: rest[0],
-    cloudConfig,
-    documents,
-    paths: cloudConfig.write_files.map((f) => f.path),
-  };
-}
 
 const ingressOf = (permissions: IpPermission[] | undefined) =>
   (permissions ?? []).flatMap((p) => [

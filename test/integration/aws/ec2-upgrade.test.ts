@@ -15,7 +15,6 @@
 // `kubeadm init` would have written, whose kubernetesVersion the upgrade must move first.
 import {
   DescribeImagesCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   type EC2Client,
   type Instance,
@@ -27,7 +26,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import type { AwsSdkClient } from '../../../providers/aws-common/clients.js';
 import {
   clusterTagKey,
@@ -38,14 +37,13 @@ import {
 } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-config.js';
-import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { deleteClusterAndWait, getObject, listObjects, startTestOperator } from '../../support/operator.js';
-import { CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
+import { bootstrapOf, CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps } from './operator-setup.js';
 
 const kc = testKubeConfig();
@@ -181,24 +179,6 @@ function instanceSeen(i: Instance): InstanceSeen {
 }
 
 const instanceIdOf = (providerID: string | undefined) => providerID?.split('/').at(-1);
-
-/** The cloud-config of an instance and the kubeadm documents in it, decoded from its user data. */
-async function bootstrapOf(ec2: EC2Client, instanceId: string) {
-  const attr = await ec2.send(
-    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-  );
-  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
-  const cloudConfig = parse(raw.split('\n').slice(1).join('\n')) as {
-    write_files: { path: string; content: string }[];
-    runcmd: string[];
-  };
-  const kubeadm = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH)?.content ?? '';
-  return {
-    runcmd: cloudConfig.runcmd,
-    paths: cloudConfig.write_files.map((f) => f.path),
-    documents: parseAllDocuments(kubeadm).map((d) => d.toJSON() as Record<string, any>),
-  };
-}
 
 /**
  * Stops the operator "dead" after the first RunInstances that answers once armed: the call has made
@@ -446,7 +426,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     const endpoint = (await getObject(kc, 'clusters', namespace(), NAME)).status.controlPlaneEndpoint;
     for (const id of newCp) {
       const boot = await bootstrapOf(ec2, id);
-      expect(boot.runcmd[0], id).toMatch(/^kubeadm join --config /);
+      expect(boot.cloudConfig.runcmd[0], id).toMatch(/^kubeadm join --config /);
       expect(boot.documents.map((d) => d.kind)).toEqual(['JoinConfiguration']);
       const join = boot.documents[0] as Record<string, any>;
       expect(join.controlPlane?.localAPIEndpoint?.bindPort).toBe(6443);

@@ -1,10 +1,11 @@
-// Objects, counters and an inventory for driving the AWS providers directly against the AWS API
+// Objects, counters, an inventory and an instance's boot configuration, for driving the AWS providers against the AWS API
 // emulator of the test environment (moto_server, reached through AWS_ENDPOINT_URL).
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   CopyImageCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -23,7 +24,9 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { parse, parseAllDocuments } from 'yaml';
 import type { AwsCall } from '../../../providers/aws-common/clients.js';
+import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
 import { clusterObject, machineObject, machineTemplateObject } from '../../support/provider-objects.js';
 
@@ -185,6 +188,31 @@ export async function instancesOfMachine(tagKey: string, name: string): Promise<
   } finally {
     ec2.destroy();
   }
+}
+
+/** The cloud-config of an instance, decoded from its user data, and the kubeadm documents in it. */
+export async function bootstrapOf(ec2: EC2Client, instanceId: string) {
+  const attr = await ec2.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+  );
+  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
+  const [header, ...rest] = raw.split('\n');
+  const cloudConfig = parse(rest.join('\n')) as {
+    write_files: { path: string; content: string; permissions: string }[];
+    runcmd: string[];
+  };
+  const kubeadmFile = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH);
+  const documents = parseAllDocuments(kubeadmFile?.content ?? '').map(
+    (d) => d.toJSON() as Record<string, any>,
+  );
+  return {
+    raw,
+    header,
+    secondLine: rest[0],
+    cloudConfig,
+    documents,
+    paths: cloudConfig.write_files.map((f) => f.path),
+  };
 }
 
 /** An x86_64 Linux image from the emulator's catalogue, for MachineTemplates that name one. */
