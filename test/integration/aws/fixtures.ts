@@ -1,5 +1,6 @@
-// Objects, counters, an inventory and an instance's boot configuration, for driving the AWS providers against the AWS API
-// emulator of the test environment (moto_server, reached through AWS_ENDPOINT_URL).
+// Objects, counters, an inventory and an instance's boot configuration, for driving the AWS
+// providers against the AWS API emulator of the test environment (moto_server, reached through
+// AWS_ENDPOINT_URL).
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   CopyImageCommand,
