@@ -12,12 +12,9 @@ import { AWS_EC2_PERIODIC_LOOKS_MS } from '../../providers/aws-ec2/provider.js';
 import { RESYNC_MS } from '../../src/controllers/deps.js';
 import { renderTemplate } from '../../src/templates/render.js';
 import { capaImage } from '../integration/aws/fixtures.js';
+import { AWS_DEADLINE_MS, AWS_SETTLE_MS, awsIdleWindowMs } from './aws-timing.js';
 import {
-  AWS_DEADLINE_MS,
-  AWS_SETTLE_MS,
-  awsIdleWindowMs,
   byOperation,
-  CLUSTER_READY_RESYNC_MS,
   clusterReader,
   diff,
   isReady,
@@ -32,9 +29,9 @@ import {
 const VERSION = 'v1.37.2';
 const AWS_CALLS = 'clusterforge_aws_api_calls_total';
 
-/** The idle window, over the Machine resync, the Ready Cluster's resync and the provider's looks. */
+/** The idle window, over the Machine resync and the provider's own looks (and the Cluster's resync). */
 export const idleWindowMs = (env: NodeJS.ProcessEnv = process.env): number =>
-  awsIdleWindowMs([RESYNC_MS, CLUSTER_READY_RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)], env);
+  awsIdleWindowMs([RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)], env);
 
 /**
  * An image named as Cluster API Provider AWS names its images, in the emulator's account (the

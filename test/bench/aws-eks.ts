@@ -17,12 +17,9 @@ import { startOperator } from '../../src/operator/run.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { renderTemplate } from '../../src/templates/render.js';
 import { realClusterCA } from '../support/moto-eks.js';
+import { AWS_DEADLINE_MS, AWS_SETTLE_MS, awsIdleWindowMs } from './aws-timing.js';
 import {
-  AWS_DEADLINE_MS,
-  AWS_SETTLE_MS,
-  awsIdleWindowMs,
   byOperation,
-  CLUSTER_READY_RESYNC_MS,
   clusterReader,
   diff,
   isReady,
@@ -36,10 +33,9 @@ import {
 
 const NAMESPACE = 'bench-eks';
 
-/** The idle window, over the Ready Cluster's resync, the managed control plane's, the token rewrite and the provider's looks. */
+/** The idle window, over the managed control plane's resync, the token rewrite and the provider's looks. */
 const idleWindowMs = (): number =>
   awsIdleWindowMs([
-    CLUSTER_READY_RESYNC_MS,
     MANAGED_RESYNC_MS,
     (TOKEN_LIFETIME_MS * 2) / 3,
     ...Object.values(AWS_EKS_PERIODIC_LOOKS_MS),

@@ -10,23 +10,6 @@ export const repo = new URL('../../', import.meta.url).pathname;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
-export const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
-/** How long an AWS section waits for Ready and for gone. */
-export const AWS_DEADLINE_MS = 240_000;
-/** After Ready, before the idle window opens: the last status writes of provisioning settle. */
-export const AWS_SETTLE_MS = 30_000;
-
-/**
- * An AWS section's idle window: BENCH_AWS_IDLE_MINUTES, else its longest periodic look plus a
- * minute, so that each look falls into it at least once whatever its phase.
- */
-export function awsIdleWindowMs(periodicLooksMs: number[], env: NodeJS.ProcessEnv = process.env): number {
-  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
-  if (minutes > 0) return minutes * 60_000;
-  return Math.max(...periodicLooksMs) + 60_000;
-}
-
 /** A progress line on stderr (the figures go to stdout at the end). */
 export const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
