@@ -7,12 +7,12 @@
 // a minute, so that each of them falls into it at least once whatever its phase.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CopyImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AWS_EC2_PERIODIC_LOOKS_MS } from '../../providers/aws-ec2/provider.js';
 import { RESYNC_MS } from '../../src/controllers/deps.js';
 import { renderTemplate } from '../../src/templates/render.js';
+import { capaImage } from '../integration/aws/fixtures.js';
+import { AWS_DEADLINE_MS, AWS_SETTLE_MS, awsIdleWindowMs } from './aws-timing.js';
 import {
   byOperation,
   clusterReader,
@@ -26,55 +26,18 @@ import {
   waitUntil,
 } from './support.js';
 
-const REGION = 'us-east-1';
 const VERSION = 'v1.37.2';
-const DEADLINE_MS = 240_000;
-/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
-const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
-/** After Ready, before the idle window opens: the last status writes of provisioning settle. */
-const SETTLE_MS = 30_000;
 const AWS_CALLS = 'clusterforge_aws_api_calls_total';
 
-/** The idle window: BENCH_AWS_IDLE_MINUTES, else the longest periodic look plus a minute. */
-export function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
-  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
-  if (minutes > 0) return minutes * 60_000;
-  return Math.max(RESYNC_MS, CLUSTER_READY_RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)) + 60_000;
-}
+/** The idle window, over the Machine resync and the provider's own looks (and the Cluster's resync). */
+export const idleWindowMs = (env: NodeJS.ProcessEnv = process.env): number =>
+  awsIdleWindowMs([RESYNC_MS, ...Object.values(AWS_EC2_PERIODIC_LOOKS_MS)], env);
 
 /**
- * An image named as Cluster API Provider AWS names its images, in the emulator's account (a copy of
- * one of the emulator's x86_64 images: its RegisterImage leaves the architecture out). Returns the
- * account, for CLUSTERFORGE_AWS_IMAGE_OWNERS.
+ * An image named as Cluster API Provider AWS names its images, in the emulator's account (the
+ * integration tests' capaImage). Returns the account, for CLUSTERFORGE_AWS_IMAGE_OWNERS.
  */
-export async function prepareImage(): Promise<string> {
-  const sts = new STSClient({ region: REGION });
-  const ec2 = new EC2Client({ region: REGION });
-  try {
-    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    const images = await ec2.send(
-      new DescribeImagesCommand({
-        Owners: ['amazon'],
-        Filters: [{ Name: 'architecture', Values: ['x86_64'] }],
-      }),
-    );
-    const source = (images.Images ?? []).find(
-      (i) => i.ImageId && i.RootDeviceName && i.Platform !== 'Windows' && !/windows/i.test(i.Name ?? ''),
-    );
-    if (!source?.ImageId) throw new Error('the AWS API emulator lists no x86_64 Linux image');
-    await ec2.send(
-      new CopyImageCommand({
-        SourceImageId: source.ImageId,
-        SourceRegion: REGION,
-        Name: `capa-ami-ubuntu-24.04-${VERSION}-1700000000`,
-      }),
-    );
-    return account;
-  } finally {
-    sts.destroy();
-    ec2.destroy();
-  }
-}
+export const prepareImage = (): Promise<string> => capaImage(VERSION);
 
 export async function benchAwsEc2(
   kc: KubeConfig,
@@ -98,14 +61,14 @@ export async function benchAwsEc2(
   let before = await calls();
   progress(`aws-ec2: applying ${name} (${shape})`);
   await kubectl(['apply', '-f', '-'], manifest);
-  const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
+  const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), AWS_DEADLINE_MS);
   const ready = diff(await calls(), before);
   rows.push(
     `aws-ec2 cluster (${shape}): apply -> Ready ${toReady.toFixed(1)} s; ${total(ready)} AWS API calls`,
     byOperation(ready),
   );
 
-  await sleep(SETTLE_MS);
+  await sleep(AWS_SETTLE_MS);
   const windowMs = idleWindowMs();
   progress(`aws-ec2: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
   before = await calls();
@@ -123,7 +86,7 @@ export async function benchAwsEc2(
   before = await calls();
   progress(`aws-ec2: deleting ${name}`);
   await kubectl(['delete', 'cluster.clusterforge.dev', name, '--wait=false']);
-  const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
+  const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), AWS_DEADLINE_MS);
   const deleted = diff(await calls(), before);
   rows.push(`  delete -> gone ${gone.toFixed(1)} s; ${total(deleted)} AWS API calls`, byOperation(deleted));
   return rows;

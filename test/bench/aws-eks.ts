@@ -17,6 +17,7 @@ import { startOperator } from '../../src/operator/run.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { renderTemplate } from '../../src/templates/render.js';
 import { realClusterCA } from '../support/moto-eks.js';
+import { AWS_DEADLINE_MS, AWS_SETTLE_MS, awsIdleWindowMs } from './aws-timing.js';
 import {
   byOperation,
   clusterReader,
@@ -31,25 +32,14 @@ import {
 } from './support.js';
 
 const NAMESPACE = 'bench-eks';
-const DEADLINE_MS = 240_000;
-/** src/controllers/cluster/controller.ts READY_RESYNC_MS (not exported there). */
-const CLUSTER_READY_RESYNC_MS = 5 * 60_000;
-const SETTLE_MS = 30_000;
 
-/** The idle window: BENCH_AWS_IDLE_MINUTES, else the longest periodic look plus a minute. */
-function idleWindowMs(env: NodeJS.ProcessEnv = process.env): number {
-  const minutes = Number(env.BENCH_AWS_IDLE_MINUTES);
-  if (minutes > 0) return minutes * 60_000;
-  const tokenRewrite = (TOKEN_LIFETIME_MS * 2) / 3;
-  return (
-    Math.max(
-      CLUSTER_READY_RESYNC_MS,
-      MANAGED_RESYNC_MS,
-      tokenRewrite,
-      ...Object.values(AWS_EKS_PERIODIC_LOOKS_MS),
-    ) + 60_000
-  );
-}
+/** The idle window, over the managed control plane's resync, the token rewrite and the provider's looks. */
+const idleWindowMs = (): number =>
+  awsIdleWindowMs([
+    MANAGED_RESYNC_MS,
+    (TOKEN_LIFETIME_MS * 2) / 3,
+    ...Object.values(AWS_EKS_PERIODIC_LOOKS_MS),
+  ]);
 
 /** Calls as the operator's metric labels them, counted in this process. */
 class Counter {
@@ -99,14 +89,14 @@ export async function benchAwsEks(
     let before = counter.read();
     progress(`aws-eks: applying ${name} (${shape})`);
     await kubectl(['apply', '-f', '-'], manifest);
-    const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), DEADLINE_MS);
+    const toReady = await waitUntil(`${name} Ready`, async () => isReady(await get(name)), AWS_DEADLINE_MS);
     const ready = diff(counter.read(), before);
     rows.push(
       `aws-eks cluster (${shape}): apply -> Ready ${toReady.toFixed(1)} s (the emulator makes EKS ACTIVE at once); ${total(ready)} AWS API calls`,
       byOperation(ready),
     );
 
-    await sleep(SETTLE_MS);
+    await sleep(AWS_SETTLE_MS);
     const windowMs = idleWindowMs();
     progress(`aws-eks: Ready; counting AWS calls while idle for ${(windowMs / 60_000).toFixed(1)} min`);
     const issuedAt = () =>
@@ -137,7 +127,7 @@ export async function benchAwsEks(
     before = counter.read();
     progress(`aws-eks: deleting ${name}`);
     await kubectl(['delete', '-n', NAMESPACE, 'cluster.clusterforge.dev', name, '--wait=false']);
-    const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), DEADLINE_MS);
+    const gone = await waitUntil(`${name} deleted`, async () => !(await get(name)), AWS_DEADLINE_MS);
     const deleted = diff(counter.read(), before);
     rows.push(`  delete -> gone ${gone.toFixed(1)} s; ${total(deleted)} AWS API calls`, byOperation(deleted));
   } finally {

@@ -4,13 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { LocalProvider } from '../../providers/local/provider.js';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 import { type RunningOperator, startOperator } from '../../src/operator/run.js';
 import type { InfrastructureProvider } from '../../src/provider/contract.js';
 import { createLogger } from '../../src/runtime/log.js';
-import { testKubeConfig } from './kube.js';
+import { kubectl, testKubeConfig } from './kube.js';
 import { processesMentioning } from './procs.js';
 
 export interface OperatorHandle {
@@ -129,4 +129,24 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
+}
+
+/**
+ * Deletes the Cluster as a user would (`kubectl delete --wait=false`, which must print nothing on
+ * stderr) and waits until the API server no longer has it, that is until every finalizer is done.
+ */
+export async function deleteClusterAndWait(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  expect(
+    (await kubectl(['delete', '-n', namespace, `cluster.clusterforge.dev/${name}`, '--wait=false'])).stderr,
+  ).toBe('');
+  await waitFor(
+    'the Cluster to be gone',
+    async () => ((await getObject(kc, 'clusters', namespace, name)) ? undefined : true),
+    { timeoutMs },
+  );
 }

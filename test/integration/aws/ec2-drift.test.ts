@@ -6,22 +6,15 @@
 // The provider runs with a short instance-view period (2 s instead of the default minutes) so the
 // test needs no long wait; the default bound is in docs/providers/aws.md and measured by the bench.
 // The waits are generous and nothing is timed.
-import { readFile } from 'node:fs/promises';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
-import { secretDataReader } from '../../../src/kube/secret-data.js';
-import { ObjectWriter } from '../../../src/kube/writer.js';
-import type { RunningOperator } from '../../../src/operator/run.js';
-import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
-import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
-import { CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
+import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { capaImage, ownedInventory, testClients } from './fixtures.js';
+import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-drift');
@@ -32,35 +25,26 @@ const VERSION = 'v1.37.2';
 type AnyMachine = any;
 
 describe.sequential('drift on an idle aws-ec2 cluster', () => {
-  const calls = new CallCounter();
-  let operator: RunningOperator;
-  let provider: AwsEc2Provider;
+  const { calls } = useAwsOperator(
+    kc,
+    namespace,
+    async (counter) =>
+      new AwsEc2Provider({
+        ...operatorProviderDeps(kc, counter),
+        images: { owners: [await capaImage(VERSION, '1700000100')] },
+        periods: { instanceViewTtlMs: 2_000 },
+      }),
+  );
   const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
   const workers = async (): Promise<AnyMachine[]> =>
     (await listObjects(kc, 'machines', namespace())).filter((m: AnyMachine) => m.spec.role === 'Worker');
 
   beforeAll(async () => {
-    await installCRDs(kc);
-    const account = await capaImage(VERSION, '1700000100');
-    provider = new AwsEc2Provider({
-      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
-      clients: new AwsClientFactory({ onCall: calls.record }),
-      images: { owners: [account] },
-      periods: { instanceViewTtlMs: 2_000 },
-    });
-    operator = await startTestOperator(kc, namespace(), [provider]);
-    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
-      CLUSTER_NAME: NAME,
-      NAMESPACE: namespace(),
-      AWS_AZ_COUNT: '2',
-      CONTROL_PLANE_MACHINE_COUNT: '1',
-      WORKER_MACHINE_COUNT: '2',
-      KUBERNETES_VERSION: VERSION,
-    });
-    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    await applyEc2Cluster(namespace(), NAME, { version: VERSION, controlPlanes: 1, workers: 2 });
     await waitConverged(kc, namespace(), NAME, 120_000);
   }, 180_000);
 
+  // Runs before useAwsOperator's afterAll: the operator must still be there to delete the cluster.
   afterAll(async () => {
     await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']).catch(
       () => {},
@@ -70,8 +54,6 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
       async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
       { timeoutMs: 120_000 },
     ).catch(() => {});
-    await operator?.stop();
-    provider?.destroy();
   }, 180_000);
 
   it('an instance terminated behind the operator’s back fails its Machine with InstanceTerminated', async () => {

@@ -2,31 +2,18 @@
 // test API server, the operator running in this process, AWS answered by the emulator. The cluster
 // comes up Ready with its kubeconfig published for the load balancer, workers scale down, and the
 // deletion leaves nothing tagged for the cluster. The image is looked up by version, by name.
-import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
-import { secretDataReader } from '../../../src/kube/secret-data.js';
-import { ObjectWriter } from '../../../src/kube/writer.js';
-import { defaultProviders, type RunningOperator } from '../../../src/operator/run.js';
+import { defaultProviders } from '../../../src/operator/run.js';
 import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
-import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
-import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, listObjects, waitFor } from '../../support/operator.js';
 import { publishedKubeconfig } from '../../support/workload.js';
-import {
-  awsCluster,
-  CallCounter,
-  capaImage,
-  clusterCtx,
-  ownedInventory,
-  uniqueNamespace,
-} from './fixtures.js';
+import { awsCluster, capaImage, clusterCtx, ownedInventory, uniqueNamespace } from './fixtures.js';
+import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-op');
@@ -34,29 +21,16 @@ const NAME = 'web';
 const VERSION = 'v1.37.2';
 
 describe.sequential('an aws-ec2 cluster through the operator', () => {
-  const calls = new CallCounter();
-  let operator: RunningOperator;
-  let provider: AwsEc2Provider;
-  const figures: string[] = [];
+  const { calls, figures } = useAwsOperator(
+    kc,
+    namespace,
+    async (counter) =>
+      new AwsEc2Provider({
+        ...operatorProviderDeps(kc, counter),
+        images: { owners: [await capaImage(VERSION)] },
+      }),
+  );
   const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
-
-  beforeAll(async () => {
-    await installCRDs(kc);
-    const account = await capaImage(VERSION);
-    const kubeClient = new KubeClient(kc);
-    provider = new AwsEc2Provider({
-      secrets: secretDataReader(new ObjectWriter(kubeClient)),
-      clients: new AwsClientFactory({ onCall: calls.record }),
-      images: { owners: [account] },
-    });
-    operator = await startTestOperator(kc, namespace(), [provider]);
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-    provider?.destroy();
-    console.log(figures.join('\n\n'));
-  });
 
   it('the operator’s default providers include aws-ec2', () => {
     expect(defaultProviders().map((p) => p.name)).toEqual(['local', 'aws-ec2', 'aws-eks', 'inmemory']);
@@ -85,16 +59,8 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
   });
 
   it('comes up Ready from the template, with its kubeconfig for the load balancer', async () => {
-    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
-      CLUSTER_NAME: NAME,
-      NAMESPACE: namespace(),
-      AWS_AZ_COUNT: '2',
-      CONTROL_PLANE_MACHINE_COUNT: '1',
-      WORKER_MACHINE_COUNT: '2',
-      KUBERNETES_VERSION: VERSION,
-    });
     calls.reset();
-    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    await applyEc2Cluster(namespace(), NAME, { version: VERSION, controlPlanes: 1, workers: 2 });
     const cluster = await waitConverged(kc, namespace(), NAME, 120_000);
     figures.push(calls.format('apply to Ready (1 control-plane machine, 2 workers, 2 zones)'));
     const host = cluster.status.controlPlaneEndpoint.host as string;
@@ -126,15 +92,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
 
   it('deletes with nothing left tagged for the cluster', async () => {
     calls.reset();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format('delete to gone (1 control-plane machine, 1 worker)'));
     expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
   }, 180_000);

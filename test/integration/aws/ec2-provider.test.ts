@@ -3,7 +3,6 @@
 // (and a fourth for a second control-plane member), restarts the provider as a crash would, scales
 // down, deletes everything, and checks each resource type for what still carries the owned tag.
 import {
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -25,18 +24,22 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { bootstrapToken, caCertHash, KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
 import { generateClusterCertificates, loadCertificate } from '../../../src/pki/index.js';
-import type { ClusterCertificates, MachineStatusReport } from '../../../src/provider/contract.js';
-import { driveUntilDone } from '../local/fixtures.js';
+import type {
+  ClusterCertificates,
+  MachineContext,
+  MachineStatusReport,
+} from '../../../src/provider/contract.js';
+import { deleteMachineFully, driveUntilDone, ensureMachineReady } from '../local/fixtures.js';
 import {
   awsCluster,
   awsMachine,
+  bootstrapOf,
   CallCounter,
   clusterCtx,
   ec2Template,
@@ -50,58 +53,12 @@ import {
 
 const TIMEOUT = 60_000;
 
-/** Calls ensureMachine until the machine is ready. */
-async function machineReady(
-  provider: AwsEc2Provider,
-  ctx: ReturnType<typeof machineCtx>,
-): Promise<MachineStatusReport> {
-  return await driveUntilDone(
-    `machine ${ctx.machine.metadata.name}`,
-    async () => {
-      const report = await provider.ensureMachine(ctx);
-      if (report.progress.state === 'done' && !report.ready) {
-        return {
-          ...report,
-          progress: { state: 'inProgress' as const, requeueAfterMs: 200, message: 'not ready' },
-        };
-      }
-      return report;
-    },
-    TIMEOUT,
-  );
-}
+/** Until the machine is ready, asking again after 200 ms (the emulator answers at once). */
+const machineReady = (provider: AwsEc2Provider, ctx: MachineContext) =>
+  ensureMachineReady(provider, ctx, TIMEOUT, 200);
 
-const deleteFully = (provider: AwsEc2Provider, ctx: ReturnType<typeof machineCtx>) =>
-  driveUntilDone(
-    `delete ${ctx.machine.metadata.name}`,
-    async () => ({ progress: await provider.deleteMachine(ctx) }),
-    TIMEOUT,
-  );
-
-/** The cloud-config of an instance, decoded from its user data, and the kubeadm documents in it. */
-async function bootstrapOf(ec2: EC2Client, instanceId: string) {
-  const attr = await ec2.send(
-    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-  );
-  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
-  const [header, ...rest] = raw.split('\n');
-  const cloudConfig = parse(rest.join('\n')) as {
-    write_files: { path: string; content: string; permissions: string }[];
-    runcmd: string[];
-  };
-  const kubeadmFile = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH);
-  const documents = parseAllDocuments(kubeadmFile?.content ?? '').map(
-    (d) => d.toJSON() as Record<string, any>,
-  );
-  return {
-    raw,
-    header,
-    secondLine: rest[0],
-    cloudConfig,
-    documents,
-    paths: cloudConfig.write_files.map((f) => f.path),
-  };
-}
+const deleteFully = (provider: AwsEc2Provider, ctx: MachineContext) =>
+  deleteMachineFully(provider, ctx, TIMEOUT);
 
 const ingressOf = (permissions: IpPermission[] | undefined) =>
   (permissions ?? []).flatMap((p) => [
@@ -283,30 +240,23 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     const nodeSg = byRole('sg-node');
     for (const g of [lbSg, cpSg, nodeSg]) owned(g?.Tags);
     expect(ingressOf(lbSg?.IpPermissions)).toEqual(['tcp:6443-6443:0.0.0.0/0']);
+    // Both machine groups take the kubelet (10250), BGP (179) and IP-in-IP (protocol 4) from every machine.
+    const fromMachines = [cpSg, nodeSg].flatMap((g) => [
+      `tcp:10250-10250:${g?.GroupId}`,
+      `tcp:179-179:${g?.GroupId}`,
+      `4:-1--1:${g?.GroupId}`,
+    ]);
     expect(ingressOf(cpSg?.IpPermissions).sort()).toEqual(
       [
         `tcp:6443-6443:${lbSg?.GroupId}`,
         `tcp:6443-6443:${cpSg?.GroupId}`,
         `tcp:6443-6443:${nodeSg?.GroupId}`,
         `tcp:2379-2380:${cpSg?.GroupId}`,
-        `tcp:10250-10250:${cpSg?.GroupId}`,
-        `tcp:10250-10250:${nodeSg?.GroupId}`,
-        `tcp:179-179:${cpSg?.GroupId}`,
-        `tcp:179-179:${nodeSg?.GroupId}`,
-        `4:-1--1:${cpSg?.GroupId}`,
-        `4:-1--1:${nodeSg?.GroupId}`,
+        ...fromMachines,
       ].sort(),
     );
     expect(ingressOf(nodeSg?.IpPermissions).sort()).toEqual(
-      [
-        'tcp:30000-32767:0.0.0.0/0',
-        `tcp:10250-10250:${cpSg?.GroupId}`,
-        `tcp:10250-10250:${nodeSg?.GroupId}`,
-        `tcp:179-179:${cpSg?.GroupId}`,
-        `tcp:179-179:${nodeSg?.GroupId}`,
-        `4:-1--1:${cpSg?.GroupId}`,
-        `4:-1--1:${nodeSg?.GroupId}`,
-      ].sort(),
+      ['tcp:30000-32767:0.0.0.0/0', ...fromMachines].sort(),
     );
 
     // The API load balancer: network, internet-facing, in the public subnets, TCP 6443 to the target group.

@@ -13,10 +13,8 @@
 // No kubeadm runs on the emulator's instances, so the test API server stands in for the workload
 // cluster's API (the provider's workloadClient option): it holds the kube-system/kubeadm-config that
 // `kubeadm init` would have written, whose kubernetesVersion the upgrade must move first.
-import { readFile } from 'node:fs/promises';
 import {
   DescribeImagesCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   type EC2Client,
   type Instance,
@@ -26,11 +24,10 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
-import { type AwsCall, AwsClientFactory, type AwsSdkClient } from '../../../providers/aws-common/clients.js';
+import { parse } from 'yaml';
+import type { AwsSdkClient } from '../../../providers/aws-common/clients.js';
 import {
   clusterTagKey,
   MACHINE_ROLE_TAG,
@@ -40,17 +37,14 @@ import {
 } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-config.js';
-import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
-import { secretDataReader } from '../../../src/kube/secret-data.js';
-import { ObjectWriter } from '../../../src/kube/writer.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
-import { CallCounter, capaImage, ownedInventory, REGION, testClients } from './fixtures.js';
+import { deleteClusterAndWait, getObject, listObjects, startTestOperator } from '../../support/operator.js';
+import { bootstrapOf, CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
+import { applyEc2Cluster, operatorProviderDeps } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-upg');
@@ -186,24 +180,6 @@ function instanceSeen(i: Instance): InstanceSeen {
 
 const instanceIdOf = (providerID: string | undefined) => providerID?.split('/').at(-1);
 
-/** The cloud-config of an instance and the kubeadm documents in it, decoded from its user data. */
-async function bootstrapOf(ec2: EC2Client, instanceId: string) {
-  const attr = await ec2.send(
-    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-  );
-  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
-  const cloudConfig = parse(raw.split('\n').slice(1).join('\n')) as {
-    write_files: { path: string; content: string }[];
-    runcmd: string[];
-  };
-  const kubeadm = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH)?.content ?? '';
-  return {
-    runcmd: cloudConfig.runcmd,
-    paths: cloudConfig.write_files.map((f) => f.path),
-    documents: parseAllDocuments(kubeadm).map((d) => d.toJSON() as Record<string, any>),
-  };
-}
-
 /**
  * Stops the operator "dead" after the first RunInstances that answers once armed: the call has made
  * its instance, and the reconcile that made it never continues (no status write, no providerID), as
@@ -255,11 +231,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     const counter = new CallCounter();
     calls = counter;
     provider = new AwsEc2Provider({
-      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
-      clients: new AwsClientFactory({
-        onCall: (c: AwsCall) => counter.record(c),
-        ...(onClient ? { onClient } : {}),
-      }),
+      ...operatorProviderDeps(kc, counter, onClient),
       images: { owners: [account] },
       workloadClient: () => new KubeClient(kc),
     });
@@ -315,12 +287,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
 
   beforeAll(async () => {
     await installCRDs(kc);
-    const sts = new STSClient({ region: REGION });
-    account = (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-    sts.destroy();
     ({ ec2, elbv2 } = testClients());
-    // One image per version, named as Cluster API Provider AWS names them, owned by the emulator's
-    // account (copies of an x86_64 image: the emulator's RegisterImage leaves the architecture out).
     const core = kc.makeApiClient(CoreV1Api);
     await core.deleteNamespacedConfigMap(KUBEADM_CONFIG_MAP).catch(() => undefined);
     await core.createNamespacedConfigMap({
@@ -330,7 +297,9 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
         data: { ClusterConfiguration: `kind: ClusterConfiguration\nkubernetesVersion: ${OLD}\n` },
       },
     });
-    for (const version of [OLD, NEW]) await capaImage(version);
+    // One image per version, named as Cluster API Provider AWS names them, owned by the emulator's
+    // account (capaImage returns that account, the provider's image owner).
+    for (const version of [OLD, NEW]) account = await capaImage(version);
   });
 
   afterAll(async () => {
@@ -350,16 +319,8 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
 
   it(`comes up Ready at ${OLD} with 3 control-plane machines and a worker`, async () => {
     await startFresh();
-    const manifest = renderTemplate(await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8'), {
-      CLUSTER_NAME: NAME,
-      NAMESPACE: namespace(),
-      AWS_AZ_COUNT: '2',
-      CONTROL_PLANE_MACHINE_COUNT: String(REPLICAS),
-      WORKER_MACHINE_COUNT: '1',
-      KUBERNETES_VERSION: OLD,
-    });
     const t0 = Date.now();
-    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+    await applyEc2Cluster(namespace(), NAME, { version: OLD, controlPlanes: REPLICAS, workers: 1 });
     await converge(150_000);
     figures.push(calls.format(`apply to Ready (3 control-plane machines, 1 worker, 2 zones; ${s(t0)})`));
 
@@ -465,7 +426,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     const endpoint = (await getObject(kc, 'clusters', namespace(), NAME)).status.controlPlaneEndpoint;
     for (const id of newCp) {
       const boot = await bootstrapOf(ec2, id);
-      expect(boot.runcmd[0], id).toMatch(/^kubeadm join --config /);
+      expect(boot.cloudConfig.runcmd[0], id).toMatch(/^kubeadm join --config /);
       expect(boot.documents.map((d) => d.kind)).toEqual(['JoinConfiguration']);
       const join = boot.documents[0] as Record<string, any>;
       expect(join.controlPlane?.localAPIEndpoint?.bindPort).toBe(6443);
@@ -599,15 +560,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
   it('deletes with nothing left tagged for the cluster', async () => {
     calls.reset();
     const t0 = Date.now();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format(`delete to gone (3 control-plane machines, 1 worker; ${s(t0)})`));
     expect(Object.values(await ownedInventory(tagKey())).flat()).toEqual([]);
   }, 180_000);

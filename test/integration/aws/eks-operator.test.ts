@@ -5,30 +5,24 @@
 // leaves nothing in the emulator. No call is faked here (the version upgrades, which moto lacks, are
 // covered in eks-provider.test.ts). One field is: moto's certificateAuthority.data is random text,
 // so test/support/moto-eks.ts puts a real CA certificate there at the SDK's edge.
-import { readFile } from 'node:fs/promises';
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
   EKSClient,
   ListClustersCommand,
 } from '@aws-sdk/client-eks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEksProvider } from '../../../providers/aws-eks/provider.js';
 import { eksClusterName } from '../../../providers/aws-eks/services/controlplane.js';
-import { secretDataReader } from '../../../src/kube/secret-data.js';
-import { ObjectWriter } from '../../../src/kube/writer.js';
-import { defaultProviders, type RunningOperator } from '../../../src/operator/run.js';
-import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
+import { defaultProviders } from '../../../src/operator/run.js';
 import { waitConverged } from '../../support/converge.js';
-import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
-import { CallCounter, ownedInventory, REGION } from './fixtures.js';
+import { deleteClusterAndWait, getObject, listObjects, waitFor } from '../../support/operator.js';
+import { ownedInventory, REGION } from './fixtures.js';
+import { applyClusterTemplate, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('eks-op');
@@ -42,32 +36,19 @@ async function secret(name: string): Promise<any> {
 const decode = (s: any, key = 'value'): string => Buffer.from(s.data[key], 'base64').toString('utf8');
 
 describe.sequential('an aws-eks cluster through the operator', () => {
-  const calls = new CallCounter();
-  let operator: RunningOperator;
-  let provider: AwsEksProvider;
   let eks: EKSClient;
   let caData: string;
-  const figures: string[] = [];
-  const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
-  const eksName = () => eksClusterName({ namespace: namespace(), name: NAME });
-
-  beforeAll(async () => {
-    await installCRDs(kc);
+  const { calls, figures } = useAwsOperator(kc, namespace, async (counter) => {
     eks = new EKSClient({ region: REGION });
     const ca = await realClusterCA();
     caData = ca.caData;
-    provider = new AwsEksProvider({
-      secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
-      clients: new AwsClientFactory({ onCall: calls.record, onClient: ca.onClient }),
-    });
-    operator = await startTestOperator(kc, namespace(), [provider]);
+    return new AwsEksProvider(operatorProviderDeps(kc, counter, ca.onClient));
   });
+  const tagKey = () => clusterTagKey({ namespace: namespace(), name: NAME });
+  const eksName = () => eksClusterName({ namespace: namespace(), name: NAME });
 
-  afterAll(async () => {
-    await operator?.stop();
-    provider?.destroy();
+  afterAll(() => {
     eks?.destroy();
-    console.log(figures.join('\n\n'));
   });
 
   it('the operator’s default providers include aws-eks', () => {
@@ -75,7 +56,8 @@ describe.sequential('an aws-eks cluster through the operator', () => {
   });
 
   it('comes up Ready from the template: an ACTIVE EKS cluster and a managed node group, no Machines', async () => {
-    const manifest = renderTemplate(await readFile('templates/aws-eks/cluster-template.yaml', 'utf8'), {
+    calls.reset();
+    await applyClusterTemplate('aws-eks', {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),
       EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
@@ -84,8 +66,6 @@ describe.sequential('an aws-eks cluster through the operator', () => {
       WORKER_MACHINE_COUNT: '2',
       KUBERNETES_VERSION: VERSION,
     });
-    calls.reset();
-    expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
     const cluster = await waitConverged(kc, namespace(), NAME, 120_000);
     figures.push(calls.format('apply to Ready (EKS control plane, 1 node group of 2, 2 zones)'));
 
@@ -287,15 +267,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
 
   it('deletes node group, EKS cluster and network: nothing left in the emulator or the API server', async () => {
     calls.reset();
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     figures.push(calls.format('delete to gone (EKS control plane, 1 node group)'));
     const left = (await eks.send(new ListClustersCommand({}))).clusters ?? [];
     expect(left).not.toContain(eksName());

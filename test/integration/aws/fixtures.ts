@@ -1,10 +1,12 @@
-// Objects, counters and an inventory for driving the AWS providers directly against the AWS API
-// emulator of the test environment (moto_server, reached through AWS_ENDPOINT_URL).
+// Objects, counters, an inventory and an instance's boot configuration, for driving the AWS
+// providers against the AWS API emulator of the test environment (moto_server, reached through
+// AWS_ENDPOINT_URL).
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   CopyImageCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -23,87 +25,35 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { pino } from 'pino';
+import { parse, parseAllDocuments } from 'yaml';
 import type { AwsCall } from '../../../providers/aws-common/clients.js';
-import {
-  type Cluster,
-  cluster as clusterSchema,
-  type Machine,
-  type MachineTemplate,
-  machine as machineSchema,
-  machineTemplate as machineTemplateSchema,
-} from '../../../src/api/v1alpha1/index.js';
-import type { ClusterCertificates, ClusterContext, MachineContext } from '../../../src/provider/contract.js';
+import { KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
+import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
+import { clusterObject, machineObject, machineTemplateObject } from '../../support/provider-objects.js';
+
+export { clusterCtx, machineCtx } from '../../support/provider-objects.js';
 
 export const REGION = 'us-east-1';
-export const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 /** A namespace name unique to this run: tags (and so lookups) never meet another test's. */
 export const uniqueNamespace = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-export function awsCluster(namespace: string, name: string, awsEC2: Record<string, unknown>): Cluster {
-  return clusterSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Cluster',
-    metadata: { name, namespace, uid: randomUUID() },
-    spec: { infrastructure: { awsEC2: { region: REGION, ...awsEC2 } } },
-  });
-}
+export const awsCluster = (namespace: string, name: string, awsEC2: Record<string, unknown>): Cluster =>
+  clusterObject({ namespace, name, uid: randomUUID() }, { awsEC2: { region: REGION, ...awsEC2 } });
 
-export function ec2Template(
+export const ec2Template = (
   namespace: string,
   name: string,
   awsEC2: Record<string, unknown>,
-): MachineTemplate {
-  return machineTemplateSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'MachineTemplate',
-    metadata: { name, namespace },
-    spec: { template: { spec: { awsEC2 } } },
-  });
-}
+): MachineTemplate => machineTemplateObject(namespace, name, { awsEC2 });
 
-export function awsMachine(
+export const awsMachine = (
   cluster: Cluster,
   name: string,
   role: 'ControlPlane' | 'Worker',
   template: MachineTemplate,
   version = 'v1.33.1',
-): Machine {
-  return machineSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Machine',
-    metadata: {
-      name,
-      namespace: cluster.metadata.namespace,
-      uid: randomUUID(),
-      labels: { 'clusterforge.dev/cluster-name': cluster.metadata.name as string },
-    },
-    spec: {
-      clusterName: cluster.metadata.name,
-      role,
-      version,
-      machineTemplateRef: { name: template.metadata.name },
-    },
-  });
-}
-
-export const clusterCtx = (cluster: Cluster, certificates?: ClusterCertificates): ClusterContext => ({
-  cluster,
-  log,
-  ...(certificates ? { certificates } : {}),
-});
-
-export function machineCtx(
-  cluster: Cluster,
-  certificates: ClusterCertificates,
-  machine: Machine,
-  template: MachineTemplate,
-  peers: Machine[] = [],
-  endpoint?: { host: string; port: number },
-): MachineContext {
-  return { cluster, certificates, log, machine, template, peers, ...(endpoint ? { endpoint } : {}) };
-}
+): Machine => machineObject(cluster, name, role, version, template, randomUUID());
 
 /** Counts AWS calls as the provider's client factory reports them (an SDK middleware). */
 export class CallCounter {
@@ -239,6 +189,31 @@ export async function instancesOfMachine(tagKey: string, name: string): Promise<
   } finally {
     ec2.destroy();
   }
+}
+
+/** The cloud-config of an instance, decoded from its user data, and the kubeadm documents in it. */
+export async function bootstrapOf(ec2: EC2Client, instanceId: string) {
+  const attr = await ec2.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+  );
+  const raw = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
+  const [header, ...rest] = raw.split('\n');
+  const cloudConfig = parse(rest.join('\n')) as {
+    write_files: { path: string; content: string; permissions: string }[];
+    runcmd: string[];
+  };
+  const kubeadmFile = cloudConfig.write_files.find((f) => f.path === KUBEADM_CONFIG_PATH);
+  const documents = parseAllDocuments(kubeadmFile?.content ?? '').map(
+    (d) => d.toJSON() as Record<string, any>,
+  );
+  return {
+    raw,
+    header,
+    secondLine: rest[0],
+    cloudConfig,
+    documents,
+    paths: cloudConfig.write_files.map((f) => f.path),
+  };
 }
 
 /** An x86_64 Linux image from the emulator's catalogue, for MachineTemplates that name one. */

@@ -9,7 +9,7 @@ import { kubeVersions } from '../../env/assets.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, listObjects, useOperator, waitFor } from '../../support/operator.js';
 import { processesMentioning } from '../../support/procs.js';
 import { getJSON, publishedKubeconfig, startProbe, writeKubeconfig } from '../../support/workload.js';
 
@@ -120,17 +120,7 @@ describe.sequential(`a local cluster from ${previous} to ${newest}`, () => {
   it('deletes the cluster and leaves no process, no Secret and no state folder', async () => {
     const clusterDir = operator().provider.clusterDir(namespace(), NAME);
     expect(existsSync(clusterDir)).toBe(true);
-    expect(
-      (await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']))
-        .stderr,
-    ).toBe('');
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      {
-        timeoutMs: 120_000,
-      },
-    );
+    await deleteClusterAndWait(kc, namespace(), NAME);
     for (const plural of ['controlplanes', 'machinedeployments', 'machines']) {
       expect(await listObjects(kc, plural, namespace())).toEqual([]);
     }

@@ -1,17 +1,9 @@
-// Plain Cluster / Machine / MachineTemplate objects for driving the local provider directly, made
-// through the API's zod schemas (so defaults are applied as the API server would), and a driver that
-// calls the provider the way a reconciler would: again and again, honouring requeueAfterMs.
+// Cluster / Machine / MachineTemplate objects for driving the local provider directly (made by
+// test/support/provider-objects.ts, through the API's zod schemas), and a driver that calls a
+// provider the way a reconciler would: again and again, honouring requeueAfterMs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import {
-  type Cluster,
-  cluster as clusterSchema,
-  type Machine,
-  type MachineTemplate,
-  machine as machineSchema,
-  machineTemplate as machineTemplateSchema,
-} from '../../../src/api/v1alpha1/index.js';
+import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
 import type {
   ClusterCertificates,
   ClusterContext,
@@ -21,65 +13,40 @@ import type {
   Progress,
 } from '../../../src/provider/contract.js';
 import type { ProcessRecord } from '../../../src/supervisor/index.js';
+import {
+  clusterCtx,
+  clusterObject,
+  machineCtx,
+  machineObject,
+  machineTemplateObject,
+} from '../../support/provider-objects.js';
 
 export const NAMESPACE = 'team-a';
 
-export const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+export const makeCluster = (name: string): Cluster =>
+  clusterObject({ namespace: NAMESPACE, name, uid: `uid-${name}` }, { local: {} });
 
-export function makeCluster(name: string): Cluster {
-  return clusterSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Cluster',
-    metadata: { name, namespace: NAMESPACE, uid: `uid-${name}` },
-    spec: { infrastructure: { local: {} } },
-  });
-}
+export const makeTemplate = (name: string, nodeHeartbeatSeconds = 5): MachineTemplate =>
+  machineTemplateObject(NAMESPACE, name, { local: { nodeHeartbeatSeconds } });
 
-export function makeTemplate(name: string, nodeHeartbeatSeconds = 5): MachineTemplate {
-  return machineTemplateSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'MachineTemplate',
-    metadata: { name, namespace: NAMESPACE },
-    spec: { template: { spec: { local: { nodeHeartbeatSeconds } } } },
-  });
-}
-
-export function makeMachine(
+/** A Machine of `cluster` (made by makeCluster, so in NAMESPACE). */
+export const makeMachine = (
   cluster: Cluster,
   name: string,
   role: 'ControlPlane' | 'Worker',
   version: string,
   template: MachineTemplate,
-): Machine {
-  return machineSchema.parse({
-    apiVersion: 'clusterforge.dev/v1alpha1',
-    kind: 'Machine',
-    metadata: {
-      name,
-      namespace: NAMESPACE,
-      labels: { 'clusterforge.dev/cluster-name': cluster.metadata.name as string },
-    },
-    spec: {
-      clusterName: cluster.metadata.name,
-      role,
-      version,
-      machineTemplateRef: { name: template.metadata.name },
-    },
-  });
-}
+): Machine => machineObject(cluster, name, role, version, template);
 
-export function clusterContext(cluster: Cluster, certificates: ClusterCertificates): ClusterContext {
-  return { cluster, certificates, log };
-}
+export const clusterContext = (cluster: Cluster, certificates: ClusterCertificates): ClusterContext =>
+  clusterCtx(cluster, certificates);
 
-export function machineContext(
+export const machineContext = (
   cluster: Cluster,
   certificates: ClusterCertificates,
   machine: Machine,
   template: MachineTemplate,
-): MachineContext {
-  return { cluster, certificates, log, machine, template, peers: [] };
-}
+): MachineContext => machineCtx(cluster, certificates, machine, template);
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,10 +80,12 @@ export async function driveUntilDone<T extends { progress: Progress }>(
   );
 }
 
+/** Calls ensureMachine until the machine is ready, asking again `notReadyRetryMs` after a not-ready done. */
 export async function ensureMachineReady(
   provider: InfrastructureProvider,
   ctx: MachineContext,
   timeoutMs: number,
+  notReadyRetryMs = 500,
 ): Promise<MachineStatusReport> {
   return await driveUntilDone(
     `machine ${ctx.machine.metadata.name}`,
@@ -125,7 +94,11 @@ export async function ensureMachineReady(
       if (report.progress.state === 'done' && !report.ready) {
         return {
           ...report,
-          progress: { state: 'inProgress', requeueAfterMs: 500, message: 'not ready' } as Progress,
+          progress: {
+            state: 'inProgress',
+            requeueAfterMs: notReadyRetryMs,
+            message: 'not ready',
+          } as Progress,
         };
       }
       return report;

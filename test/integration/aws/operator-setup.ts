@@ -1,0 +1,92 @@
+// The set-up shared by the AWS tests that run the real controllers (ec2-operator, ec2-drift,
+// ec2-upgrade, eks-operator): a provider that reads Secrets from the test API server and counts its
+// AWS calls, the operator in this process with that provider, and the cluster templates applied
+// with kubectl as a user would. AWS is the emulator of the test environment; nothing is faked here.
+import { readFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { AwsClientFactory, type AwsClientFactoryOptions } from '../../../providers/aws-common/clients.js';
+import { secretDataReader } from '../../../src/kube/secret-data.js';
+import { ObjectWriter } from '../../../src/kube/writer.js';
+import type { RunningOperator } from '../../../src/operator/run.js';
+import type { InfrastructureProvider } from '../../../src/provider/contract.js';
+import { KubeClient } from '../../../src/runtime/transport.js';
+import { renderTemplate } from '../../../src/templates/render.js';
+import { installCRDs } from '../../support/crds.js';
+import { kubectl } from '../../support/kube.js';
+import { startTestOperator } from '../../support/operator.js';
+import { CallCounter } from './fixtures.js';
+
+/**
+ * What an AWS provider needs under the test operator: Secrets read from the test API server, and
+ * clients that count every AWS call in `calls` (and hand every SDK client made to `onClient`).
+ */
+export function operatorProviderDeps(
+  kc: KubeConfig,
+  calls: CallCounter,
+  onClient?: AwsClientFactoryOptions['onClient'],
+): { secrets: ReturnType<typeof secretDataReader>; clients: AwsClientFactory } {
+  return {
+    secrets: secretDataReader(new ObjectWriter(new KubeClient(kc))),
+    clients: new AwsClientFactory({ onCall: calls.record, ...(onClient ? { onClient } : {}) }),
+  };
+}
+
+/**
+ * Before the file's tests: the CRDs, the provider `makeProvider` returns (given the counter of its
+ * AWS calls), and the operator watching `namespace` with it. After them: the operator stopped, the
+ * provider's clients closed and the `figures` the tests gathered printed. A file's own afterAll,
+ * registered after this call, runs before this one (vitest runs after-hooks as a stack).
+ */
+export function useAwsOperator(
+  kc: KubeConfig,
+  namespace: () => string,
+  makeProvider: (calls: CallCounter) => Promise<InfrastructureProvider & { destroy(): void }>,
+): { calls: CallCounter; figures: string[] } {
+  const calls = new CallCounter();
+  const figures: string[] = [];
+  let provider: (InfrastructureProvider & { destroy(): void }) | undefined;
+  let operator: RunningOperator | undefined;
+  beforeAll(async () => {
+    await installCRDs(kc);
+    provider = await makeProvider(calls);
+    operator = await startTestOperator(kc, namespace(), [provider]);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    provider?.destroy();
+    if (figures.length > 0) console.log(figures.join('\n\n'));
+  });
+  return { calls, figures };
+}
+
+/**
+ * Renders templates/<template>/cluster-template.yaml with `vars` and applies it with kubectl, which
+ * must print nothing on stderr.
+ */
+export async function applyClusterTemplate(
+  template: 'aws-ec2' | 'aws-eks',
+  vars: Record<string, string>,
+): Promise<void> {
+  const manifest = renderTemplate(
+    await readFile(`templates/${template}/cluster-template.yaml`, 'utf8'),
+    vars,
+  );
+  expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
+}
+
+/** The aws-ec2 template for a cluster in two zones, applied with kubectl. */
+export function applyEc2Cluster(
+  namespace: string,
+  name: string,
+  shape: { version: string; controlPlanes: number; workers: number },
+): Promise<void> {
+  return applyClusterTemplate('aws-ec2', {
+    CLUSTER_NAME: name,
+    NAMESPACE: namespace,
+    AWS_AZ_COUNT: '2',
+    CONTROL_PLANE_MACHINE_COUNT: String(shape.controlPlanes),
+    WORKER_MACHINE_COUNT: String(shape.workers),
+    KUBERNETES_VERSION: shape.version,
+  });
+}
