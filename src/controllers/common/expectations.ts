@@ -21,6 +21,11 @@ export class Expectations {
     return [...set];
   }
 
+  /** Whether every machine the owner made is in the cache (`machines`): only then is a plan safe. */
+  settled(owner: string, machines: { metadata: { name?: string } }[]): boolean {
+    return this.outstanding(owner, (n) => machines.some((m) => m.metadata.name === n)).length === 0;
+  }
+
   forget(owner: string): void {
     this.pending.delete(owner);
   }

@@ -59,11 +59,8 @@ export class ControlPlaneReconciler {
       return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
     }
 
-    const outstanding = this.expectations.outstanding(keyOf(cp), (n) =>
-      machines.some((m) => m.metadata.name === n),
-    );
     let plan: RolloutPlan | undefined;
-    if (outstanding.length === 0) {
+    if (this.expectations.settled(keyOf(cp), machines)) {
       plan = planRollout({
         replicas: cp.spec.replicas,
         version: cp.spec.version,

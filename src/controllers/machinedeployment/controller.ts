@@ -42,11 +42,8 @@ export class MachineDeploymentReconciler {
 
     const machines = machinesOfDeployment(this.deps, md);
     const templateName = md.spec.machineTemplateRef.name;
-    const outstanding = this.expectations.outstanding(keyOf(md), (n) =>
-      machines.some((m) => m.metadata.name === n),
-    );
     let plan: RolloutPlan | undefined;
-    if (outstanding.length === 0) {
+    if (this.expectations.settled(keyOf(md), machines)) {
       plan = planRollout({
         replicas: md.spec.replicas,
         version,
