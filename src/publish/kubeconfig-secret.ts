@@ -5,7 +5,13 @@
 // <cluster>-user-kubeconfig holds a kubeconfig that runs it, with no credential inside.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Cluster } from '../api/v1alpha1/index.js';
-import { CAPI_CLUSTER_NAME_LABEL, CLUSTER_NAME_LABEL, controllerOwnerRef } from '../api/v1alpha1/labels.js';
+import {
+  CAPI_CLUSTER_NAME_LABEL,
+  CLUSTER_NAME_LABEL,
+  controllerOwnerRef,
+  EXPIRES_AT_ANNOTATION,
+  ISSUED_AT_ANNOTATION,
+} from '../api/v1alpha1/labels.js';
 import type { ObjectWriter } from '../kube/writer.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
@@ -14,8 +20,6 @@ export const kubeconfigSecretName = (cluster: string): string => `${cluster}-kub
 export const userKubeconfigSecretName = (cluster: string): string => `${cluster}-user-kubeconfig`;
 
 const SERVER_ANNOTATION = 'clusterforge.dev/kubeconfig-server';
-const ISSUED_ANNOTATION = 'clusterforge.dev/credential-issued-at';
-const EXPIRES_ANNOTATION = 'clusterforge.dev/credential-expires-at';
 
 /**
  * Whether the Secret must be (re)written: it is missing, points at another server, or its credential
@@ -32,8 +36,8 @@ export function needsRefresh(secret: V1Secret | undefined, server: string, now =
 /** When the Secret's credential is due to be rewritten; undefined when it does not expire. */
 export function refreshTimeOf(secret: V1Secret | undefined): Date | undefined {
   const annotations = secret?.metadata?.annotations ?? {};
-  const issued = Date.parse(annotations[ISSUED_ANNOTATION] ?? '');
-  const expires = Date.parse(annotations[EXPIRES_ANNOTATION] ?? '');
+  const issued = Date.parse(annotations[ISSUED_AT_ANNOTATION] ?? '');
+  const expires = Date.parse(annotations[EXPIRES_AT_ANNOTATION] ?? '');
   if (Number.isNaN(issued) || Number.isNaN(expires)) return undefined;
   return new Date(issued + ((expires - issued) * 2) / 3);
 }
@@ -54,9 +58,9 @@ export function kubeconfigSecret(cluster: Cluster, material: KubeconfigMaterial,
   });
   const annotations: Record<string, string> = {
     [SERVER_ANNOTATION]: material.server,
-    [ISSUED_ANNOTATION]: (material.issuedAt ?? now).toISOString(),
+    [ISSUED_AT_ANNOTATION]: (material.issuedAt ?? now).toISOString(),
   };
-  if (material.expiresAt) annotations[EXPIRES_ANNOTATION] = material.expiresAt.toISOString();
+  if (material.expiresAt) annotations[EXPIRES_AT_ANNOTATION] = material.expiresAt.toISOString();
   return {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -21,9 +21,6 @@ export const CLUSTER_NAMESPACE_LABEL = 'clusterforge.dev/cluster-namespace';
 /** Which publisher wrote the object (`argocd`, `fleet`, `karmada`, `istio`, `flux`). */
 export const PUBLISHER_LABEL = 'clusterforge.dev/publisher';
 
-/** When the credential in the object was issued and when it stops working (RFC 3339). */
-export const ISSUED_AT_ANNOTATION = 'clusterforge.dev/credential-issued-at';
-export const EXPIRES_AT_ANNOTATION = 'clusterforge.dev/credential-expires-at';
 /** A digest of everything the object says except its credential: a change means rewrite it. */
 export const INPUTS_ANNOTATION = 'clusterforge.dev/publish-inputs';
 

@@ -9,6 +9,7 @@
 // - what the publisher wrote is found again by its labels, wherever it is, for removal.
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1alpha1/index.js';
+import { EXPIRES_AT_ANNOTATION, ISSUED_AT_ANNOTATION } from '../api/v1alpha1/labels.js';
 import { PUBLISH_TARGETS, type PublishTargetInfo } from '../api/v1alpha1/publish.js';
 import { apiMessage } from '../kube/errors.js';
 import type { Manifest } from '../kube/manifest.js';
@@ -21,9 +22,7 @@ import {
   type ConsumerRole,
   type Credential,
   conditionTypeOf,
-  EXPIRES_AT_ANNOTATION,
   INPUTS_ANNOTATION,
-  ISSUED_AT_ANNOTATION,
   type KindRef,
   PUBLISHER_LABEL,
   type Publisher,

@@ -13,6 +13,9 @@ export const CAPI_CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 
 export const FINALIZER = 'clusterforge.dev/finalizer';
 export const PAUSED_ANNOTATION = 'clusterforge.dev/paused';
+/** On a published credential: when it was issued and when it stops working (RFC 3339). */
+export const ISSUED_AT_ANNOTATION = 'clusterforge.dev/credential-issued-at';
+export const EXPIRES_AT_ANNOTATION = 'clusterforge.dev/credential-expires-at';
 
 export interface OwnerLike {
   kind: string;
