@@ -14,30 +14,28 @@ import {
   setCondition,
   summarise,
 } from '../common/conditions.js';
-import { Expectations } from '../common/expectations.js';
+import { MachineOwnerReconciler } from '../common/machine-owner.js';
 import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
-import { isPaused } from '../common/paused.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
-import { waitFor } from '../common/waiting.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
 
-export class ControlPlaneReconciler {
-  private readonly expectations = new Expectations();
+export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane> {
+  constructor(deps: ControllerDeps) {
+    super(deps, resources.ControlPlane, deps.controlPlanes);
+  }
 
-  constructor(private readonly deps: ControllerDeps) {}
+  protected clusterOf(cp: ControlPlane): Cluster | undefined {
+    return clusterOfControlPlane(this.deps, cp);
+  }
 
-  async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
-    const cp = this.expectations.ownerOrForget(this.deps.controlPlanes, key);
-    if (!cp) return {};
-    const cluster = clusterOfControlPlane(this.deps, cp);
-    if (cluster && isPaused(cluster)) return {};
-    const machines = machinesOfControlPlane(this.deps, cp);
-    if (cp.metadata.deletionTimestamp) return this.reconcileDelete(cp, cluster, log);
-    if (await this.deps.writer.addFinalizer(resources.ControlPlane, cp, FINALIZER)) return {};
-
+  protected async reconcileNormal(
+    cp: ControlPlane,
+    cluster: Cluster | undefined,
+    log: Logger,
+  ): Promise<Result> {
     if (!cluster)
       return this.wait(cp, 'WaitingForCluster', 'no Cluster names this ControlPlane in spec.controlPlaneRef');
     const provider = this.deps.providers.for(cluster);
@@ -58,6 +56,7 @@ export class ControlPlaneReconciler {
     if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
       return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
     }
+    const machines = machinesOfControlPlane(this.deps, cp);
 
     let plan: RolloutPlan | undefined;
     if (this.expectations.settled(keyOf(cp), machines)) {
@@ -83,7 +82,7 @@ export class ControlPlaneReconciler {
         this.deps.events.normal(cp, 'MachineCreated', `created control-plane machine ${name}`);
       }
       for (const name of plan.delete) {
-        await this.deps.writer.delete(resources.Machine, key.namespace, name);
+        await this.deps.writer.delete(resources.Machine, cp.metadata.namespace!, name);
         log.info({ machine: name }, 'deleting control-plane machine');
         this.deps.events.normal(cp, 'MachineDeleted', `deleting control-plane machine ${name}`);
       }
@@ -179,7 +178,7 @@ export class ControlPlaneReconciler {
     return {};
   }
 
-  private async reconcileDelete(
+  protected async reconcileDelete(
     cp: ControlPlane,
     cluster: Cluster | undefined,
     log: Logger,
@@ -194,10 +193,5 @@ export class ControlPlaneReconciler {
       conditions: notReady(cp, 'Deleting', `waiting for ${machines.length} machine(s) to be deleted`),
     };
     return deleteOwnedMachines(this.deps, resources.ControlPlane, cp, machines, deleting, log);
-  }
-
-  /** Ready=False with why, and a look again shortly. */
-  private wait(cp: ControlPlane, reason: string, message: string): Promise<Result> {
-    return waitFor(this.deps, resources.ControlPlane, cp, reason, message);
   }
 }

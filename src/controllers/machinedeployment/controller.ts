@@ -8,28 +8,28 @@ import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, FINALIZER } from '../../api/
 import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
-import { Expectations } from '../common/expectations.js';
+import { MachineOwnerReconciler } from '../common/machine-owner.js';
 import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
-import { isPaused } from '../common/paused.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
-import { waitFor } from '../common/waiting.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
 
-export class MachineDeploymentReconciler {
-  private readonly expectations = new Expectations();
+export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineDeployment> {
+  constructor(deps: ControllerDeps) {
+    super(deps, resources.MachineDeployment, deps.deployments);
+  }
 
-  constructor(private readonly deps: ControllerDeps) {}
+  protected clusterOf(md: MachineDeployment): Cluster | undefined {
+    return this.deps.clusters.get(md.metadata.namespace!, md.spec.clusterName);
+  }
 
-  async reconcile(key: { namespace: string; name: string }, log: Logger): Promise<Result> {
-    const md = this.expectations.ownerOrForget(this.deps.deployments, key);
-    if (!md) return {};
-    const cluster = this.deps.clusters.get(key.namespace, md.spec.clusterName);
-    if (cluster && isPaused(cluster)) return {};
-    if (md.metadata.deletionTimestamp) return this.reconcileDelete(md, cluster, log);
-    if (await this.deps.writer.addFinalizer(resources.MachineDeployment, md, FINALIZER)) return {};
+  protected async reconcileNormal(
+    md: MachineDeployment,
+    cluster: Cluster | undefined,
+    log: Logger,
+  ): Promise<Result> {
     if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
 
     // The version skew rule: a worker may not run a newer version than the control plane.
@@ -67,7 +67,7 @@ export class MachineDeploymentReconciler {
       if (plan.create > 0)
         this.deps.events.normal(md, 'MachinesCreated', `created ${plan.create} worker machine(s)`);
       for (const name of plan.delete) {
-        await this.deps.writer.delete(resources.Machine, key.namespace, name);
+        await this.deps.writer.delete(resources.Machine, md.metadata.namespace!, name);
         log.info({ machine: name }, 'deleting worker machine');
       }
       if (plan.delete.length > 0) {
@@ -184,7 +184,7 @@ export class MachineDeploymentReconciler {
     };
   }
 
-  private async reconcileDelete(
+  protected async reconcileDelete(
     md: MachineDeployment,
     cluster: Cluster | undefined,
     log: Logger,
@@ -206,10 +206,5 @@ export class MachineDeploymentReconciler {
     const machines = machinesOfDeployment(this.deps, md);
     const deleting = { ...md.status, phase: 'Deleting' as const };
     return deleteOwnedMachines(this.deps, resources.MachineDeployment, md, machines, deleting, log);
-  }
-
-  /** Ready=False with why, and a look again shortly. */
-  private wait(md: MachineDeployment, reason: string, message: string): Promise<Result> {
-    return waitFor(this.deps, resources.MachineDeployment, md, reason, message);
   }
 }
