@@ -1,6 +1,7 @@
 // One kube-apiserver per control-plane machine, on its own loopback port, with the cluster's
 // certificates, talking to every voting etcd member there is when it starts.
 import { done, inProgress, type Progress } from '../../src/provider/contract.js';
+import { crashesForgiven } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
 import { type EtcdGateway, votingClientURLs } from './etcd.js';
 import { httpsRequest, type TlsIdentity } from './https.js';
@@ -92,9 +93,9 @@ async function checkReady(scope: MachineScope): Promise<Progress> {
     }
     return inProgress('waiting for kube-apiserver /readyz', 1_000);
   }
-  if (!api.ready || api.crashes) {
+  const forgiven = crashesForgiven(api);
+  if (!api.ready || forgiven) {
     api.ready = true;
-    api.crashes = 0;
     await saveMachine(scope);
   }
   return done();

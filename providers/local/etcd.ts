@@ -5,7 +5,7 @@
 // refused when the remaining members would not keep a quorum.
 import { open, readFile, unlink } from 'node:fs/promises';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
-import { isRunning } from '../../src/supervisor/index.js';
+import { crashesForgiven, isRunning } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
 import { httpsJson, type TlsIdentity } from './https.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
@@ -286,10 +286,7 @@ export async function ensureEtcdMember(scope: MachineScope, gateway: EtcdGateway
   if (!(await gateway.healthy(etcdClientURL(scope.record)))) {
     return inProgress('waiting for the etcd member to be healthy', 1_000);
   }
-  if (etcd.crashes) {
-    etcd.crashes = 0;
-    await saveMachine(scope);
-  }
+  if (crashesForgiven(etcd)) await saveMachine(scope);
   return done();
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import { CLUSTER_NAME_LABEL } from '../../src/api/v1alpha1/index.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
-import { childEnvironment } from '../../src/supervisor/index.js';
+import { childEnvironment, crashesForgiven } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
@@ -191,10 +191,7 @@ export async function ensureWorker(
   }
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   if (!ready || !leaseFresh(lease)) return inProgress("waiting for the node's first heart-beat", 1_000);
-  if (heartbeat.crashes) {
-    heartbeat.crashes = 0;
-    await saveMachine(scope);
-  }
+  if (crashesForgiven(heartbeat)) await saveMachine(scope);
   return done();
 }
 
