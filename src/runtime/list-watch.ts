@@ -99,6 +99,13 @@ type WatchOutcome = {
 /** A watch the server ends after this long counts as healthy even when nothing happened meanwhile. */
 const HEALTHY_WATCH_MS = 5_000;
 
+/**
+ * The longest wait before asking again a server that did not answer at all (refused or dropped the
+ * connection). Asking costs such a server nothing, and informers are back within seconds of the end
+ * of an outage; a server that answers 429 or 5xx gets the full back-off.
+ */
+const UNREACHABLE_MAX_MS = 3_000;
+
 class StopSignal extends Error {}
 class StaleSignal extends Error {}
 class GoneSignal extends Error {}
@@ -128,6 +135,8 @@ export class ListWatchLoop<T extends KubeObject> {
   /** The resourceVersion the next watch starts from. */
   resourceVersion = '';
   private failures = 0;
+  /** Relists in a row that were followed by nothing: the second and later back off. */
+  private fruitlessRelists = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly stopController = new AbortController();
@@ -187,7 +196,7 @@ export class ListWatchLoop<T extends KubeObject> {
         } catch (err) {
           if (this.stopping) return;
           this.failures++;
-          const delay = this.backoff();
+          const delay = this.backoff(err);
           this.log.warn({ err, retryInMs: Math.round(delay) }, 'list failed; retrying');
           await this.sleep(delay);
           continue;
@@ -198,7 +207,10 @@ export class ListWatchLoop<T extends KubeObject> {
         outcome.progressed ||
         outcome.durationMs >=
           Math.min(HEALTHY_WATCH_MS, this.staleAfterMs / 2, this.watchTimeoutSeconds * 500);
-      if (healthy) this.failures = 0;
+      if (healthy) {
+        this.failures = 0;
+        this.fruitlessRelists = 0;
+      }
       switch (outcome.kind) {
         case 'stopped':
           return;
@@ -214,12 +226,14 @@ export class ListWatchLoop<T extends KubeObject> {
         case 'gone':
         case 'stale': {
           // Events may have been missed (410), or the connection died silently: relist. The first relist
-          // is immediate; another before anything arrived backs off.
+          // is immediate, even after an outage's failed reconnects (a new API server answers the old
+          // resourceVersion with 410); another before anything arrived backs off.
           this.counters[outcome.kind === 'gone' ? 'gone' : 'staleAborts']++;
           this.onLoopEvent?.(outcome.kind);
           this.failures++;
+          this.fruitlessRelists++;
           needList = true;
-          const delay = this.failures > 1 ? this.backoff() : 0;
+          const delay = this.fruitlessRelists > 1 ? this.backoff() : 0;
           if (outcome.kind === 'gone') {
             this.log.info(
               { resourceVersion: this.resourceVersion, relistInMs: Math.round(delay) },
@@ -240,7 +254,7 @@ export class ListWatchLoop<T extends KubeObject> {
           else if (outcome.error instanceof KubeApiError) {
             needList = outcome.error.code >= 400 && outcome.error.code < 500 && outcome.error.code !== 429;
           }
-          const delay = this.backoff();
+          const delay = this.backoff(outcome.error);
           this.log.warn({ err: outcome.error, retryInMs: Math.round(delay) }, 'watch failed; reconnecting');
           await this.sleep(delay);
           break;
@@ -249,9 +263,14 @@ export class ListWatchLoop<T extends KubeObject> {
     }
   }
 
-  /** Full jittered exponential back-off for the current failure count: in [d/2, d], d = base * 2^(n-1). */
-  private backoff(): number {
-    const exp = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, this.failures - 1));
+  /**
+   * Full jittered exponential back-off for the current failure count: in [d/2, d], d = base * 2^(n-1),
+   * at most UNREACHABLE_MAX_MS when `err` says the server did not answer at all.
+   */
+  private backoff(err?: unknown): number {
+    let exp = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, this.failures - 1));
+    const answered = err instanceof KubeApiError || err instanceof WatchErrorEvent;
+    if (err !== undefined && !answered) exp = Math.min(exp, UNREACHABLE_MAX_MS);
     return randomBetween(exp / 2, exp);
   }
 

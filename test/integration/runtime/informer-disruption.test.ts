@@ -22,15 +22,16 @@ describe('Informer across API server restarts and etcd compaction', () => {
   const create = (name: string, data: Record<string, string> = {}): Promise<V1ConfigMap> =>
     api().createNamespacedConfigMap({ namespace: namespace(), body: { metadata: { name }, data } });
 
+  // Short back-offs by default, so that each case is quick; `defaultBackoff` keeps the operator's own.
   const startInformer = (
     kc: KubeConfig,
+    opts: { defaultBackoff?: boolean } = {},
   ): { informer: Informer; adds: string[]; updates: string[]; deletes: string[] } => {
     const informer = new Informer({
       ...CONFIGMAPS,
       namespace: namespace(),
       client: new KubeClient(kc),
-      backoffBaseMs: 100,
-      backoffMaxMs: 1000,
+      ...(opts.defaultBackoff ? {} : { backoffBaseMs: 100, backoffMaxMs: 1000 }),
     });
     const adds: string[] = [];
     const updates: string[] = [];
@@ -104,4 +105,27 @@ describe('Informer across API server restarts and etcd compaction', () => {
     expect(informer.stats.relists).toBe(1);
     expect(informer.stats.gone).toBe(1);
   });
+
+  it('is back within 5 s of the end of a long outage, relisting at once from a new API server', async () => {
+    await create('before');
+    const proxy = await TcpProxy.start(env().server);
+    cleanup.push(() => proxy.close());
+    const { informer, adds } = startInformer(proxy.kubeConfig(env().kubeConfig), { defaultBackoff: true });
+    await informer.waitForSync({ timeoutMs: 30_000 });
+    await vi.waitFor(() => expect(informer.stats.watches).toBe(1), WAIT);
+
+    // 15 s unreachable, the API server restarted meanwhile: a plain exponential back-off (250 ms
+    // doubling to 30 s) would by then wait 8 s or more before its next try.
+    proxy.down();
+    await env().restartApiServer();
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(informer.stats.connectionErrors).toBeGreaterThanOrEqual(5);
+    proxy.up();
+    await create('after-outage');
+    await vi.waitFor(() => expect(adds).toContain(`${namespace()}/after-outage`), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    expect(informer.keys()).toEqual([`${namespace()}/after-outage`, `${namespace()}/before`]);
+  }, 60_000);
 });
