@@ -1,6 +1,5 @@
 // Cluster: the whole cluster; owns its ControlPlane, MachineDeployments and Machines.
 import { z } from 'zod';
-import { awsId } from './aws.js';
 import {
   conditions,
   kindWithStatus,
@@ -8,6 +7,7 @@ import {
   observedGeneration,
   terminalFailure,
 } from './meta.js';
+import { awsNetwork, clusterNetwork, clusterNetworkRules } from './network.js';
 import { exactlyOneProvider, providerSettings } from './provider-settings.js';
 import { publish } from './publish.js';
 
@@ -18,60 +18,10 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/)
   .meta({ description: 'The AWS region, for example eu-west-1.' });
 
-const cidrBlock = z
-  .string()
-  .max(43)
-  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/)
-  .meta({ description: 'An IPv4 CIDR block, for example 10.0.0.0/16.' });
-
 const credentialsRef = localObjectReference.meta({
   description:
     "A Secret in the Cluster's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. When absent, the operator's default AWS credential chain is used.",
 });
-
-const awsNetwork = z
-  .object({
-    vpc: z
-      .object({
-        id: awsId('vpc', 'VPC')
-          .optional()
-          .meta({ description: 'Use this existing VPC (bring your own); it is never modified or deleted.' }),
-        cidrBlock: cidrBlock
-          .default('10.0.0.0/16')
-          .meta({ description: 'CIDR block of the VPC to create; ignored when id is set.' }),
-      })
-      .default({ cidrBlock: '10.0.0.0/16' })
-      .meta({ description: 'The VPC the cluster lives in.' }),
-    availabilityZones: z.array(z.string().min(1).max(32)).max(6).optional().meta({
-      description:
-        'Availability zones to spread subnets over; when absent, the first zones of the region are used.',
-    }),
-    availabilityZoneCount: z
-      .number()
-      .int()
-      .min(1)
-      .max(6)
-      .default(3)
-      .meta({ description: 'How many availability zones to use when availabilityZones is not given.' }),
-    subnets: z
-      .array(
-        z.object({
-          id: awsId('subnet', 'subnet')
-            .optional()
-            .meta({ description: 'Use this existing subnet; it is never modified or deleted.' }),
-          cidrBlock: cidrBlock.optional(),
-          availabilityZone: z.string().max(32).optional().meta({ description: "The subnet's zone." }),
-          public: z
-            .boolean()
-            .default(false)
-            .meta({ description: 'Whether the subnet routes to the internet gateway.' }),
-        }),
-      )
-      .max(24)
-      .optional()
-      .meta({ description: 'Subnets to use or create; when absent, one public and one private per zone.' }),
-  })
-  .meta({ description: 'The network on AWS: created and owned by the cluster unless IDs are given.' });
 
 const additionalTags = z
   .record(z.string().max(128), z.string().max(256))
@@ -100,6 +50,12 @@ const iamRoleARN = z
   .max(2048)
   .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/);
 
+/** The transition rule of an IAM role that AWS fixes at creation. */
+const fixedRole = (why: string) => ({
+  rule: 'self == oldSelf',
+  message: `cannot change once the cluster exists (${why}); create a new cluster for another role`,
+});
+
 /** Where an AWS cluster lives and with which credentials: the same for EC2 and EKS. */
 const awsPlacement = {
   region: awsRegion,
@@ -125,8 +81,14 @@ export const awsEC2Infrastructure = z
 export const awsEKSInfrastructure = z
   .object({
     ...awsPlacement,
-    roleARN: iamRoleARN.meta({ description: 'The IAM role the EKS control plane assumes.' }),
-    nodeRoleARN: iamRoleARN.meta({ description: 'The IAM role of the managed node groups.' }),
+    roleARN: iamRoleARN.meta({
+      description: 'The IAM role the EKS control plane assumes; it cannot change once the cluster exists.',
+      'x-kubernetes-validations': [fixedRole('EKS keeps the role a cluster was created with')],
+    }),
+    nodeRoleARN: iamRoleARN.meta({
+      description: 'The IAM role of the managed node groups; it cannot change once the cluster exists.',
+      'x-kubernetes-validations': [fixedRole('EKS keeps the role a node group was created with')],
+    }),
     endpointAccess: z
       .object({
         public: z.boolean().default(true).meta({ description: 'Whether the API endpoint is public.' }),
@@ -164,38 +126,14 @@ export const infrastructure = providerSettings({
   ],
 });
 
-export const clusterNetwork = z
-  .object({
-    pods: z
-      .object({ cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The pod CIDR blocks.' }) })
-      .default({ cidrBlocks: ['192.168.0.0/16'] })
-      .meta({ description: 'The pod network.' }),
-    services: z
-      .object({
-        cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The service CIDR blocks.' }),
-      })
-      .default({ cidrBlocks: ['10.96.0.0/12'] })
-      .meta({ description: "The service network (the API server's --service-cluster-ip-range)." }),
-    serviceDomain: z
-      .string()
-      .max(253)
-      .default('cluster.local')
-      .meta({ description: 'The DNS domain of services.' }),
-  })
-  .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
-
 export const clusterSpec = z
   .object({
     infrastructure,
-    clusterNetwork: clusterNetwork
-      .default({
-        pods: { cidrBlocks: ['192.168.0.0/16'] },
-        services: { cidrBlocks: ['10.96.0.0/12'] },
-        serviceDomain: 'cluster.local',
-      })
-      .meta({
-        'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'clusterNetwork is immutable' }],
-      }),
+    clusterNetwork: clusterNetwork.default({
+      pods: { cidrBlocks: ['192.168.0.0/16'] },
+      services: { cidrBlocks: ['10.96.0.0/12'] },
+      serviceDomain: 'cluster.local',
+    }),
     controlPlaneRef: localObjectReference
       .optional()
       .meta({ description: 'The ControlPlane of this cluster, in the same namespace.' }),
@@ -205,7 +143,10 @@ export const clusterSpec = z
       .meta({ description: 'Stops reconciliation of the cluster and everything it owns.' }),
     publish: publish.optional(),
   })
-  .meta({ description: 'The desired state of the cluster.' });
+  .meta({
+    description: 'The desired state of the cluster.',
+    'x-kubernetes-validations': clusterNetworkRules,
+  });
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 
 export const clusterPhase = z
