@@ -136,7 +136,7 @@ export const clusterSpec = z
     }),
     controlPlaneRef: localObjectReference
       .optional()
-      .meta({ description: 'The ControlPlane of this cluster, in the same namespace.' }),
+      .meta({ description: 'The ControlPlane of this cluster, in the same namespace; required.' }),
     paused: z
       .boolean()
       .default(false)
@@ -145,7 +145,17 @@ export const clusterSpec = z
   })
   .meta({
     description: 'The desired state of the cluster.',
-    'x-kubernetes-validations': clusterNetworkRules,
+    'x-kubernetes-validations': [
+      {
+        // Optional in the schema only so that objects stored before this rule still read; a new one needs it.
+        rule: 'has(self.controlPlaneRef)',
+        message:
+          'name the ControlPlane of this cluster, in the same namespace (controlPlaneRef: {name: <name>-control-plane})',
+        fieldPath: '.controlPlaneRef',
+        reason: 'FieldValueRequired',
+      },
+      ...clusterNetworkRules,
+    ],
   });
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 

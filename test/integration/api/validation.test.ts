@@ -15,7 +15,7 @@ const cluster = (spec: Obj = { infrastructure: { local: {} } }, name = 'demo'): 
   apiVersion: API,
   kind: 'Cluster',
   metadata: { name },
-  spec,
+  spec: { controlPlaneRef: { name: `${name}-control-plane` }, ...spec },
 });
 const ec2 = { region: 'eu-west-1' };
 const eks = {
@@ -147,6 +147,12 @@ const invalidCreates: [string, Obj, string, string][] = [
     cluster({ infrastructure: { local: {} }, clusterNetwork: { services: { cidrBlocks: ['10.96.0.0'] } } }),
     'spec.clusterNetwork.services.cidrBlocks[0]',
     'should match',
+  ],
+  [
+    'a cluster without a control plane',
+    cluster({ infrastructure: { local: {} }, controlPlaneRef: undefined }),
+    'spec.controlPlaneRef',
+    'Required value: name the ControlPlane of this cluster',
   ],
   [
     'a VPC block with an octet over 255',
