@@ -1,11 +1,14 @@
-// A reconcile that cannot go on yet: say why in Ready and look again shortly.
+// A reconcile that cannot go on: say why in Ready, and either look again shortly (waitFor: the
+// missing piece may come by itself) or mark the object Stalled (stall: only a person can fix it).
 import type { Condition } from '../../api/v1alpha1/meta.js';
 import type { Resource } from '../../kube/resources.js';
-import type { ControllerDeps, Result } from '../deps.js';
-import { notReady } from './conditions.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { notReady, setCondition } from './conditions.js';
 
 interface Waiting {
-  metadata: { name?: string; namespace?: string; generation?: number };
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; uid?: string; generation?: number };
   status?: { conditions?: Condition[] };
 }
 
@@ -18,4 +21,26 @@ export async function waitFor<T extends Waiting>(
 ): Promise<Result> {
   await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions: notReady(obj, reason, message) });
   return { requeueAfterMs: 5_000 };
+}
+
+/**
+ * Ready=False and Stalled=True, both with `reason` and `message` (the fix), and a Warning event:
+ * kstatus (Flux, kubectl wait) reads the object as Failed at once instead of in progress for ever.
+ * Nothing changes until the object does, so the next look is at the resync.
+ */
+export async function stall<T extends Waiting>(
+  deps: ControllerDeps,
+  resource: Resource,
+  obj: T,
+  reason: string,
+  message: string,
+): Promise<Result> {
+  const conditions = setCondition(
+    notReady(obj, reason, message),
+    { type: 'Stalled', status: 'True', reason, message },
+    obj.metadata.generation,
+  );
+  await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions });
+  deps.events.warning(obj, reason, message);
+  return { requeueAfterMs: jittered(RESYNC_MS) };
 }
