@@ -23,10 +23,22 @@ const credentialsRef = localObjectReference.meta({
     "A Secret in the Cluster's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. When absent, the operator's default AWS credential chain is used.",
 });
 
+/** AWS takes 50 tags on a resource, and the operator puts up to 7 of its own (providers/aws-common/tags.ts). */
+const MAX_ADDITIONAL_TAGS = 43;
+
 const additionalTags = z
-  .record(z.string().max(128), z.string().max(256))
+  .record(z.string().min(1).max(128), z.string().max(256))
   .optional()
-  .meta({ description: 'Extra tags put on every AWS resource the cluster creates.' });
+  .meta({
+    description: `Extra tags put on every AWS resource the cluster creates: at most ${MAX_ADDITIONAL_TAGS}, keys of 1 to 128 characters not starting with aws:, values of at most 256.`,
+    maxProperties: MAX_ADDITIONAL_TAGS,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+        message: 'tag keys starting with aws: are reserved for AWS: choose another prefix, for example team:',
+      },
+    ],
+  });
 
 export const localInfrastructure = z
   .object({

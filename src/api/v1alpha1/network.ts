@@ -168,15 +168,7 @@ export const clusterNetwork = z
   })
   .meta({
     description: "The cluster's own networks; immutable once the cluster exists.",
-    'x-kubernetes-validations': [
-      { rule: 'self == oldSelf', message: 'clusterNetwork is immutable' },
-      {
-        rule: `!has(self.pods) || !has(self.services) || self.pods.cidrBlocks.all(p, self.services.cidrBlocks.all(s, !${overlaps('p', 's')}))`,
-        message:
-          'the pod and service blocks overlap: choose blocks that share no address, for example pods 192.168.0.0/16 and services 10.96.0.0/12',
-        fieldPath: '.services.cidrBlocks',
-      },
-    ],
+    'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'clusterNetwork is immutable' }],
   });
 
 /** The service blocks EKS takes (serviceIpv4Cidr): inside a private range, from /12 to /24. */
@@ -192,6 +184,13 @@ const hasNetwork =
 
 /** The rules on the Cluster's spec that relate the cluster's networks to its provider's. */
 export const clusterNetworkRules: Rule[] = [
+  {
+    // EKS takes no pod block (pods get VPC addresses), so there the pod block cannot clash.
+    rule: `!(${hasNetwork}) || has(self.infrastructure.awsEKS) || self.clusterNetwork.pods.cidrBlocks.all(p, self.clusterNetwork.services.cidrBlocks.all(s, !${overlaps('p', 's')}))`,
+    message:
+      'the pod and service blocks overlap: choose blocks that share no address, for example pods 192.168.0.0/16 and services 10.96.0.0/12',
+    fieldPath: '.clusterNetwork.services.cidrBlocks',
+  },
   {
     // EKS pods take VPC addresses (the VPC CNI), so only EC2 pod blocks must stay out of the VPC.
     rule: `!(${hasNetwork}) || !(${ownVPC('awsEC2')}) || self.clusterNetwork.pods.cidrBlocks.all(b, !${overlaps('b', vpcBlock('awsEC2'))})`,

@@ -302,6 +302,34 @@ const invalidCreates: [string, Obj, string, string][] = [
     'spec.clusterNetwork.services.cidrBlocks',
     'EKS takes a service block from /12 to /24',
   ],
+  [
+    'a tag key with the aws: prefix',
+    cluster({ infrastructure: { awsEC2: { ...ec2, additionalTags: { 'aws:owner': 'me' } } } }),
+    'spec.infrastructure.awsEC2.additionalTags',
+    'reserved for AWS: choose another prefix',
+  ],
+  [
+    'a tag key with the AWS: prefix in capitals',
+    cluster({ infrastructure: { awsEKS: { ...eks, additionalTags: { 'AWS:owner': 'me' } } } }),
+    'spec.infrastructure.awsEKS.additionalTags',
+    'reserved for AWS',
+  ],
+  [
+    'a tag key over 128 characters',
+    cluster({ infrastructure: { awsEC2: { ...ec2, additionalTags: { ['k'.repeat(129)]: 'v' } } } }),
+    'spec.infrastructure.awsEC2.additionalTags',
+    'every key has at most 128 characters',
+  ],
+  [
+    'more tags than AWS leaves room for',
+    cluster({
+      infrastructure: {
+        awsEC2: { ...ec2, additionalTags: Object.fromEntries(Array.from({ length: 44 }, (_, i) => [`t${i}`, 'v'])) },
+      },
+    }),
+    'spec.infrastructure.awsEC2.additionalTags',
+    'at most 43',
+  ],
   ['an even control plane', controlPlane({ replicas: 2 }), 'spec.replicas', 'odd number of replicas'],
   ['a control plane of nine', controlPlane({ replicas: 9 }), 'spec.replicas', 'odd number of replicas'],
   [
@@ -678,7 +706,23 @@ const validNetworks: [string, Obj][] = [
     }),
   ],
   [
-    'an EKS service block at /24',
+    'tags at the limits: 43 of them, a key of 128 characters, aws inside a key',
+    cluster({
+      infrastructure: {
+        awsEC2: {
+          ...ec2,
+          additionalTags: {
+            ...Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`t${i}`, 'v'])),
+            ['k'.repeat(128)]: 'v'.repeat(256),
+            'team:aws': '',
+          },
+        },
+      },
+    }),
+  ],
+  [
+    // The pod block is not used on EKS, so a service block may sit where the default pod block is.
+    'an EKS service block at /24, inside the unused default pod block',
     cluster({
       infrastructure: { awsEKS: eks },
       clusterNetwork: { services: { cidrBlocks: ['192.168.7.0/24'] } },
