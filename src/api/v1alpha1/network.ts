@@ -128,38 +128,35 @@ export const awsNetwork = z
     ],
   });
 
-const oneBlock = (what: string, description: string, why: string) =>
+/** The pod or the service network: one block (a list, for a later dual-stack cluster), defaulted. */
+const network = (what: 'pod' | 'service', defaultBlock: string, description: string) =>
   z
-    .array(cidrBlock)
-    .min(1)
-    .max(2)
-    .meta({
-      description,
-      'x-kubernetes-validations': [{ rule: 'self.size() == 1', message: `takes one ${what} block: ${why}` }],
-    });
+    .object({
+      cidrBlocks: z
+        .array(cidrBlock)
+        .min(1)
+        .max(2)
+        .meta({
+          description: `The ${what} CIDR block (one; a list for a later dual-stack cluster).`,
+          'x-kubernetes-validations': [
+            {
+              rule: 'self.size() == 1',
+              message: `takes one ${what} block: a second block would be ignored, dual-stack ${what} networks are not supported`,
+            },
+          ],
+        }),
+    })
+    .default({ cidrBlocks: [defaultBlock] })
+    .meta({ description });
 
 export const clusterNetwork = z
   .object({
-    pods: z
-      .object({
-        cidrBlocks: oneBlock(
-          'pod',
-          'The pod CIDR block (one; a list for a later dual-stack cluster).',
-          'a second block would be ignored, dual-stack pod networks are not supported',
-        ),
-      })
-      .default({ cidrBlocks: ['192.168.0.0/16'] })
-      .meta({ description: 'The pod network.' }),
-    services: z
-      .object({
-        cidrBlocks: oneBlock(
-          'service',
-          'The service CIDR block (one; a list for a later dual-stack cluster).',
-          'a second block would be ignored, dual-stack service networks are not supported',
-        ),
-      })
-      .default({ cidrBlocks: ['10.96.0.0/12'] })
-      .meta({ description: "The service network (the API server's --service-cluster-ip-range)." }),
+    pods: network('pod', '192.168.0.0/16', 'The pod network.'),
+    services: network(
+      'service',
+      '10.96.0.0/12',
+      "The service network (the API server's --service-cluster-ip-range).",
+    ),
     serviceDomain: z
       .string()
       .max(253)

@@ -12,29 +12,26 @@ interface Waiting {
   status?: { conditions?: Condition[] };
 }
 
-export async function waitFor<T extends Waiting>(
+/** What a reconcile that cannot go on writes: Ready=False with `reason` and `message`, and then some. */
+type Report = (
   deps: ControllerDeps,
   resource: Resource,
-  obj: T,
+  obj: Waiting,
   reason: string,
   message: string,
-): Promise<Result> {
+) => Promise<Result>;
+
+export const waitFor: Report = async (deps, resource, obj, reason, message) => {
   await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions: notReady(obj, reason, message) });
   return { requeueAfterMs: 5_000 };
-}
+};
 
 /**
  * Ready=False and Stalled=True, both with `reason` and `message` (the fix), and a Warning event:
  * kstatus (Flux, kubectl wait) reads the object as Failed at once instead of in progress for ever.
  * Nothing changes until the object does, so the next look is at the resync.
  */
-export async function stall<T extends Waiting>(
-  deps: ControllerDeps,
-  resource: Resource,
-  obj: T,
-  reason: string,
-  message: string,
-): Promise<Result> {
+export const stall: Report = async (deps, resource, obj, reason, message) => {
   const conditions = setCondition(
     notReady(obj, reason, message),
     { type: 'Stalled', status: 'True', reason, message },
@@ -43,4 +40,4 @@ export async function stall<T extends Waiting>(
   await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions });
   deps.events.warning(obj, reason, message);
   return { requeueAfterMs: jittered(RESYNC_MS) };
-}
+};
