@@ -7,7 +7,7 @@ import {
   observedGeneration,
   terminalFailure,
 } from './meta.js';
-import { awsNetwork, clusterNetwork, clusterNetworkRules } from './network.js';
+import { awsNetwork, clusterNetwork, clusterNetworkRules, zoneRules } from './network.js';
 import { exactlyOneProvider, providerSettings } from './provider-settings.js';
 import { publish } from './publish.js';
 
@@ -88,7 +88,10 @@ export const awsEC2Infrastructure = z
       .meta({ description: 'Default EC2 key pair for machines, unless the MachineTemplate names one.' }),
     additionalTags,
   })
-  .meta({ description: 'Self-managed Kubernetes on EC2 instances, bootstrapped with kubeadm.' });
+  .meta({
+    description: 'Self-managed Kubernetes on EC2 instances, bootstrapped with kubeadm.',
+    'x-kubernetes-validations': zoneRules,
+  });
 
 export const awsEKSInfrastructure = z
   .object({
@@ -110,7 +113,10 @@ export const awsEKSInfrastructure = z
       .meta({ description: 'Where the EKS API endpoint can be reached from.' }),
     additionalTags,
   })
-  .meta({ description: 'A managed EKS control plane with managed node groups.' });
+  .meta({
+    description: 'A managed EKS control plane with managed node groups.',
+    'x-kubernetes-validations': zoneRules,
+  });
 
 export const infrastructure = providerSettings({
   local: localInfrastructure,

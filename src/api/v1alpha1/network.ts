@@ -206,3 +206,24 @@ export const clusterNetworkRules: Rule[] = [
     fieldPath: '.clusterNetwork.services.cidrBlocks',
   },
 ];
+
+/** The rules on an AWS provider's settings (region and network side by side): zones of its region, each once. */
+export const zoneRules: Rule[] = [
+  {
+    rule: '!has(self.network) || !has(self.network.availabilityZones) || self.network.availabilityZones.all(z, z.startsWith(self.region))',
+    messageExpression:
+      "'every zone must be one of the region ' + self.region + ', named after it (' + self.region + 'a, ' + self.region + 'b, ...)'",
+    fieldPath: '.network.availabilityZones',
+  },
+  {
+    rule: '!has(self.network) || !has(self.network.availabilityZones) || self.network.availabilityZones.all(z, self.network.availabilityZones.exists_one(x, x == z))',
+    message: 'names a zone twice: list each zone once',
+    fieldPath: '.network.availabilityZones',
+  },
+  {
+    rule: '!has(self.network) || !has(self.network.subnets) || self.network.subnets.all(s, !has(s.availabilityZone) || s.availabilityZone.startsWith(self.region))',
+    messageExpression:
+      "'every subnet availabilityZone must be one of the region ' + self.region + ', named after it (' + self.region + 'a, ...)'",
+    fieldPath: '.network.subnets',
+  },
+];

@@ -303,6 +303,35 @@ const invalidCreates: [string, Obj, string, string][] = [
     'EKS takes a service block from /12 to /24',
   ],
   [
+    'a zone of another region',
+    cluster({
+      infrastructure: { awsEC2: { ...ec2, network: { availabilityZones: ['eu-west-1a', 'us-east-1a'] } } },
+    }),
+    'spec.infrastructure.awsEC2.network.availabilityZones',
+    'every zone must be one of the region eu-west-1',
+  ],
+  [
+    'the same zone twice',
+    cluster({
+      infrastructure: { awsEKS: { ...eks, network: { availabilityZones: ['eu-west-1a', 'eu-west-1a'] } } },
+    }),
+    'spec.infrastructure.awsEKS.network.availabilityZones',
+    'list each zone once',
+  ],
+  [
+    'a subnet in a zone of another region',
+    cluster({
+      infrastructure: {
+        awsEC2: {
+          ...ec2,
+          network: { subnets: [{ cidrBlock: '10.0.0.0/24', availabilityZone: 'us-east-1a' }] },
+        },
+      },
+    }),
+    'spec.infrastructure.awsEC2.network.subnets',
+    'every subnet availabilityZone must be one of the region eu-west-1',
+  ],
+  [
     'a tag key with the aws: prefix',
     cluster({ infrastructure: { awsEC2: { ...ec2, additionalTags: { 'aws:owner': 'me' } } } }),
     'spec.infrastructure.awsEC2.additionalTags',
@@ -324,7 +353,10 @@ const invalidCreates: [string, Obj, string, string][] = [
     'more tags than AWS leaves room for',
     cluster({
       infrastructure: {
-        awsEC2: { ...ec2, additionalTags: Object.fromEntries(Array.from({ length: 44 }, (_, i) => [`t${i}`, 'v'])) },
+        awsEC2: {
+          ...ec2,
+          additionalTags: Object.fromEntries(Array.from({ length: 44 }, (_, i) => [`t${i}`, 'v'])),
+        },
       },
     }),
     'spec.infrastructure.awsEC2.additionalTags',
@@ -702,6 +734,27 @@ const validNetworks: [string, Obj][] = [
       clusterNetwork: {
         pods: { cidrBlocks: ['192.168.0.0/16'] },
         services: { cidrBlocks: ['172.16.0.0/12'] },
+      },
+    }),
+  ],
+  [
+    'six zones of the region, one of them a Local Zone',
+    cluster({
+      infrastructure: {
+        awsEKS: {
+          ...eks,
+          region: 'us-west-2',
+          network: {
+            availabilityZones: [
+              'us-west-2a',
+              'us-west-2b',
+              'us-west-2c',
+              'us-west-2d',
+              'us-west-2-lax-1a',
+              'us-west-2-lax-1b',
+            ],
+          },
+        },
       },
     }),
   ],
