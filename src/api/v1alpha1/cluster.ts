@@ -132,12 +132,12 @@ export const infrastructure = providerSettings({
       message: 'the infrastructure provider of a cluster cannot change',
     },
     {
-      rule: '!has(self.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
+      rule: '!has(self.awsEC2) || !has(oldSelf.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
       message: 'the region cannot change',
       fieldPath: '.awsEC2.region',
     },
     {
-      rule: '!has(self.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
+      rule: '!has(self.awsEKS) || !has(oldSelf.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
       message: 'the region cannot change',
       fieldPath: '.awsEKS.region',
     },
