@@ -547,15 +547,6 @@ const invalidUpdates: [string, Obj, (o: Obj) => void, string, string][] = [
     'should match',
   ],
   [
-    'a switch from local to awsEC2',
-    cluster(),
-    (o) => {
-      o.spec.infrastructure = { awsEC2: ec2 };
-    },
-    'spec.infrastructure',
-    'the infrastructure provider of a cluster cannot change',
-  ],
-  [
     'a switch from inMemory to local',
     cluster({ infrastructure: { inMemory: {} } }),
     (o) => {
