@@ -44,7 +44,7 @@ const vpcCidrBlock = cidrString.meta({
 });
 
 /** CEL: whether two blocks (string expressions) share an address; false when either is not a block. */
-export const overlaps = (a: string, b: string) =>
+const overlaps = (a: string, b: string) =>
   `(isCIDR(${a}) && isCIDR(${b}) && (cidr(${a}).containsCIDR(${b}) || cidr(${b}).containsCIDR(${a})))`;
 
 /** CEL: whether the block `inner` lies inside the block `outer` (strings); true when either is not a block. */
@@ -207,10 +207,14 @@ export const clusterNetworkRules: Rule[] = [
   },
 ];
 
+/** CEL: whether the zone `z` is one of the region's: `eu-west-1a`, or a Local Zone `us-west-2-lax-1a`. */
+const ofRegion = (z: string) =>
+  `(${z}.startsWith(self.region) && ${z}.substring(self.region.size()).matches('^(-[a-z0-9-]+)?[a-z]$'))`;
+
 /** The rules on an AWS provider's settings (region and network side by side): zones of its region, each once. */
 export const zoneRules: Rule[] = [
   {
-    rule: '!has(self.network) || !has(self.network.availabilityZones) || self.network.availabilityZones.all(z, z.startsWith(self.region))',
+    rule: `!has(self.network) || !has(self.network.availabilityZones) || self.network.availabilityZones.all(z, ${ofRegion('z')})`,
     messageExpression:
       "'every zone must be one of the region ' + self.region + ', named after it (' + self.region + 'a, ' + self.region + 'b, ...)'",
     fieldPath: '.network.availabilityZones',
@@ -221,7 +225,7 @@ export const zoneRules: Rule[] = [
     fieldPath: '.network.availabilityZones',
   },
   {
-    rule: '!has(self.network) || !has(self.network.subnets) || self.network.subnets.all(s, !has(s.availabilityZone) || s.availabilityZone.startsWith(self.region))',
+    rule: `!has(self.network) || !has(self.network.subnets) || self.network.subnets.all(s, !has(s.availabilityZone) || ${ofRegion('s.availabilityZone')})`,
     messageExpression:
       "'every subnet availabilityZone must be one of the region ' + self.region + ', named after it (' + self.region + 'a, ...)'",
     fieldPath: '.network.subnets',

@@ -314,6 +314,12 @@ const invalidCreates: [string, Obj, string, string][] = [
     'every zone must be one of the region eu-west-1',
   ],
   [
+    'a zone of a region whose name only starts like the cluster’s',
+    cluster({ infrastructure: { awsEC2: { ...ec2, network: { availabilityZones: ['eu-west-10a'] } } } }),
+    'spec.infrastructure.awsEC2.network.availabilityZones',
+    'every zone must be one of the region eu-west-1',
+  ],
+  [
     'the same zone twice',
     cluster({
       infrastructure: { awsEKS: { ...eks, network: { availabilityZones: ['eu-west-1a', 'eu-west-1a'] } } },
