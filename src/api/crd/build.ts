@@ -1,6 +1,7 @@
 // Builds CustomResourceDefinition objects from the zod schemas of src/api/v1alpha1.
 import { z } from 'zod';
 import { GROUP, type KindInfo, kinds, VERSION } from '../v1alpha1/index.js';
+import { keepRecordKeys } from './record-keys.js';
 import { type JSONSchema, toStructural, undescribed } from './structural.js';
 
 const CATEGORY = 'clusterforge';
@@ -8,7 +9,11 @@ const CATEGORY = 'clusterforge';
 function openAPISchema(info: KindInfo): JSONSchema {
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = info.schema.shape;
   const body = z.object(rest);
-  const generated = z.toJSONSchema(body, { target: 'openapi-3.0', io: 'input' }) as JSONSchema;
+  const generated = z.toJSONSchema(body, {
+    target: 'openapi-3.0',
+    io: 'input',
+    override: keepRecordKeys,
+  }) as JSONSchema;
   const structural = toStructural(generated);
   const properties = structural.properties as Record<string, JSONSchema>;
   const root: JSONSchema = {

@@ -1,6 +1,5 @@
 // Cluster: the whole cluster; owns its ControlPlane, MachineDeployments and Machines.
 import { z } from 'zod';
-import { awsId } from './aws.js';
 import {
   conditions,
   kindWithStatus,
@@ -8,6 +7,7 @@ import {
   observedGeneration,
   terminalFailure,
 } from './meta.js';
+import { awsNetwork, clusterNetwork, clusterNetworkRules, zoneRules } from './network.js';
 import { exactlyOneProvider, providerSettings } from './provider-settings.js';
 import { publish } from './publish.js';
 
@@ -18,65 +18,27 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/)
   .meta({ description: 'The AWS region, for example eu-west-1.' });
 
-const cidrBlock = z
-  .string()
-  .max(43)
-  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/)
-  .meta({ description: 'An IPv4 CIDR block, for example 10.0.0.0/16.' });
-
 const credentialsRef = localObjectReference.meta({
   description:
     "A Secret in the Cluster's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. When absent, the operator's default AWS credential chain is used.",
 });
 
-const awsNetwork = z
-  .object({
-    vpc: z
-      .object({
-        id: awsId('vpc', 'VPC')
-          .optional()
-          .meta({ description: 'Use this existing VPC (bring your own); it is never modified or deleted.' }),
-        cidrBlock: cidrBlock
-          .default('10.0.0.0/16')
-          .meta({ description: 'CIDR block of the VPC to create; ignored when id is set.' }),
-      })
-      .default({ cidrBlock: '10.0.0.0/16' })
-      .meta({ description: 'The VPC the cluster lives in.' }),
-    availabilityZones: z.array(z.string().min(1).max(32)).max(6).optional().meta({
-      description:
-        'Availability zones to spread subnets over; when absent, the first zones of the region are used.',
-    }),
-    availabilityZoneCount: z
-      .number()
-      .int()
-      .min(1)
-      .max(6)
-      .default(3)
-      .meta({ description: 'How many availability zones to use when availabilityZones is not given.' }),
-    subnets: z
-      .array(
-        z.object({
-          id: awsId('subnet', 'subnet')
-            .optional()
-            .meta({ description: 'Use this existing subnet; it is never modified or deleted.' }),
-          cidrBlock: cidrBlock.optional(),
-          availabilityZone: z.string().max(32).optional().meta({ description: "The subnet's zone." }),
-          public: z
-            .boolean()
-            .default(false)
-            .meta({ description: 'Whether the subnet routes to the internet gateway.' }),
-        }),
-      )
-      .max(24)
-      .optional()
-      .meta({ description: 'Subnets to use or create; when absent, one public and one private per zone.' }),
-  })
-  .meta({ description: 'The network on AWS: created and owned by the cluster unless IDs are given.' });
+/** AWS takes 50 tags on a resource, and the operator puts up to 7 of its own (providers/aws-common/tags.ts). */
+const MAX_ADDITIONAL_TAGS = 43;
 
 const additionalTags = z
-  .record(z.string().max(128), z.string().max(256))
+  .record(z.string().min(1).max(128), z.string().max(256))
   .optional()
-  .meta({ description: 'Extra tags put on every AWS resource the cluster creates.' });
+  .meta({
+    description: `Extra tags put on every AWS resource the cluster creates: at most ${MAX_ADDITIONAL_TAGS}, keys of 1 to 128 characters not starting with aws:, values of at most 256.`,
+    maxProperties: MAX_ADDITIONAL_TAGS,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+        message: 'tag keys starting with aws: are reserved for AWS: choose another prefix, for example team:',
+      },
+    ],
+  });
 
 export const localInfrastructure = z
   .object({
@@ -100,6 +62,12 @@ const iamRoleARN = z
   .max(2048)
   .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/);
 
+/** The transition rule of an IAM role that AWS fixes at creation. */
+const fixedRole = (why: string) => ({
+  rule: 'self == oldSelf',
+  message: `cannot change once the cluster exists (${why}); create a new cluster for another role`,
+});
+
 /** Where an AWS cluster lives and with which credentials: the same for EC2 and EKS. */
 const awsPlacement = {
   region: awsRegion,
@@ -120,13 +88,22 @@ export const awsEC2Infrastructure = z
       .meta({ description: 'Default EC2 key pair for machines, unless the MachineTemplate names one.' }),
     additionalTags,
   })
-  .meta({ description: 'Self-managed Kubernetes on EC2 instances, bootstrapped with kubeadm.' });
+  .meta({
+    description: 'Self-managed Kubernetes on EC2 instances, bootstrapped with kubeadm.',
+    'x-kubernetes-validations': zoneRules,
+  });
 
 export const awsEKSInfrastructure = z
   .object({
     ...awsPlacement,
-    roleARN: iamRoleARN.meta({ description: 'The IAM role the EKS control plane assumes.' }),
-    nodeRoleARN: iamRoleARN.meta({ description: 'The IAM role of the managed node groups.' }),
+    roleARN: iamRoleARN.meta({
+      description: 'The IAM role the EKS control plane assumes; it cannot change once the cluster exists.',
+      'x-kubernetes-validations': [fixedRole('EKS keeps the role a cluster was created with')],
+    }),
+    nodeRoleARN: iamRoleARN.meta({
+      description: 'The IAM role of the managed node groups; it cannot change once the cluster exists.',
+      'x-kubernetes-validations': [fixedRole('EKS keeps the role a node group was created with')],
+    }),
     endpointAccess: z
       .object({
         public: z.boolean().default(true).meta({ description: 'Whether the API endpoint is public.' }),
@@ -136,7 +113,10 @@ export const awsEKSInfrastructure = z
       .meta({ description: 'Where the EKS API endpoint can be reached from.' }),
     additionalTags,
   })
-  .meta({ description: 'A managed EKS control plane with managed node groups.' });
+  .meta({
+    description: 'A managed EKS control plane with managed node groups.',
+    'x-kubernetes-validations': zoneRules,
+  });
 
 export const infrastructure = providerSettings({
   local: localInfrastructure,
@@ -152,60 +132,49 @@ export const infrastructure = providerSettings({
       message: 'the infrastructure provider of a cluster cannot change',
     },
     {
-      rule: '!has(self.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
+      rule: '!has(self.awsEC2) || !has(oldSelf.awsEC2) || self.awsEC2.region == oldSelf.awsEC2.region',
       message: 'the region cannot change',
       fieldPath: '.awsEC2.region',
     },
     {
-      rule: '!has(self.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
+      rule: '!has(self.awsEKS) || !has(oldSelf.awsEKS) || self.awsEKS.region == oldSelf.awsEKS.region',
       message: 'the region cannot change',
       fieldPath: '.awsEKS.region',
     },
   ],
 });
 
-export const clusterNetwork = z
-  .object({
-    pods: z
-      .object({ cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The pod CIDR blocks.' }) })
-      .default({ cidrBlocks: ['192.168.0.0/16'] })
-      .meta({ description: 'The pod network.' }),
-    services: z
-      .object({
-        cidrBlocks: z.array(cidrBlock).min(1).max(2).meta({ description: 'The service CIDR blocks.' }),
-      })
-      .default({ cidrBlocks: ['10.96.0.0/12'] })
-      .meta({ description: "The service network (the API server's --service-cluster-ip-range)." }),
-    serviceDomain: z
-      .string()
-      .max(253)
-      .default('cluster.local')
-      .meta({ description: 'The DNS domain of services.' }),
-  })
-  .meta({ description: "The cluster's own networks; immutable once the cluster exists." });
-
 export const clusterSpec = z
   .object({
     infrastructure,
-    clusterNetwork: clusterNetwork
-      .default({
-        pods: { cidrBlocks: ['192.168.0.0/16'] },
-        services: { cidrBlocks: ['10.96.0.0/12'] },
-        serviceDomain: 'cluster.local',
-      })
-      .meta({
-        'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'clusterNetwork is immutable' }],
-      }),
+    clusterNetwork: clusterNetwork.default({
+      pods: { cidrBlocks: ['192.168.0.0/16'] },
+      services: { cidrBlocks: ['10.96.0.0/12'] },
+      serviceDomain: 'cluster.local',
+    }),
     controlPlaneRef: localObjectReference
       .optional()
-      .meta({ description: 'The ControlPlane of this cluster, in the same namespace.' }),
+      .meta({ description: 'The ControlPlane of this cluster, in the same namespace; required.' }),
     paused: z
       .boolean()
       .default(false)
       .meta({ description: 'Stops reconciliation of the cluster and everything it owns.' }),
     publish: publish.optional(),
   })
-  .meta({ description: 'The desired state of the cluster.' });
+  .meta({
+    description: 'The desired state of the cluster.',
+    'x-kubernetes-validations': [
+      {
+        // Optional in the schema only so that objects stored before this rule still read; a new one needs it.
+        rule: 'has(self.controlPlaneRef)',
+        message:
+          'name the ControlPlane of this cluster, in the same namespace (controlPlaneRef: {name: <name>-control-plane})',
+        fieldPath: '.controlPlaneRef',
+        reason: 'FieldValueRequired',
+      },
+      ...clusterNetworkRules,
+    ],
+  });
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 
 export const clusterPhase = z

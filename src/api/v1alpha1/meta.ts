@@ -11,10 +11,12 @@ export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 export const MAX_CLUSTER_NAME = 40;
 
 /** A Kubernetes release as `v1.MINOR.PATCH`. */
+const KUBERNETES_VERSION = '^v1\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$';
+
 export const kubernetesVersion = z
   .string()
   .max(32)
-  .regex(/^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/)
+  .regex(new RegExp(KUBERNETES_VERSION))
   .meta({ description: 'A Kubernetes release, written vMAJOR.MINOR.PATCH (for example v1.37.2).' });
 
 /**
@@ -24,7 +26,9 @@ export const kubernetesVersion = z
 export const versionTransitionRules = [
   {
     rule: [
-      'self == oldSelf',
+      // A version that is not one is refused by its pattern; the rule then says nothing (no index errors).
+      `!self.matches(r'${KUBERNETES_VERSION}') || !oldSelf.matches(r'${KUBERNETES_VERSION}')`,
+      '|| self == oldSelf',
       "|| (int(self.substring(1).split('.')[1]) == int(oldSelf.substring(1).split('.')[1])",
       "&& int(self.substring(1).split('.')[2]) >= int(oldSelf.substring(1).split('.')[2]))",
       "|| int(self.substring(1).split('.')[1]) == int(oldSelf.substring(1).split('.')[1]) + 1",

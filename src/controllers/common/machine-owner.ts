@@ -10,7 +10,7 @@ import type { ControllerDeps, Result } from '../deps.js';
 import { Expectations } from './expectations.js';
 import { isPaused } from './paused.js';
 import type { Store } from './store.js';
-import { waitFor } from './waiting.js';
+import { stall, waitFor } from './waiting.js';
 
 interface Owner {
   kind: 'ControlPlane' | 'MachineDeployment';
@@ -47,5 +47,10 @@ export abstract class MachineOwnerReconciler<
   /** Ready=False with why, and a look again shortly. */
   protected wait(owner: T, reason: string, message: string): Promise<Result> {
     return waitFor(this.deps, this.resource, owner, reason, message);
+  }
+
+  /** Ready=False and Stalled=True with the fix: what only a change by a person can move on. */
+  protected stall(owner: T, reason: string, message: string): Promise<Result> {
+    return stall(this.deps, this.resource, owner, reason, message);
   }
 }

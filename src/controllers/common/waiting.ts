@@ -1,21 +1,43 @@
-// A reconcile that cannot go on yet: say why in Ready and look again shortly.
+// A reconcile that cannot go on: say why in Ready, and either look again shortly (waitFor: the
+// missing piece may come by itself) or mark the object Stalled (stall: only a person can fix it).
 import type { Condition } from '../../api/v1alpha1/meta.js';
 import type { Resource } from '../../kube/resources.js';
-import type { ControllerDeps, Result } from '../deps.js';
-import { notReady } from './conditions.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { notReady, setCondition } from './conditions.js';
 
 interface Waiting {
-  metadata: { name?: string; namespace?: string; generation?: number };
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; uid?: string; generation?: number };
   status?: { conditions?: Condition[] };
 }
 
-export async function waitFor<T extends Waiting>(
+/** What a reconcile that cannot go on writes: Ready=False with `reason` and `message`, and then some. */
+type Report = (
   deps: ControllerDeps,
   resource: Resource,
-  obj: T,
+  obj: Waiting,
   reason: string,
   message: string,
-): Promise<Result> {
+) => Promise<Result>;
+
+export const waitFor: Report = async (deps, resource, obj, reason, message) => {
   await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions: notReady(obj, reason, message) });
   return { requeueAfterMs: 5_000 };
-}
+};
+
+/**
+ * Ready=False and Stalled=True, both with `reason` and `message` (the fix), and a Warning event:
+ * kstatus (Flux, kubectl wait) reads the object as Failed at once instead of in progress for ever.
+ * Nothing changes until the object does, so the next look is at the resync.
+ */
+export const stall: Report = async (deps, resource, obj, reason, message) => {
+  const conditions = setCondition(
+    notReady(obj, reason, message),
+    { type: 'Stalled', status: 'True', reason, message },
+    obj.metadata.generation,
+  );
+  await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions });
+  deps.events.warning(obj, reason, message);
+  return { requeueAfterMs: jittered(RESYNC_MS) };
+};

@@ -41,17 +41,21 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
     const provider = this.deps.providers.for(cluster);
     if (!provider)
       return this.wait(cp, 'ProviderNotEnabled', "this operator does not run the cluster's provider");
+    const templateName = cp.spec.machineTemplateRef?.name;
+    // Said before any wait for infrastructure: the CRD cannot know the provider, and the field cannot
+    // be added later (a control plane does not switch between managed and self-managed).
+    if (provider.selfManagedControlPlane && templateName === undefined) {
+      return this.stall(
+        cp,
+        'MachineTemplateRequired',
+        `the ${provider.name} provider runs the control plane as machines, and spec.machineTemplateRef cannot be added to an existing ControlPlane: delete this ControlPlane and create it again with spec.machineTemplateRef naming a MachineTemplate`,
+      );
+    }
     if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
       return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
     }
-    if (!provider.selfManagedControlPlane) return this.reconcileManaged(cp, cluster, log);
-    const templateName = cp.spec.machineTemplateRef?.name;
-    if (!templateName) {
-      return this.wait(
-        cp,
-        'MachineTemplateRequired',
-        `the ${provider.name} provider runs the control plane as machines: set spec.machineTemplateRef`,
-      );
+    if (!provider.selfManagedControlPlane || templateName === undefined) {
+      return this.reconcileManaged(cp, cluster, log);
     }
     if (!isTrue(cluster.status?.conditions, 'CertificatesReady')) {
       return this.wait(cp, 'WaitingForCertificates', 'the cluster certificates do not exist yet');
