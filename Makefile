@@ -27,6 +27,10 @@ generate: deps ## Regenerate crds/ and docs/lifecycle.md from the code
 	npm run -s gen:crds
 	@if [ -f src/lifecycle/generate-diagram.ts ]; then npx tsx src/lifecycle/generate-diagram.ts; fi
 
+check-generated: deps ## Fail when crds/ or docs/lifecycle.md is stale (run `make generate`)
+	npx tsx src/api/generate-crds.ts --check
+	npx tsx src/lifecycle/generate-diagram.ts --check
+
 lint: deps ## Lint and format check (Biome)
 	npx biome check .
 
@@ -39,7 +43,7 @@ test-unit: deps ## Unit tests only (no servers)
 test-integration: deps kube-assets aws-emulator ## Integration and end-to-end tests (real kube-apiserver, etcd, AWS emulator)
 	npx vitest run --project integration
 
-test: deps kube-assets aws-emulator lint typecheck build ## Everything CI runs: lint, type-check, every test
+test: deps kube-assets aws-emulator lint typecheck check-generated build ## Everything CI runs: lint, type-check, every test
 	npx vitest run
 
 bench: deps kube-assets build ## Benchmarks; they print their figures
