@@ -9,6 +9,7 @@ import { notReady } from '../common/conditions.js';
 import { isPaused } from '../common/paused.js';
 import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
+import { reportPhaseChange } from './phase-change.js';
 import { ClusterScope } from './scope.js';
 import { clusterStatus } from './status.js';
 import { taskRunners } from './tasks.js';
@@ -51,10 +52,7 @@ export class ClusterReconciler {
       const after = step(before.persisted, observe(scope));
       const status = clusterStatus(scope, after, succeeded);
       await this.deps.writer.writeStatus(resources.Cluster, cluster, status);
-      if (after.state !== before.state) {
-        log.info({ from: before.state, to: after.state }, 'lifecycle transition');
-        this.deps.events.normal(cluster, 'Lifecycle', `${before.state} -> ${after.state}`);
-      }
+      reportPhaseChange(this.deps, cluster, after, scope.failure(), log);
       if (after.tasks.includes('removeFinalizer') || after.state === 'deleted') {
         await this.deps.writer.removeFinalizer(resources.Cluster, cluster, FINALIZER);
         log.info('cluster deleted');
