@@ -1,7 +1,7 @@
 // `clusterforge delete cluster NAME [--wait]`: deletes the Cluster; the operator then removes its workers,
 // control plane, infrastructure and Secrets (the Deleting condition says which step it is on).
 import { Command, Option } from 'commander';
-import { PAUSED_ANNOTATION } from '../api/v1alpha1/labels.js';
+import { isPaused, unpauseCommand } from '../controllers/common/paused.js';
 import { Progress } from '../devenv/progress.js';
 import { resources } from '../kube/resources.js';
 import { isNotFound } from '../runtime/errors.js';
@@ -78,12 +78,12 @@ async function runDelete(name: string, flags: DeleteFlags): Promise<void> {
     if (!isNotFound(err)) throw err;
   }
   process.stdout.write(`cluster.clusterforge.dev/${name} deleted (the operator now removes what it owns)\n`);
-  const annotations = (before.metadata as { annotations?: Record<string, string> }).annotations;
-  const finalizers = (before.metadata as { finalizers?: string[] }).finalizers ?? [];
-  const paused = before.spec?.paused || annotations?.[PAUSED_ANNOTATION] !== undefined;
-  if (paused && finalizers.length > 0) {
+  const metadata = before.metadata as { annotations?: Record<string, string>; finalizers?: string[] };
+  const target = { kind: 'Cluster', metadata: { ...metadata, name, namespace }, spec: before.spec ?? {} };
+  if (isPaused(target) && (metadata.finalizers ?? []).length > 0) {
+    // The command that lifts this pause: the annotation, spec.paused, or both.
     process.stderr.write(
-      `warning: cluster ${name} is paused: the operator will not delete it until it is unpaused (kubectl patch cluster.clusterforge.dev ${name} -n ${namespace} --type merge -p '{"spec":{"paused":false}}')\n`,
+      `warning: cluster ${name} is paused: the operator will not delete it until it is unpaused (${unpauseCommand(target)})\n`,
     );
   }
   if (!flags.wait) return;

@@ -25,18 +25,27 @@ export interface Observation {
   controlPlaneInitialized: boolean;
   /** Every desired control plane replica is ready and up to date. */
   controlPlaneReady: boolean;
-  /** The Kubernetes version the control plane runs (its oldest member); absent while nothing runs. */
+  /**
+   * The Kubernetes version the control plane runs: its oldest member, a member being removed included (it
+   * serves until it is gone), so an upgrade lasts until its last old member has left. Absent while nothing
+   * runs.
+   */
   controlPlaneVersion?: string;
   /** `spec.version` of the ControlPlane: the version the whole cluster must reach. */
   desiredVersion: string;
   /** Every pool has `readyReplicas == replicas` and all of them updated. */
   workersReady: boolean;
   /**
-   * Every pool runs the version its own spec asks for (true when there is no pool). Pools may lag the
-   * control plane within the skew policy, so this is not a comparison with `desiredVersion`.
+   * Every machine of every pool, one being removed included, runs the version and template its pool's spec
+   * asks for (true when there is no pool). Pools may lag the control plane within the skew policy, so this
+   * is not a comparison with `desiredVersion`. A change of replicas alone never makes it false.
    */
   workersAtDesiredVersion: boolean;
-  /** The control plane and every pool have exactly their desired replica counts (no machine missing or extra). */
+  /**
+   * The control plane and every pool have exactly their desired machines: none missing, none extra or being
+   * removed, and none still coming up (a machine that never had a Node). So a scale lasts until its last
+   * machine is up or gone.
+   */
   replicasMatch: boolean;
   /**
    * Which owned objects no longer exist. Filled on every observation, not only while deleting: before the

@@ -5,12 +5,13 @@ import type { Cluster } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import { step } from '../../lifecycle/snapshot.js';
-import { notReady } from '../common/conditions.js';
-import { isPaused } from '../common/paused.js';
+import { getCondition, notReady } from '../common/conditions.js';
+import { isPaused, unpauseCommand } from '../common/paused.js';
 import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
+import { reportPhaseChange } from './phase-change.js';
 import { ClusterScope } from './scope.js';
-import { clusterStatus } from './status.js';
+import { clusterStatus, pausedDeletionMessage } from './status.js';
 import { taskRunners } from './tasks.js';
 
 /** How often a Ready cluster is looked at again with nothing changed (drift repair, credential refresh). */
@@ -51,10 +52,8 @@ export class ClusterReconciler {
       const after = step(before.persisted, observe(scope));
       const status = clusterStatus(scope, after, succeeded);
       await this.deps.writer.writeStatus(resources.Cluster, cluster, status);
-      if (after.state !== before.state) {
-        log.info({ from: before.state, to: after.state }, 'lifecycle transition');
-        this.deps.events.normal(cluster, 'Lifecycle', `${before.state} -> ${after.state}`);
-      }
+      reportPhaseChange(this.deps, cluster, after, scope.failure(), log);
+      if (deleting && after.phase === 'Paused') this.reportPausedDeletion(scope);
       if (after.tasks.includes('removeFinalizer') || after.state === 'deleted') {
         await this.deps.writer.removeFinalizer(resources.Cluster, cluster, FINALIZER);
         log.info('cluster deleted');
@@ -65,6 +64,15 @@ export class ClusterReconciler {
       }
     }
     return scope.requeues.length > 0 ? { requeueAfterMs: Math.min(...scope.requeues) } : {};
+  }
+
+  /** Once per deletion request: the status already says it from then on. */
+  private reportPausedDeletion(scope: ClusterScope): void {
+    const { cluster } = scope;
+    if (getCondition(cluster.status?.conditions, 'Deleting')?.reason === 'Paused') return;
+    const message = pausedDeletionMessage(scope);
+    scope.log.warn({ fix: unpauseCommand(cluster) }, 'deletion requested while paused; nothing is deleted');
+    this.deps.events.warning(cluster, 'DeletionPaused', message);
   }
 
   private async providerMissing(cluster: Cluster): Promise<Result> {

@@ -2,6 +2,7 @@
 import type { ClusterPhase, ClusterStatus, LifecycleSnapshot } from '../../api/v1alpha1/index.js';
 import { conditionOf, conditionOfProgress, isTrue, setCondition, summarise } from '../common/conditions.js';
 import { setFailure } from '../common/failure.js';
+import { unpauseCommand } from '../common/paused.js';
 import { oldestVersion } from '../common/queries.js';
 import { publicationConditions } from './publish.js';
 import type { ClusterScope } from './scope.js';
@@ -85,15 +86,18 @@ export function clusterStatus(
   // Not part of Ready: a downstream tool that is missing never holds the cluster back.
   if (!cluster.metadata.deletionTimestamp)
     conditions = publicationConditions(conditions, scope.publications, gen);
+  const pausedDeletion = cluster.metadata.deletionTimestamp && lifecycle.phase === 'Paused';
   if (cluster.metadata.deletionTimestamp) {
     conditions = setCondition(
       conditions,
-      {
-        type: 'Deleting',
-        status: 'True',
-        reason: scope.deletion?.step ?? 'Deleting',
-        message: scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : '',
-      },
+      pausedDeletion
+        ? { type: 'Deleting', status: 'False', reason: 'Paused', message: pausedDeletionMessage(scope) }
+        : {
+            type: 'Deleting',
+            status: 'True',
+            reason: scope.deletion?.step ?? 'Deleting',
+            message: scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : '',
+          },
       gen,
     );
   }
@@ -107,7 +111,7 @@ export function clusterStatus(
   if (lifecycle.phase === 'Paused') {
     summary.status = 'False';
     summary.reason = 'Paused';
-    summary.message = 'reconciliation is paused';
+    summary.message = pausedDeletion ? pausedDeletionMessage(scope) : 'reconciliation is paused';
   } else if (cluster.metadata.deletionTimestamp) {
     summary.status = 'False';
     summary.reason = 'Deleting';
@@ -155,4 +159,9 @@ function runningVersion(scope: ClusterScope): string | undefined {
 function controlPlaneMissing(scope: ClusterScope): string {
   const ref = scope.cluster.spec.controlPlaneRef;
   return ref ? `ControlPlane ${ref.name} does not exist` : 'spec.controlPlaneRef is not set';
+}
+
+/** A paused cluster is not deleted (as in Cluster API): say so, and what unblocks it. */
+export function pausedDeletionMessage(scope: ClusterScope): string {
+  return `the cluster is paused, so nothing of it is deleted; to go on with the deletion, unpause it: ${unpauseCommand(scope.cluster)}`;
 }

@@ -148,6 +148,10 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
       report.progress.state === 'failed' &&
       getCondition(cp.status?.conditions, 'Ready')?.reason !== report.progress.reason
     ) {
+      log.warn(
+        { reason: report.progress.reason, detail: report.progress.message },
+        'managed control plane failed',
+      );
       this.deps.events.warning(cp, report.progress.reason, report.progress.message);
     }
     await this.deps.writer.writeStatus(resources.ControlPlane, cp, status);
@@ -175,7 +179,12 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
         ...cp.status,
         conditions: notReady(cp, 'Deleting', message),
       });
-      log.info({ waitingFor: message }, 'waiting for the managed control plane to be deleted');
+      if (progress.state === 'failed')
+        log.warn(
+          { reason: progress.reason, detail: progress.message },
+          'managed control plane deletion failed',
+        );
+      else log.info({ waitingFor: message }, 'waiting for the managed control plane to be deleted');
       return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
     }
     await this.deps.writer.removeFinalizer(resources.ControlPlane, cp, FINALIZER);

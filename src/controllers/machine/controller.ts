@@ -35,7 +35,10 @@ export class MachineReconciler {
     await this.deps.writer.writeStatus(resources.Machine, machine, statusFromReport(machine, report));
     if (report.progress.state === 'inProgress') return { requeueAfterMs: report.progress.requeueAfterMs };
     if (report.progress.state === 'failed') {
-      this.deps.events.warning(machine, report.progress.reason, report.progress.message);
+      const { reason, message } = report.progress;
+      // Once per reason: the machine is looked at again every 30 s while it stays failed.
+      if (machine.status?.failureReason !== reason) log.warn({ reason, detail: message }, 'machine failed');
+      this.deps.events.warning(machine, reason, message);
       return { requeueAfterMs: 30_000 };
     }
     return { requeueAfterMs: report.ready ? jittered(RESYNC_MS) : 2_000 };
@@ -133,6 +136,8 @@ export class MachineReconciler {
       });
       if (progress.state === 'inProgress') return { requeueAfterMs: progress.requeueAfterMs };
       if (progress.state === 'failed') {
+        if (machine.status?.failureReason !== progress.reason)
+          log.warn({ reason: progress.reason, detail: progress.message }, 'machine deletion failed');
         await this.deps.writer.writeStatus(resources.Machine, machine, {
           ...machine.status,
           phase: 'Deleting',

@@ -101,6 +101,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     const status = this.statusOf(md, report, undefined, held);
     if (p.state === 'failed') {
       if (getCondition(md.status?.conditions, 'MachinesReady')?.reason !== p.reason) {
+        log.warn({ reason: p.reason, detail: p.message }, 'node group failed');
         this.deps.events.warning(md, p.reason, p.message);
       }
       status.conditions = setCondition(
@@ -197,7 +198,8 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
           ...md.status,
           phase: 'Deleting',
         });
-        log.info({ progress }, 'waiting for the node group to be deleted');
+        if (progress.state === 'failed') log.warn({ progress }, 'node group deletion failed');
+        else log.info({ progress }, 'waiting for the node group to be deleted');
         return { requeueAfterMs: progress.state === 'inProgress' ? progress.requeueAfterMs : 30_000 };
       }
       await this.deps.writer.removeFinalizer(resources.MachineDeployment, md, FINALIZER);
