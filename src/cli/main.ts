@@ -1,5 +1,6 @@
 // The `clusterforge` command line.
 import { Command } from 'commander';
+import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { devCommand } from './dev.js';
@@ -8,6 +9,8 @@ import { getCommand } from './get.js';
 import { initCommand } from './init.js';
 import { operatorCommand } from './operator.js';
 import { versionCommand } from './version.js';
+
+endQuietlyOnClosedPipe();
 
 const program = new Command('clusterforge')
   .description(
