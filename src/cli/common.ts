@@ -84,16 +84,15 @@ export function toCliError(err: unknown, server?: string): CliError {
   if (code === 'ENOENT' && /kube/i.test(String((err as Error).message))) {
     return new CliError((err as Error).message, ExitCode.unreachable, kubeFix);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (/no Kubernetes cluster configured|context '.*' is not in the kubeconfig/.test(message)) {
-    return new CliError(message, ExitCode.unreachable, kubeFix);
-  }
-  return new CliError(message, ExitCode.failure);
+  return new CliError(err instanceof Error ? err.message : String(err), ExitCode.failure);
 }
+
+/** The server connect() found: an error that does not say where it happened is told it. */
+let connectedServer: string | undefined;
 
 /** Prints the error and its fix on stderr and sets the exit code. */
 export function reportError(command: string, err: unknown, server?: string): ExitCodeValue {
-  const e = toCliError(err, server);
+  const e = toCliError(err, server ?? connectedServer);
   const tty = Boolean(process.stderr.isTTY);
   const prefix = `clusterforge ${command}:`;
   process.stderr.write(`${tty ? paint('red', prefix, process.stderr) : prefix} ${e.message}\n`);
@@ -181,13 +180,9 @@ export async function connect(
   flags: KubeFlags,
 ): Promise<{ kc: KubeConfig; client: KubeClient; server: string }> {
   const { loadKubeConfig } = await import('./kubeconfig.js');
-  let kc: KubeConfig;
-  try {
-    kc = loadKubeConfig(flags);
-  } catch (err) {
-    throw toCliError(err);
-  }
+  const kc = loadKubeConfig(flags);
   const client = new KubeClient(kc, { userAgent: 'clusterforge-cli' });
+  connectedServer = client.server;
   return { kc, client, server: client.server };
 }
 
