@@ -60,7 +60,9 @@ export function operatorCommand(): Command {
     .addOption(new Option('--namespace <ns>', 'watch only this namespace (default: all)'))
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge operator --kubeconfig .clusterforge/dev/kubeconfig\n  clusterforge operator --leader-elect --metrics-bind-address 0.0.0.0:8080',
+      '\nExamples:\n  clusterforge operator --kubeconfig .clusterforge/dev/kubeconfig\n  clusterforge operator --leader-elect --metrics-bind-address 0.0.0.0:8080' +
+        '\n\nLogs: one JSON object per line on stdout, at LOG_LEVEL (trace, debug, info (default), warn, error);' +
+        '\n  the keys are listed in docs/cli.md ("The operator\'s logs").',
     )
     .action(
       action('operator', async (flags: Flags) => {
