@@ -104,3 +104,28 @@ describe('a management cluster that refuses connections', () => {
     );
   });
 });
+
+describe('a management cluster that refuses the credentials', () => {
+  let kubeconfig: string;
+  let server: string;
+  beforeAll(async () => {
+    const doc = parse(await readFile(testKubeconfigPath(), 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+      users: { name: string; user: Record<string, unknown> }[];
+    };
+    server = doc.clusters[0]?.cluster.server ?? '';
+    // The admin's user replaced by a token the API server does not know: 401 on every request.
+    doc.users = doc.users.map((u) => ({ name: u.name, user: { token: 'not-a-token-of-this-server' } }));
+    kubeconfig = join(dir, 'refused-credentials.kubeconfig');
+    await writeFile(kubeconfig, stringify(doc), { mode: 0o600 });
+  });
+
+  it.each(commands)('%s: exit 5, one line saying so', async (...args) => {
+    const res = await runCli([...args, '--kubeconfig', kubeconfig]);
+    expectOneError(
+      res,
+      label(args),
+      `the management cluster at ${server} refused the credentials of the kubeconfig (401 Unauthorized)`,
+    );
+  });
+});
