@@ -81,8 +81,8 @@ export function operatorCommand(): Command {
         };
         const { kc, client, server } = await connect(flags);
         // As controller-runtime's start-up discovery: a server that cannot be reached is one error and
-        // exit code 5 now, not a warning per informer every second.
-        await client.request({ method: 'GET', path: '/version' }).catch((err: unknown) => {
+        // exit code 5 now, not a warning per informer every second. 30 s: the operator's request limit.
+        await client.request({ method: 'GET', path: '/version', timeoutMs: 30_000 }).catch((err: unknown) => {
           throw toCliError(err, server);
         });
         // Loaded here, not at start-up: every other command would pay for the controllers and providers.
