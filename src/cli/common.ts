@@ -84,16 +84,15 @@ export function toCliError(err: unknown, server?: string): CliError {
   if (code === 'ENOENT' && /kube/i.test(String((err as Error).message))) {
     return new CliError((err as Error).message, ExitCode.unreachable, kubeFix);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (/no Kubernetes cluster configured|context '.*' is not in the kubeconfig/.test(message)) {
-    return new CliError(message, ExitCode.unreachable, kubeFix);
-  }
-  return new CliError(message, ExitCode.failure);
+  return new CliError(err instanceof Error ? err.message : String(err), ExitCode.failure);
 }
+
+/** The server connect() found: an error that does not say where it happened is told it. */
+let connectedServer: string | undefined;
 
 /** Prints the error and its fix on stderr and sets the exit code. */
 export function reportError(command: string, err: unknown, server?: string): ExitCodeValue {
-  const e = toCliError(err, server);
+  const e = toCliError(err, server ?? connectedServer);
   const tty = Boolean(process.stderr.isTTY);
   const prefix = `clusterforge ${command}:`;
   process.stderr.write(`${tty ? paint('red', prefix, process.stderr) : prefix} ${e.message}\n`);
@@ -147,16 +146,29 @@ export function verbCommand(verb: string, description: string, sub: Command, exa
 export interface KubeFlags {
   kubeconfig?: string;
   context?: string;
+  /** Milliseconds; 0 or absent: no limit. */
+  requestTimeout?: number;
 }
 
-/** --kubeconfig and --context, as kubectl has them. */
+/** --kubeconfig, --context and --request-timeout, as kubectl has them. */
 export function withKubeFlags(cmd: Command): Command {
   return cmd
     .option(
       '--kubeconfig <file>',
       'kubeconfig of the management cluster (default: KUBECONFIG, then ~/.kube/config, then in-cluster)',
     )
-    .option('--context <name>', 'kubeconfig context to use (default: its current context)');
+    .option('--context <name>', 'kubeconfig context to use (default: its current context)')
+    .option(
+      '--request-timeout <duration>',
+      'how long to wait for an answer to one request before giving up (5s, 2m; 0: no limit)',
+      parseRequestTimeout,
+      0,
+    );
+}
+
+/** kubectl's --request-timeout values: 0, a bare number of seconds, or a duration such as 5s or 2m. */
+export function parseRequestTimeout(text: string): number {
+  return /^0+(\.0*)?(ms|s|m|h)?$/.test(text.trim()) ? 0 : parseDuration(text);
 }
 
 /** -n/--namespace, defaulting (as kubectl does) to the context's namespace, else `default`. */
@@ -181,13 +193,9 @@ export async function connect(
   flags: KubeFlags,
 ): Promise<{ kc: KubeConfig; client: KubeClient; server: string }> {
   const { loadKubeConfig } = await import('./kubeconfig.js');
-  let kc: KubeConfig;
-  try {
-    kc = loadKubeConfig(flags);
-  } catch (err) {
-    throw toCliError(err);
-  }
-  const client = new KubeClient(kc, { userAgent: 'clusterforge-cli' });
+  const kc = loadKubeConfig(flags);
+  const client = new KubeClient(kc, { userAgent: 'clusterforge-cli', timeoutMs: flags.requestTimeout ?? 0 });
+  connectedServer = client.server;
   return { kc, client, server: client.server };
 }
 

@@ -6,9 +6,7 @@ import { isNotFound } from '../runtime/errors.js';
 import type { KubeClient } from '../runtime/transport.js';
 import {
   action,
-  CliError,
   connect,
-  ExitCode,
   formatObjects,
   type KubeFlags,
   type OutputFormat,
@@ -17,6 +15,7 @@ import {
   packageVersion,
   parseBoolean,
   parseDuration,
+  toCliError,
   usageExits,
   withKubeFlags,
 } from './common.js';
@@ -144,7 +143,7 @@ async function runInit(flags: InitFlags): Promise<void> {
       say(`  ${displayName(obj).padEnd(width)}  ${result}`);
     }
   } catch (err) {
-    throw withServer(err, server);
+    throw toCliError(err, server);
   }
   const changed = applied.filter((a) => a.result !== 'unchanged').length;
   say(changed === 0 ? 'Nothing changed.' : `${changed} of ${applied.length} objects created or changed.`);
@@ -159,18 +158,6 @@ async function runInit(flags: InitFlags): Promise<void> {
     say('Next: write a cluster and apply it:');
     say('  clusterforge generate cluster my-cluster --infrastructure local | kubectl apply -f -');
   }
-}
-
-function withServer(err: unknown, server: string): unknown {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    return new CliError(
-      `cannot reach the management cluster at ${server}: ${(err as Error).message}`,
-      ExitCode.unreachable,
-      'is it running? check --kubeconfig, KUBECONFIG and --context',
-    );
-  }
-  return err;
 }
 
 async function waitForOperator(

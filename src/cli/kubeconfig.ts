@@ -1,30 +1,93 @@
-// Finds the management cluster's kubeconfig as kubectl does: --kubeconfig, then KUBECONFIG, then
-// ~/.kube/config, then the in-cluster service account; --context picks a context.
+// Finds the management cluster's kubeconfig as kubectl does: --kubeconfig (which must exist), then the
+// files of KUBECONFIG that exist (merged, the first wins), then ~/.kube/config, then the in-cluster
+// service account; --context picks a context. Finding none is exit code 5 with the fix, where
+// client-node would quietly fall back to http://localhost:8080.
+import { accessSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { CliError, ExitCode } from './common.js';
 
 export interface KubeconfigFlags {
   kubeconfig?: string;
   context?: string;
 }
 
-export function loadKubeConfig(flags: KubeconfigFlags): KubeConfig {
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const KUBE_FIX = 'check --kubeconfig, KUBECONFIG and --context (kubectl config current-context)';
+
+function exists(path: string): boolean {
+  try {
+    accessSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads one file; a missing or unparsable file is one line naming it (and the flag it came from). */
+function loadFile(path: string, from: string): KubeConfig {
   const kc = new KubeConfig();
-  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-  else kc.loadFromDefault();
+  if (!exists(path))
+    throw new CliError(`the kubeconfig ${path} (${from}) does not exist`, ExitCode.unreachable, KUBE_FIX);
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0];
+    throw new CliError(
+      `cannot read the kubeconfig ${path} (${from}): ${reason}`,
+      ExitCode.unreachable,
+      KUBE_FIX,
+    );
+  }
+  return kc;
+}
+
+function findKubeConfig(flag: string | undefined): KubeConfig {
+  if (flag) return loadFile(flag, '--kubeconfig');
+  const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter((f) => f && exists(f));
+  if (fromEnv.length > 0) {
+    const [first, ...rest] = fromEnv.map((f) => loadFile(f, 'KUBECONFIG'));
+    for (const kc of rest) first?.mergeConfig(kc, true);
+    if (first) return first;
+  }
+  const home = join(homedir(), '.kube', 'config');
+  if (!process.env.KUBECONFIG && exists(home)) return loadFile(home, '~/.kube/config');
+  if (process.env.KUBERNETES_SERVICE_HOST && exists(SERVICE_ACCOUNT_TOKEN)) {
+    const kc = new KubeConfig();
+    kc.loadFromCluster();
+    return kc;
+  }
+  const looked = process.env.KUBECONFIG
+    ? `none of the files of KUBECONFIG (${process.env.KUBECONFIG}) exists`
+    : `KUBECONFIG is not set, ${home} does not exist and this is not a pod`;
+  throw new CliError(
+    `no kubeconfig: ${looked}`,
+    ExitCode.unreachable,
+    'pass --kubeconfig FILE or set KUBECONFIG (after make demo: export KUBECONFIG=$PWD/.clusterforge/dev/kubeconfig)',
+  );
+}
+
+export function loadKubeConfig(flags: KubeconfigFlags): KubeConfig {
+  const kc = findKubeConfig(flags.kubeconfig);
   if (flags.context) {
     if (!kc.getContextObject(flags.context)) {
-      throw new Error(
+      throw new CliError(
         `context '${flags.context}' is not in the kubeconfig (have: ${kc
           .getContexts()
           .map((c) => c.name)
           .join(', ')})`,
+        ExitCode.unreachable,
+        KUBE_FIX,
       );
     }
     kc.setCurrentContext(flags.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new Error(
-      'no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run inside a cluster',
+    throw new CliError(
+      'the kubeconfig has no current cluster (no current-context, or it names no cluster)',
+      ExitCode.unreachable,
+      'pick one with --context, or: kubectl config use-context NAME',
     );
   }
   return kc;

@@ -2,6 +2,7 @@
 // from a laptop against any management cluster).
 import { Command, Option } from 'commander';
 import { type ControllerName, DEFAULT_CONCURRENCY } from '../operator/concurrency.js';
+import { action, CliError, connect, ExitCode, toCliError } from './common.js';
 
 interface Flags {
   kubeconfig?: string;
@@ -23,7 +24,7 @@ interface Flags {
 function wholeNumber(flag: string, value: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min)
-    throw new Error(`--${flag} must be a whole number of at least ${min}, got '${value}'`);
+    throw new CliError(`--${flag} must be a whole number of at least ${min}, got '${value}'`, ExitCode.usage);
   return n;
 }
 
@@ -59,48 +60,48 @@ export function operatorCommand(): Command {
     .addOption(new Option('--namespace <ns>', 'watch only this namespace (default: all)'))
     .addHelpText(
       'after',
-      '\nExamples:\n  clusterforge operator --kubeconfig .clusterforge/dev/kubeconfig\n  clusterforge operator --leader-elect --metrics-bind-address 0.0.0.0:8080',
+      '\nExamples:\n  clusterforge operator --kubeconfig .clusterforge/dev/kubeconfig\n  clusterforge operator --leader-elect --metrics-bind-address 0.0.0.0:8080' +
+        '\n\nLogs: one JSON object per line on stdout, at LOG_LEVEL (trace, debug, info (default), warn, error);' +
+        '\n  the keys are listed in docs/cli.md ("The operator\'s logs").',
     )
-    .action(async (flags: Flags) => {
-      // Loaded here, not at start-up: every other command would pay for the controllers and providers.
-      const [{ startOperator }, { createLogger }, { loadKubeConfig }] = await Promise.all([
-        import('../operator/run.js'),
-        import('../runtime/log.js'),
-        import('./kubeconfig.js'),
-      ]);
-      const log = createLogger({ name: 'clusterforge' });
-      let concurrency: Record<ControllerName, number>;
-      let kubeApiRateLimit: { qps: number; burst: number };
-      try {
+    .action(
+      action('operator', async (flags: Flags) => {
         const all = wholeNumber('concurrency', flags.concurrency, 1);
         const each = (name: ControllerName, value: string | undefined): number =>
           value === undefined ? all : wholeNumber(`${name}-concurrency`, value, 1);
-        concurrency = {
+        const concurrency: Record<ControllerName, number> = {
           cluster: each('cluster', flags.clusterConcurrency),
           controlplane: each('controlplane', flags.controlplaneConcurrency),
           machinedeployment: each('machinedeployment', flags.machinedeploymentConcurrency),
           machine: each('machine', flags.machineConcurrency),
         };
-        kubeApiRateLimit = {
+        const kubeApiRateLimit = {
           qps: wholeNumber('kube-api-qps', flags.kubeApiQps, 0),
           burst: wholeNumber('kube-api-burst', flags.kubeApiBurst, 1),
         };
-      } catch (err) {
-        console.error(`clusterforge operator: ${(err as Error).message}`);
-        process.exitCode = 2;
-        return;
-      }
-      const running = await startOperator({
-        kubeConfig: loadKubeConfig(flags),
-        log,
-        metricsBindAddress: flags.metricsBindAddress,
-        leaderElect: flags.leaderElect,
-        leaderElectionNamespace: flags.leaderElectionNamespace,
-        concurrency,
-        ...(kubeApiRateLimit.qps > 0 ? { kubeApiRateLimit } : {}),
-        ...(flags.namespace ? { namespace: flags.namespace } : {}),
-        handleSignals: true,
-      });
-      await running.manager.done;
-    });
+        const { kc, client, server } = await connect(flags);
+        // As controller-runtime's start-up discovery: a server that cannot be reached is one error and
+        // exit code 5 now, not a warning per informer every second. 30 s: the operator's request limit.
+        await client.request({ method: 'GET', path: '/version', timeoutMs: 30_000 }).catch((err: unknown) => {
+          throw toCliError(err, server);
+        });
+        // Loaded here, not at start-up: every other command would pay for the controllers and providers.
+        const [{ startOperator }, { createLogger }] = await Promise.all([
+          import('../operator/run.js'),
+          import('../runtime/log.js'),
+        ]);
+        const running = await startOperator({
+          kubeConfig: kc,
+          log: createLogger({ name: 'clusterforge' }),
+          metricsBindAddress: flags.metricsBindAddress,
+          leaderElect: flags.leaderElect,
+          leaderElectionNamespace: flags.leaderElectionNamespace,
+          concurrency,
+          ...(kubeApiRateLimit.qps > 0 ? { kubeApiRateLimit } : {}),
+          ...(flags.namespace ? { namespace: flags.namespace } : {}),
+          handleSignals: true,
+        });
+        await running.manager.done;
+      }),
+    );
 }

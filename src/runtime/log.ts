@@ -52,7 +52,10 @@ export const REDACTED = '[REDACTED]';
 export interface LoggerFactoryOptions {
   /** Default: LOG_LEVEL, else `info`. */
   level?: string;
-  /** The `name` field of every line (e.g. `clusterforge`). */
+  /**
+   * The `logger` field of every line (e.g. `clusterforge`), the key controller-runtime's zap logs use; `name`
+   * and `namespace` are the object's a line is about (docs/cli.md, "The operator's logs").
+   */
   name?: string;
   /** Where lines go; default stdout. Tests pass a stream to read them back. */
   destination?: DestinationStream;
@@ -67,7 +70,7 @@ export function createLogger(opts: LoggerFactoryOptions = {}): Logger {
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    base: { ...(opts.name ? { name: opts.name } : {}), ...opts.base },
+    base: { ...(opts.name ? { logger: opts.name } : {}), ...opts.base },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -18,6 +18,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type AgentPool, sharedAgentPool } from './agent-pool.js';
+import { applyDeadlines } from './deadlines.js';
 import { KubeApiError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -64,7 +65,7 @@ export interface WatchRequest {
 
 export interface KubeClientOptions {
   observe?: RequestObserver;
-  /** Default 30 s. */
+  /** From the start of a request to the end of its answer; default 30 s, 0: none (deadlines.ts). */
   timeoutMs?: number;
   userAgent?: string;
   /** Where keep-alive connections come from. Default: the process-wide pool. */
@@ -309,11 +310,7 @@ export class KubeClient {
     const attempt = (): Promise<IncomingMessage> =>
       new Promise<IncomingMessage>((resolve, reject) => {
         const req = request(url, options, resolve);
-        if (opts.timeoutMs > 0) {
-          req.setTimeout(opts.timeoutMs, () =>
-            req.destroy(new Error(`${method} ${url.pathname}: no answer within ${opts.timeoutMs} ms`)),
-          );
-        }
+        applyDeadlines(req, `${method} ${url.pathname}`, opts.timeoutMs);
         req.on('error', (err) =>
           reject(
             opts.signal?.aborted ? opts.signal.reason : Object.assign(err, { reused: req.reusedSocket }),

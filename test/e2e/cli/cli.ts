@@ -30,6 +30,8 @@ export interface CliOptions {
   /** Replaces the environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Close the reading end of stdout as soon as the CLI starts, as `| true` or a finished `| head` does. */
+  closeStdout?: boolean;
 }
 
 let bundled: Promise<string> | undefined;
@@ -97,6 +99,7 @@ export function runCli(
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         child.on('spawn', onSpawn);
+        if (opts.closeStdout) child.on('spawn', () => child.stdout.destroy());
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (c: Buffer) => out.push(c));
