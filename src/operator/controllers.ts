@@ -29,7 +29,7 @@ import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
 import type { ControllerOptions, MapFunc, Reconciler } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
-import type { Informer } from '../runtime/informer.js';
+import type { Informer, InformerSpec } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
 import type { KubeObject, ObjectKey } from '../runtime/object-key.js';
 import { type ControllerName, DEFAULT_CONCURRENCY } from './concurrency.js';
@@ -47,6 +47,17 @@ function storeOf<T extends KubeObject>(informer: Informer<T>): Store<T> {
     get: (namespace, name) => informer.get(namespace, name),
     list: (namespace) => informer.list(namespace === undefined ? {} : { namespace }),
     byIndex: (index, namespace, value) => informer.byIndex(index, namespacedValue(namespace, value)),
+  };
+}
+
+/** The informer spec of the Secrets the operator makes (they carry the cluster's label), shared by its readers. */
+export function ownSecrets(namespace?: string): InformerSpec {
+  return {
+    group: '',
+    version: 'v1',
+    plural: 'secrets',
+    labelSelector: CLUSTER_NAME_LABEL,
+    ...(namespace ? { namespace } : {}),
   };
 }
 
@@ -70,13 +81,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
 
   // The Secrets we make carry the cluster's label; only those are cached (and only those come over the
   // watch), so certificates and kubeconfigs are read from memory and a deleted one is noticed at once.
-  const secrets = manager.informer<V1Secret & KubeObject>({
-    group: '',
-    version: 'v1',
-    plural: 'secrets',
-    labelSelector: CLUSTER_NAME_LABEL,
-    ...(opts.namespace ? { namespace: opts.namespace } : {}),
-  });
+  const secrets = manager.informer<V1Secret & KubeObject>(ownSecrets(opts.namespace));
   const writer = new ObjectWriter(manager.client);
   writer.useSecretCache((namespace, name) =>
     secrets.hasSynced() ? secrets.get(namespace, name) : undefined,

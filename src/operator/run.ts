@@ -1,5 +1,5 @@
 // Starts the operator: the manager (leader election, health, metrics), the providers, the controllers.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { AwsClientFactory } from '../../providers/aws-common/clients.js';
 import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
@@ -13,8 +13,11 @@ import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { Manager } from '../runtime/manager.js';
 import { defaultMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
+import type { KubeObject } from '../runtime/object-key.js';
+import { exportBuildInfo } from './build-info.js';
 import type { ControllerName } from './concurrency.js';
-import { registerControllers } from './controllers.js';
+import { ownSecrets, registerControllers } from './controllers.js';
+import { exportFleetMetrics } from './fleet-metrics.js';
 
 export interface OperatorRunOptions {
   kubeConfig: KubeConfig;
@@ -75,6 +78,21 @@ export async function startOperator(opts: OperatorRunOptions): Promise<RunningOp
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
   });
+  exportBuildInfo(manager.metrics.registry);
+  const secrets = manager.informer<V1Secret & KubeObject>(ownSecrets(opts.namespace));
+  const unexport = exportFleetMetrics(manager.metrics.registry, {
+    clusters: deps.clusters,
+    controlPlanes: deps.controlPlanes,
+    deployments: deps.deployments,
+    secrets: { get: (namespace, name) => secrets.get(namespace, name) },
+  });
   await manager.start();
-  return { manager, deps, stop: (o) => manager.stop(o) };
+  return {
+    manager,
+    deps,
+    stop: async (o) => {
+      await manager.stop(o);
+      unexport();
+    },
+  };
 }
