@@ -38,7 +38,7 @@ export function operatorCommand(): Command {
     .option('--context <name>', 'kubeconfig context to use')
     .option(
       '--metrics-bind-address <host:port>',
-      'where /healthz, /readyz and /metrics listen',
+      'where /healthz, /readyz and /metrics (docs/observability.md) listen',
       '127.0.0.1:8080',
     )
     .option('--leader-elect', 'elect a leader on a Lease so that only one replica reconciles', false)
