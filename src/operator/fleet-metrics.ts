@@ -6,7 +6,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { Cluster, ControlPlane, MachineDeployment } from '../api/v1alpha1/index.js';
-import { EXPIRES_AT_ANNOTATION } from '../api/v1alpha1/labels.js';
+import { CLUSTER_NAME_LABEL, EXPIRES_AT_ANNOTATION } from '../api/v1alpha1/labels.js';
 import { BY_CLUSTER } from '../controllers/common/indexes.js';
 import type { Store } from '../controllers/common/store.js';
 import { loadCertificate } from '../pki/inspect.js';
@@ -134,7 +134,12 @@ export function fleetSamples(source: FleetSource): Sample[] {
     }
     samples.push(...replicaSamples('cluster_worker_replicas', key, workers));
 
-    const kubeconfig = source.secrets.get(namespace, kubeconfigSecretName(name));
+    // Only a Secret labelled with this cluster's name is its own (a name like <cluster>-ca proves nothing).
+    const own = (secretName: string): V1Secret | undefined => {
+      const secret = source.secrets.get(namespace, secretName);
+      return secret?.metadata?.labels?.[CLUSTER_NAME_LABEL] === name ? secret : undefined;
+    };
+    const kubeconfig = own(kubeconfigSecretName(name));
     const expires = Date.parse(kubeconfig?.metadata?.annotations?.[EXPIRES_AT_ANNOTATION] ?? '');
     if (!Number.isNaN(expires))
       samples.push({
@@ -143,7 +148,7 @@ export function fleetSamples(source: FleetSource): Sample[] {
         value: expires / 1000,
       });
     for (const certificate of AUTHORITIES) {
-      const secret = source.secrets.get(namespace, `${name}-${certificate}`);
+      const secret = own(`${name}-${certificate}`);
       const expiry = secret && expiryOf(secret);
       if (expiry !== undefined)
         samples.push({

@@ -65,11 +65,17 @@ describe('fleet metrics', () => {
         metadata: {
           namespace: 'fleet',
           name: 'a-kubeconfig',
+          labels: { 'clusterforge.dev/cluster-name': 'a' },
           annotations: { 'clusterforge.dev/credential-expires-at': '2027-01-01T00:00:00.000Z' },
         },
       },
       {
-        metadata: { namespace: 'fleet', name: 'a-ca' },
+        metadata: { namespace: 'fleet', name: 'a-ca', labels: { 'clusterforge.dev/cluster-name': 'a' } },
+        data: { 'tls.crt': Buffer.from(certs.ca.cert).toString('base64') },
+      },
+      // Named like b's CA but another cluster's: not b's.
+      {
+        metadata: { namespace: 'fleet', name: 'b-ca', labels: { 'clusterforge.dev/cluster-name': 'other' } },
         data: { 'tls.crt': Buffer.from(certs.ca.cert).toString('base64') },
       },
     ];
