@@ -49,7 +49,7 @@ export class FailureLog {
     opts: FailureLogOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_FAILURE_LOG_INTERVAL_MS;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => Date.now());
     this.prunedAt = this.now();
   }
 
