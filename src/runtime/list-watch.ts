@@ -368,6 +368,7 @@ export class ListWatchLoop<T extends KubeObject> {
         onEvent: (event) => {
           armStaleTimer();
           this.receive(event);
+          if (!progressed) this.failureLog.recovered('watching again after failures');
           progressed = true;
         },
       });

@@ -2,6 +2,7 @@
 // every informer and every reconcile fails the same way every few hundred milliseconds; one line that says
 // so, and then one every 30 s with the count of the ones left out, is what a reader can use.
 import type { Logger } from 'pino';
+import { CONNECTION_ERROR_CODES } from './log-errors.js';
 
 export const DEFAULT_FAILURE_LOG_INTERVAL_MS = 30_000;
 
@@ -26,10 +27,14 @@ interface Seen {
   total: number;
 }
 
-/** Type, code and message: what makes two failures "the same". */
+/**
+ * Type, code and message: what makes two failures "the same". A connection error is its code alone: a
+ * dropped watch says `aborted`, the reconnects after it `socket hang up`, and both are one ECONNRESET.
+ */
 function signature(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return code;
   return `${err.name}\u0000${code ?? ''}\u0000${err.message}`;
 }
 

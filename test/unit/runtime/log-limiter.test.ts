@@ -67,6 +67,11 @@ describe('FailureLog', () => {
     const { lines, failures } = setup();
     failures.warn({ err: refused() }, 'watch failed; reconnecting');
     failures.warn({ err: refused() }, 'list failed; retrying');
+    // The same code with another message (another address, `socket hang up` after `aborted`) is the same failure.
+    failures.warn(
+      { err: Object.assign(new Error('connect ECONNREFUSED [::1]:6443'), { code: 'ECONNREFUSED' }) },
+      'list failed; retrying',
+    );
     failures.warn(
       { err: new KubeApiError(503, 'watch', '/api/v1/configmaps', 'unavailable') },
       'watch failed; reconnecting',
