@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import { isConflict, isTerminalError, isTransientError } from './errors.js';
 import type { Informer, InformerHandler } from './informer.js';
 import { silentLogger } from './log.js';
+import { isUnreachableError } from './log-errors.js';
+import { FailureLog } from './log-limiter.js';
 import { defaultMetrics, type ReconcileResult, type RuntimeMetrics } from './metrics.js';
 import { formatKey, type KubeObject, type ObjectKey, parseKey } from './object-key.js';
 import { type Priority, WorkQueue, type WorkQueueOptions } from './workqueue.js';
@@ -86,6 +88,7 @@ export class Controller<P extends KubeObject = KubeObject> {
   private readonly workers: number;
   private readonly queueOptions: WorkQueueOptions;
   private readonly log: Logger;
+  private readonly failureLog: FailureLog;
   private readonly metrics: RuntimeMetrics;
   private readonly syncTimeoutMs: number | undefined;
 
@@ -103,6 +106,7 @@ export class Controller<P extends KubeObject = KubeObject> {
     this.workers = opts.workers ?? 2;
     this.queueOptions = opts.queue ?? {};
     this.log = (opts.log ?? silentLogger()).child({ controller: this.name });
+    this.failureLog = new FailureLog(this.log);
     this.metrics = opts.metrics ?? defaultMetrics();
     this.syncTimeoutMs = opts.syncTimeoutMs;
   }
@@ -200,12 +204,14 @@ export class Controller<P extends KubeObject = KubeObject> {
     }
     const objectKey = parseKey(key);
     const reconcileID = randomUUID();
-    const log = this.log.child({ namespace: objectKey.namespace, name: objectKey.name, reconcileID });
+    const about = { namespace: objectKey.namespace, name: objectKey.name, reconcileID };
+    const log = this.log.child(about);
     const started = performance.now();
     let result: ReconcileResult;
     try {
       const res = await this.reconciler.reconcile(objectKey, log);
       queue.forget(key);
+      this.failureLog.recovered('reconciled after failures', about, key);
       const after = res?.requeueAfterMs;
       if (after !== undefined && after > 0) {
         queue.addAfter(key, after);
@@ -214,10 +220,17 @@ export class Controller<P extends KubeObject = KubeObject> {
         result = 'success';
       }
     } catch (err) {
+      // Failures are rate-limited per object, except that an unreachable API server is one failure of the
+      // whole controller however many objects see it (src/runtime/log-limiter.ts).
+      const failureKey = isUnreachableError(err) ? '' : key;
       if (isTerminalError(err)) {
         queue.forget(key);
         result = 'terminal';
-        log.error({ err, reason: err.reason }, 'reconcile failed; not retrying');
+        this.failureLog.error(
+          { ...about, err, reason: err.reason },
+          'reconcile failed; not retrying',
+          failureKey,
+        );
       } else if (isConflict(err)) {
         // Someone wrote the object since our cache saw it (often our own status write): an expected
         // race, not a failure. Look again once the cache has caught up.
@@ -229,13 +242,14 @@ export class Controller<P extends KubeObject = KubeObject> {
         this.metrics.queueRetries.inc({ name: this.name });
         if (isTransientError(err) && err.requeueAfterMs !== undefined) {
           queue.addAfter(key, err.requeueAfterMs);
-          log.warn({ err, retryInMs: err.requeueAfterMs }, 'reconcile failed; retrying');
+          const fields = { ...about, err, retryInMs: err.requeueAfterMs };
+          this.failureLog.warn(fields, 'reconcile failed; retrying', failureKey);
         } else {
           queue.addRateLimited(key);
-          log[isTransientError(err) ? 'warn' : 'error'](
-            { err, retries: queue.numRequeues(key) },
-            'reconcile failed; retrying with back-off',
-          );
+          const fields = { ...about, err, retries: queue.numRequeues(key) };
+          const msg = 'reconcile failed; retrying with back-off';
+          if (isTransientError(err) || isUnreachableError(err)) this.failureLog.warn(fields, msg, failureKey);
+          else this.failureLog.error(fields, msg, failureKey);
         }
       }
     }

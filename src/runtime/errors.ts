@@ -50,6 +50,11 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The connection ended before the answer did: ECONNRESET, so that logs and the CLI treat it as a network failure. */
+export function connectionDropped(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ECONNRESET' });
+}
+
 export const isTransientError = (err: unknown): err is TransientError => err instanceof TransientError;
 export const isTerminalError = (err: unknown): err is TerminalError => err instanceof TerminalError;
 

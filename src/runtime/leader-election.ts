@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import { isConflict, isNotFound } from './errors.js';
 import { silentLogger } from './log.js';
+import { FailureLog } from './log-limiter.js';
 import { type KubeClient, resourcePath } from './transport.js';
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
@@ -73,6 +74,8 @@ export class LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryIntervalMs: number;
   private readonly log: Logger;
+  /** A candidate that is not the leader retries every few seconds: its failures are rate-limited. */
+  private readonly failureLog: FailureLog;
   private readonly opts: LeaderElectionOptions;
   private readonly path: string;
 
@@ -106,6 +109,7 @@ export class LeaderElector {
       lease: `${opts.namespace}/${opts.name}`,
       identity: opts.identity,
     });
+    this.failureLog = new FailureLog(this.log);
     this.path = resourcePath(LEASES, { namespace: opts.namespace });
   }
 
@@ -240,7 +244,7 @@ export class LeaderElector {
       });
     } catch (err) {
       if (!isNotFound(err)) {
-        this.log.warn({ err }, 'could not read the lease');
+        this.failureLog.warn({ err }, 'could not read the lease');
         return 'failed';
       }
       return this.create(now, timeoutMs);
@@ -251,8 +255,10 @@ export class LeaderElector {
     if (!this.observed || this.observed.json !== json) this.observed = { json, holder, at: Date.now() };
     this.noteLeader(holder);
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationSeconds) * 1000;
-    if (holder !== '' && holder !== this.identity && this.observed.at + durationMs > Date.now())
+    if (holder !== '' && holder !== this.identity && this.observed.at + durationMs > Date.now()) {
+      this.failureLog.recovered('reached the lease again after failures');
       return 'held';
+    }
 
     const ours = holder === this.identity;
     const next: LeaseSpec = {
@@ -278,7 +284,7 @@ export class LeaderElector {
       return 'ok';
     } catch (err) {
       if (isConflict(err)) this.log.debug('lost a lease update race');
-      else this.log.warn({ err }, 'could not update the lease');
+      else this.failureLog.warn({ err }, 'could not update the lease');
       return 'failed';
     }
   }
@@ -307,12 +313,13 @@ export class LeaderElector {
       return 'ok';
     } catch (err) {
       if (isConflict(err)) this.log.debug('another candidate created the lease first');
-      else this.log.warn({ err }, 'could not create the lease');
+      else this.failureLog.warn({ err }, 'could not create the lease');
       return 'failed';
     }
   }
 
   private accept(lease: Lease, at: Date): void {
+    this.failureLog.recovered('reached the lease again after failures');
     this.lastRenewAt = at.getTime();
     this.holding = true;
     this.leaseResourceVersion = lease.metadata.resourceVersion;

@@ -14,6 +14,7 @@
 // failures can loop hot.
 import type { Logger } from 'pino';
 import { isGone, KubeApiError } from './errors.js';
+import { FailureLog } from './log-limiter.js';
 import type { KubeObject } from './object-key.js';
 import { type KubeClient, type WatchEvent, watchStatusError } from './transport.js';
 
@@ -123,6 +124,7 @@ function randomBetween(min: number, max: number): number {
 export class ListWatchLoop<T extends KubeObject> {
   private readonly client: KubeClient;
   private readonly log: Logger;
+  private readonly failureLog: FailureLog;
   private readonly path: string;
   private readonly selectors: { labelSelector?: string; fieldSelector?: string };
   private readonly pageSize: number;
@@ -157,6 +159,7 @@ export class ListWatchLoop<T extends KubeObject> {
   ) {
     this.client = opts.client;
     this.log = opts.log;
+    this.failureLog = new FailureLog(opts.log);
     this.path = opts.path;
     this.selectors = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
     this.pageSize = opts.pageSize ?? 500;
@@ -193,11 +196,12 @@ export class ListWatchLoop<T extends KubeObject> {
         try {
           await this.listAndReplace();
           needList = false;
+          this.failureLog.recovered('listed again after failures');
         } catch (err) {
           if (this.stopping) return;
           this.failures++;
           const delay = this.backoff(err);
-          this.log.warn({ err, retryInMs: Math.round(delay) }, 'list failed; retrying');
+          this.failureLog.warn({ err, retryInMs: Math.round(delay) }, 'list failed; retrying');
           await this.sleep(delay);
           continue;
         }
@@ -208,6 +212,7 @@ export class ListWatchLoop<T extends KubeObject> {
         outcome.durationMs >=
           Math.min(HEALTHY_WATCH_MS, this.staleAfterMs / 2, this.watchTimeoutSeconds * 500);
       if (healthy) {
+        this.failureLog.recovered('watching again after failures');
         this.failures = 0;
         this.fruitlessRelists = 0;
       }
@@ -254,8 +259,8 @@ export class ListWatchLoop<T extends KubeObject> {
           else if (outcome.error instanceof KubeApiError) {
             needList = outcome.error.code >= 400 && outcome.error.code < 500 && outcome.error.code !== 429;
           }
-          const delay = this.backoff(outcome.error);
-          this.log.warn({ err: outcome.error, retryInMs: Math.round(delay) }, 'watch failed; reconnecting');
+          const delay = Math.round(this.backoff(outcome.error));
+          this.failureLog.warn({ err: outcome.error, retryInMs: delay }, 'watch failed; reconnecting');
           await this.sleep(delay);
           break;
         }
@@ -363,6 +368,7 @@ export class ListWatchLoop<T extends KubeObject> {
         onEvent: (event) => {
           armStaleTimer();
           this.receive(event);
+          if (!progressed) this.failureLog.recovered('watching again after failures');
           progressed = true;
         },
       });

@@ -3,7 +3,9 @@
 // Redaction is by key name at the top level and one or two levels down (pino's paths do not recurse),
 // which covers how we log: `log.info({ secret }, ...)`, `log.debug({ cluster: { spec } }, ...)`. Never log a
 // whole Secret, a kubeconfig or a request's headers on purpose; this is the safety net, not the rule.
+
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { serializeError } from './log-errors.js';
 
 /** Keys whose values never reach a log line when they sit one or two levels down (`{ user: { token } }`). */
 export const SECRET_KEYS = [
@@ -70,6 +72,8 @@ export function createLogger(opts: LoggerFactoryOptions = {}): Logger {
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // `err` without a stack for an expected failure (src/runtime/log-errors.ts).
+    serializers: { err: serializeError },
     base: { ...(opts.name ? { logger: opts.name } : {}), ...opts.base },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);

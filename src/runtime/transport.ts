@@ -19,7 +19,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type AgentPool, sharedAgentPool } from './agent-pool.js';
 import { applyDeadlines } from './deadlines.js';
-import { KubeApiError } from './errors.js';
+import { connectionDropped, KubeApiError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -343,7 +343,7 @@ function readAll(res: IncomingMessage): Promise<string> {
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
     res.on('close', () => {
-      if (!res.complete) reject(new Error('the connection closed before the answer was complete'));
+      if (!res.complete) reject(connectionDropped('the connection closed before the answer was complete'));
     });
   });
 }
@@ -388,7 +388,8 @@ function readLines(res: IncomingMessage, signal: AbortSignal, onLine: (line: str
     res.on('end', () => finish());
     res.on('error', (err) => finish(signal.aborted ? (signal.reason ?? err) : err));
     res.on('close', () => {
-      if (!res.complete) finish(signal.aborted ? signal.reason : new Error('the watch connection dropped'));
+      if (!res.complete)
+        finish(signal.aborted ? signal.reason : connectionDropped('the watch connection dropped'));
       else finish();
     });
   });
