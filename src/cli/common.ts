@@ -5,7 +5,7 @@ import { styleText } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { KubeApiError } from '../runtime/errors.js';
+import { connectionErrorCode, KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
 
 /** The exit codes of every command; docs/cli.md lists them for users. */
@@ -37,14 +37,8 @@ export class CliError extends Error {
   }
 }
 
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
+// Besides the runtime's connection errors: a server whose certificate the kubeconfig does not trust.
+const TLS_ERRORS = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -74,7 +68,7 @@ export function toCliError(err: unknown, server?: string): CliError {
     return new CliError(err.message, ExitCode.failure);
   }
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+  if (connectionErrorCode(err) || (typeof code === 'string' && TLS_ERRORS.has(code))) {
     return new CliError(
       `cannot reach the management cluster${where}: ${(err as Error).message}`,
       ExitCode.unreachable,

@@ -66,3 +66,22 @@ export function hasStatusCode(err: unknown, code: number): boolean {
 export const isNotFound = (err: unknown): boolean => hasStatusCode(err, 404);
 export const isConflict = (err: unknown): boolean => hasStatusCode(err, 409);
 export const isGone = (err: unknown): boolean => hasStatusCode(err, 410);
+
+/** Node's codes for a server that cannot be reached or dropped the connection. */
+const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** The code of a Node error that says the server could not be reached or dropped the connection. */
+export function connectionErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code) ? code : undefined;
+}

@@ -4,20 +4,7 @@
 // else (a TypeError, a bug) keeps its stack.
 import { ApiException } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { KubeApiError, TerminalError, TransientError } from './errors.js';
-
-/** Node's codes for a server that cannot be reached or dropped the connection. */
-export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+import { connectionErrorCode, KubeApiError, TerminalError, TransientError } from './errors.js';
 
 /** An answer of an API server: ours (KubeApiError) or @kubernetes/client-node's; `code` is the HTTP status. */
 function isApiAnswer(err: unknown): err is Error & { code: number } {
@@ -42,8 +29,7 @@ export function isExpectedError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (isApiAnswer(err) || err instanceof TransientError || err instanceof TerminalError) return true;
   if (ABORT_NAMES.has(err.name)) return true;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code);
+  return connectionErrorCode(err) !== undefined;
 }
 
 function expected(err: Error, depth: number): ExpectedErrorLog {
@@ -73,8 +59,7 @@ export function serializeError(err: unknown): unknown {
 export function isUnreachableError(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (isApiAnswer(e)) return e.code >= 500 || e.code === 429;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (connectionErrorCode(e) !== undefined) return true;
   }
   return false;
 }

@@ -2,7 +2,7 @@
 // every informer and every reconcile fails the same way every few hundred milliseconds; one line that says
 // so, and then one every 30 s with the count of the ones left out, is what a reader can use.
 import type { Logger } from 'pino';
-import { CONNECTION_ERROR_CODES } from './log-errors.js';
+import { connectionErrorCode } from './errors.js';
 
 export const DEFAULT_FAILURE_LOG_INTERVAL_MS = 30_000;
 
@@ -33,8 +33,9 @@ interface Seen {
  */
 function signature(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const connection = connectionErrorCode(err);
+  if (connection) return connection;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return code;
   return `${err.name}\u0000${code ?? ''}\u0000${err.message}`;
 }
 
