@@ -21,8 +21,9 @@ import { waitConverged } from '../../support/converge.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
 import { deleteClusterAndWait, getObject, listObjects, waitFor } from '../../support/operator.js';
+import { applyClusterTemplate } from '../../support/templates.js';
 import { ownedInventory, REGION } from './fixtures.js';
-import { applyClusterTemplate, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('eks-op');

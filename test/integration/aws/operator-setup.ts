@@ -1,20 +1,19 @@
 // The set-up shared by the AWS tests that run the real controllers (ec2-operator, ec2-drift,
 // ec2-upgrade, eks-operator): a provider that reads Secrets from the test API server and counts its
-// AWS calls, the operator in this process with that provider, and the cluster templates applied
-// with kubectl as a user would. AWS is the emulator of the test environment; nothing is faked here.
-import { readFile } from 'node:fs/promises';
+// AWS calls, the operator in this process with that provider, and the aws-ec2 cluster template applied
+// with kubectl as a user would (test/support/templates.ts). AWS is the emulator of the test
+// environment; nothing is faked here.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { AwsClientFactory, type AwsClientFactoryOptions } from '../../../providers/aws-common/clients.js';
 import { secretDataReader } from '../../../src/kube/secret-data.js';
 import { ObjectWriter } from '../../../src/kube/writer.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import type { InfrastructureProvider } from '../../../src/provider/contract.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
-import { kubectl } from '../../support/kube.js';
 import { startTestOperator } from '../../support/operator.js';
+import { applyClusterTemplate } from '../../support/templates.js';
 import { CallCounter } from './fixtures.js';
 
 /**
@@ -58,21 +57,6 @@ export function useAwsOperator(
     if (figures.length > 0) console.log(figures.join('\n\n'));
   });
   return { calls, figures };
-}
-
-/**
- * Renders templates/<template>/cluster-template.yaml with `vars` and applies it with kubectl, which
- * must print nothing on stderr.
- */
-export async function applyClusterTemplate(
-  template: 'aws-ec2' | 'aws-eks',
-  vars: Record<string, string>,
-): Promise<void> {
-  const manifest = renderTemplate(
-    await readFile(`templates/${template}/cluster-template.yaml`, 'utf8'),
-    vars,
-  );
-  expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
 }
 
 /** The aws-ec2 template for a cluster in two zones, applied with kubectl. */

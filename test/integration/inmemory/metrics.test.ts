@@ -4,11 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { startTestOperator, waitFor } from '../../support/operator.js';
+import { applyClusterTemplate } from '../../support/templates.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('inmemory-metrics');
@@ -51,15 +51,13 @@ describe.sequential('the fleet metrics of a running operator', () => {
   });
 
   it('says a Ready cluster is Ready, with its provider, version and replicas', async () => {
-    const text = renderTemplate(await readFile('templates/inmemory/cluster-template.yaml', 'utf8'), {
+    await applyClusterTemplate('inmemory', {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),
       CONTROL_PLANE_MACHINE_COUNT: '1',
       WORKER_MACHINE_COUNT: '2',
       KUBERNETES_VERSION: 'v1.37.2',
     });
-    const applied = await kubectl(['apply', '-f', '-'], { input: text });
-    expect(applied.stderr).toBe('');
     await waitConverged(kc, namespace(), NAME, 60_000);
 
     const key = `namespace="${namespace()}",name="${NAME}"`;

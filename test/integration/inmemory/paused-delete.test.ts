@@ -1,15 +1,14 @@
 // Deleting a paused cluster deletes nothing (as in Cluster API) and says so with the fix, in the Cluster's
 // Deleting condition and a Warning Event; running the command it gives lets the deletion finish.
-import { readFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import { applyClusterTemplate } from '../../support/templates.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -24,13 +23,12 @@ describe.sequential('deleting a paused cluster', () => {
   beforeAll(async () => {
     await installCRDs(kc);
     operator = await startTestOperator(kc, namespace(), [new InMemoryProvider()]);
-    const text = renderTemplate(await readFile('templates/inmemory/cluster-template.yaml', 'utf8'), {
+    await applyClusterTemplate('inmemory', {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),
       CONTROL_PLANE_MACHINE_COUNT: '1',
       WORKER_MACHINE_COUNT: '2',
     });
-    expect((await kubectl(['apply', '-f', '-'], { input: text })).stderr).toBe('');
     await waitConverged(kc, namespace(), NAME, 60_000);
   }, 90_000);
 

@@ -1,16 +1,15 @@
 // The Cluster's phase as a user watches it with `kubectl get -w` while the workers are scaled up and
 // down: Scaling, then Ready, never Upgrading; and an Event on the Cluster for every phase change.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
-import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
 import { startTestOperator, waitFor } from '../../support/operator.js';
+import { applyClusterTemplate } from '../../support/templates.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -83,15 +82,13 @@ describe.sequential('the phase of a cluster whose workers are scaled', () => {
     await installCRDs(kc);
     operator = await startTestOperator(kc, namespace(), [new InMemoryProvider()]);
     // Machines take 2 s to come up, so a scale is seen while it happens.
-    const text = renderTemplate(await readFile('templates/inmemory/cluster-template.yaml', 'utf8'), {
+    await applyClusterTemplate('inmemory', {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),
       CONTROL_PLANE_MACHINE_COUNT: '1',
       WORKER_MACHINE_COUNT: '1',
       STARTUP_DELAY_SECONDS: '2',
     });
-    const applied = await kubectl(['apply', '-f', '-'], { input: text });
-    expect(applied.stderr).toBe('');
     await waitConverged(kc, namespace(), NAME, 60_000);
   }, 90_000);
 
