@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from the published Go modules into a cache outside the repo,
-# once per Kubernetes version, and prints the folder of the first version asked for.
+# Builds etcd and the Kubernetes binaries a local cluster runs (kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet) from the published Go modules into a cache outside the repo, once per
+# Kubernetes version, and prints the folder of the first version asked for. Binaries already in the
+# cache are kept; only the missing ones are built, in one `go build` so that they share its work.
 #
 #   hack/kube-assets.sh                 # the versions in hack/kube-versions
 #   hack/kube-assets.sh v1.37.2 v1.36.3 # these versions
@@ -27,7 +29,9 @@ build_one() {
   local minor=${BASH_REMATCH[1]} patch=${BASH_REMATCH[2]}
   local staging="v0.${minor}.${patch}"
   local out="$cache_root/$version"
-  if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ]; then
+  local kube_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet) missing=() b
+  for b in "${kube_binaries[@]}"; do [ -x "$out/$b" ] || missing+=("$b"); done
+  if [ ${#missing[@]} -eq 0 ] && [ -x "$out/etcd" ]; then
     return 0
   fi
 
@@ -35,7 +39,7 @@ build_one() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/clusterforge-kube-build.XXXXXX")
   # shellcheck disable=SC2064 # expand now: the trap must remove this build's folder
   trap "rm -rf '$work'" RETURN
-  log "building kube-apiserver and etcd $version in $work (first time only; several minutes)"
+  log "building ${missing[*]} $( [ -x "$out/etcd" ] || echo etcd) $version in $work (first time only; several minutes)"
   local started=$SECONDS
 
   # The module graph: k8s.io/kubernetes at the release, its staging modules (listed at v0.0.0 and
@@ -68,7 +72,12 @@ GO
 
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
 GO
     go mod tidy >&2
     local ldflags="-s -w"
@@ -77,11 +86,16 @@ GO
       ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     done
     mkdir -p "$work/bin"
-    go build -trimpath -ldflags "$ldflags" -o "$work/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-    go build -trimpath -ldflags "-s -w" -o "$work/bin/etcd" ./etcd >&2
+    if [ ${#missing[@]} -gt 0 ]; then
+      go build -trimpath -ldflags "$ldflags" -o "$work/bin/" "${missing[@]/#/k8s.io/kubernetes/cmd/}" >&2
+    fi
+    [ -x "$out/etcd" ] || go build -trimpath -ldflags "-s -w" -o "$work/bin/etcd" ./etcd >&2
   )
-  mkdir -p "$(dirname "$out")"
-  rm -rf "$out.partial" && mv "$work/bin" "$out.partial" && rm -rf "$out" && mv "$out.partial" "$out"
+  # Each binary lands whole or not at all: copied next to its place, then renamed onto it.
+  mkdir -p "$out"
+  for b in "$work"/bin/*; do
+    cp "$b" "$out/.$(basename "$b").partial" && mv "$out/.$(basename "$b").partial" "$out/$(basename "$b")"
+  done
   log "built $version in $((SECONDS - started)) s -> $out"
 }
 

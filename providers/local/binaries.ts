@@ -1,4 +1,5 @@
-// Where the etcd and kube-apiserver binaries of a Kubernetes version are:
+// Where the binaries of a Kubernetes version are (etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, kubelet; a folder counts only with all of them):
 // ${CLUSTERFORGE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/clusterforge}/kube/<version>/ (what
 // `make kube-assets` builds), or $KUBEBUILDER_ASSETS when its kube-apiserver reports that version.
 import { execFile } from 'node:child_process';
@@ -11,6 +12,9 @@ export interface KubeBinaries {
   version: string;
   etcd: string;
   kubeApiServer: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubelet: string;
 }
 
 export type BinaryLookup = { found: true; binaries: KubeBinaries } | { found: false; message: string };
@@ -53,9 +57,17 @@ function reportedVersion(kubeApiServer: string): Promise<string | undefined> {
 }
 
 function binariesIn(dir: string, version: string): KubeBinaries | undefined {
-  const etcd = join(dir, 'etcd');
-  const kubeApiServer = join(dir, 'kube-apiserver');
-  return executable(etcd) && executable(kubeApiServer) ? { dir, version, etcd, kubeApiServer } : undefined;
+  const binaries: KubeBinaries = {
+    dir,
+    version,
+    etcd: join(dir, 'etcd'),
+    kubeApiServer: join(dir, 'kube-apiserver'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
+    kubelet: join(dir, 'kubelet'),
+  };
+  const { dir: _dir, version: _version, ...paths } = binaries;
+  return Object.values(paths).every(executable) ? binaries : undefined;
 }
 
 /** The binaries for `version`, or a sentence saying where none were found. */
@@ -75,8 +87,8 @@ export async function findBinaries(
   if (cached) return { found: true, binaries: cached };
   return {
     found: false,
-    message: `no kube-apiserver for ${version} in ${dir}; run make kube-assets${
-      fromEnv ? ` (KUBEBUILDER_ASSETS=${fromEnv} holds another version)` : ''
+    message: `no etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet for ${version} in ${dir}; run make kube-assets${
+      fromEnv ? ` (KUBEBUILDER_ASSETS=${fromEnv} holds another version, or not all of them)` : ''
     }`,
   };
 }

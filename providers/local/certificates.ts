@@ -132,6 +132,8 @@ async function allExist(paths: string[]): Promise<boolean> {
 export interface ServiceNetwork {
   serviceDomain: string;
   serviceCIDR: string;
+  /** The cluster's pod block: kube-controller-manager gives each Node a /24 of it. */
+  podCIDR: string;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The `local` infrastructure provider: every cluster lives on this host, on loopback.
 // - Infrastructure: a state folder and a TCP load balancer process; the endpoint is 127.0.0.1:<port>.
-// - A control-plane machine: an etcd member and a kube-apiserver, real processes, detached.
-// - A worker machine: a Node registered in the cluster, kept Ready by a detached heartbeat process.
+// - A control-plane machine: an etcd member, a kube-apiserver, a kube-controller-manager and a
+//   kube-scheduler, real processes, detached.
+// - A worker machine: a kubelet with its own containerd (worker: Kubelet, kubelet/), or a Node kept
+//   Ready by a detached heartbeat process (worker: Simulated, workers.ts).
 // Every call is idempotent and quick: it takes the next step, and reports how far things are.
 import { randomUUID } from 'node:crypto';
 import { readFile, rmdir, unlink } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import type * as contract from '../../src/provider/contract.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { isRunning } from '../../src/supervisor/index.js';
 import { apiServerReady, ensureApiServer, stopApiServer } from './apiserver.js';
-import { findBinaries } from './binaries.js';
+import { findBinaries, type KubeBinaries } from './binaries.js';
 import {
   type ClusterIdentities,
   ensureClusterIdentities,
@@ -22,7 +24,10 @@ import {
   ensureWorkerCertificates,
   type ServiceNetwork,
 } from './certificates.js';
+import { ensureComponentKubeconfigs, ensureComponents, stopComponents } from './components.js';
 import { EtcdGateway, ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
+import { builtImage } from './kubelet/images.js';
+import { deleteKubeletWorker, ensureKubeletWorker } from './kubelet/node.js';
 import { ensureLoadBalancer, stopLoadBalancer, syncLoadBalancer } from './loadbalancer.js';
 import { type MachineScope, saveMachine } from './scope.js';
 import {
@@ -64,6 +69,7 @@ function serviceNetwork(cluster: Cluster): ServiceNetwork {
   return {
     serviceDomain: network?.serviceDomain ?? 'cluster.local',
     serviceCIDR: network?.services?.cidrBlocks?.[0] ?? '10.96.0.0/12',
+    podCIDR: network?.pods?.cidrBlocks?.[0] ?? '10.244.0.0/16',
   };
 }
 
@@ -194,6 +200,9 @@ export class LocalProvider implements contract.InfrastructureProvider {
       if (role === 'ControlPlane') {
         const [etcdClient, etcdPeer, apiServer] = await allocatePorts(3, taken);
         Object.assign(ports, { etcdClient, etcdPeer, apiServer });
+      } else if (ctx.template.spec.template.spec.local?.worker === 'Kubelet') {
+        const [kubelet, kubeletHealthz] = await allocatePorts(2, taken);
+        Object.assign(ports, { kubelet, kubeletHealthz });
       }
       const record: MachineRecord = {
         schemaVersion: STATE_SCHEMA_VERSION,
@@ -228,8 +237,10 @@ export class LocalProvider implements contract.InfrastructureProvider {
     if (!identities) return report(inProgress('waiting for the cluster certificates', 2_000));
 
     const role = ctx.machine.spec.role;
+    const localSpec = ctx.template.spec.template.spec.local;
+    const kubeletWorker = role === 'Worker' && localSpec?.worker === 'Kubelet';
     let binaries: MachineScope['binaries'];
-    if (role === 'ControlPlane') {
+    if (role === 'ControlPlane' || kubeletWorker) {
       const lookup = await findBinaries(ctx.machine.spec.version, this.env);
       if (!lookup.found) return report(failed('BinariesNotFound', lookup.message));
       binaries = lookup.binaries;
@@ -256,6 +267,11 @@ export class LocalProvider implements contract.InfrastructureProvider {
         await syncLoadBalancer(paths, clusterRecord);
         return report(api);
       }
+      if (!(await ensureComponentKubeconfigs(scope, ctx.certificates))) {
+        return report(inProgress('waiting for the cluster certificates', 2_000));
+      }
+      const components = await ensureComponents(scope);
+      if (components.state !== 'done') return report(components);
       if (!record.apiServer?.inLoadBalancer) {
         record.apiServer = { ...record.apiServer, inLoadBalancer: true };
         await saveMachine(scope);
@@ -271,7 +287,31 @@ export class LocalProvider implements contract.InfrastructureProvider {
     if (!(await apiServerReady(server, identities.admin))) {
       return report(inProgress('waiting for the control plane to serve the API', 2_000));
     }
-    const localSpec = ctx.template.spec.template.spec.local;
+    const clients = workloadClients(server, identities.admin);
+    if (kubeletWorker) {
+      const sandbox = await builtImage('pause', this.env);
+      if (!sandbox.found) return report(failed('SandboxImageMissing', sandbox.message));
+      if (!record.ports.kubelet || !record.ports.kubeletHealthz) {
+        return report(failed('RoleMismatch', `machine ${name} was made as a Simulated worker`));
+      }
+      const progress = await ensureKubeletWorker(
+        scope,
+        {
+          providerID,
+          server,
+          clusterName: paths.name,
+          serviceDomain: scope.network.serviceDomain,
+          kubelet: (binaries as KubeBinaries).kubelet,
+          kubeletPort: record.ports.kubelet,
+          healthzPort: record.ports.kubeletHealthz,
+          sandboxImage: sandbox.image.ref,
+          images: [sandbox.image.archive, ...(localSpec?.images ?? [])],
+          labels: ctx.machine.metadata.labels ?? {},
+        },
+        clients,
+      );
+      return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
+    }
     const progress = await ensureWorker(
       scope,
       {
@@ -282,7 +322,7 @@ export class LocalProvider implements contract.InfrastructureProvider {
         heartbeatSeconds: localSpec?.nodeHeartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
       },
       server,
-      workloadClients(server, identities.admin),
+      clients,
     );
     return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
   }
@@ -325,6 +365,8 @@ export class LocalProvider implements contract.InfrastructureProvider {
         await syncLoadBalancer(paths, clusterRecord);
         return inProgress('removed from the load balancer', 1_000);
       }
+      const components = await stopComponents(scope);
+      if (components.state !== 'done') return components;
       const api = await stopApiServer(scope);
       if (api.state !== 'done') return api;
       if (identities) {
@@ -344,7 +386,11 @@ export class LocalProvider implements contract.InfrastructureProvider {
         }
         clients = workloadClients(server, identities.admin);
       }
-      const worker = await deleteWorker(scope, localProviderID(paths.namespace, paths.name, name), clients);
+      const providerID = localProviderID(paths.namespace, paths.name, name);
+      const worker =
+        record.ports.kubelet !== undefined
+          ? await deleteKubeletWorker(scope, providerID, clients)
+          : await deleteWorker(scope, providerID, clients);
       if (worker.state !== 'done') return worker;
     }
     await removeDir(machinePath.dir);

@@ -1,13 +1,14 @@
-// The helper scripts the detached processes run (lb-process.mjs, heartbeat-process.mjs): plain
-// JavaScript that Node runs without a loader. They are copied into the cluster's state folder, so a
-// running process never depends on where (or which version of) the operator is installed.
+// The helper scripts the detached processes run (lb-process.mjs, heartbeat-process.mjs: plain
+// JavaScript that Node runs without a loader; node-init.sh: bash). They are copied into the
+// cluster's state folder, so a running process never depends on where (or which version of) the
+// operator is installed.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClusterPaths, ensureDir, writeFileAtomic } from './state.js';
 
-export type HelperScript = 'lb-process.mjs' | 'heartbeat-process.mjs';
+export type HelperScript = 'lb-process.mjs' | 'heartbeat-process.mjs' | 'node-init.sh';
 
 /** Where the script ships: beside this module, or, from a build in dist/, in the source tree. */
 function sourceOf(script: HelperScript): string {

@@ -11,14 +11,15 @@
 //       machine.json        role, version, ports, etcd membership, the process of each part
 //       pki/                the machine's certificates
 //       etcd/               etcd's data dir
-//       logs/               etcd.log, kube-apiserver.log, heartbeat.log
+//       logs/               etcd.log, kube-apiserver.log, kube-controller-manager.log,
+//                           kube-scheduler.log, heartbeat.log
 //
 // <root> is $CLUSTERFORGE_STATE_DIR, else $XDG_STATE_HOME/clusterforge, else ~/.local/state/clusterforge.
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessRecord } from '../../src/supervisor/index.js';
+import type { ProcessRecord, ProcessSlot } from '../../src/supervisor/index.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -143,8 +144,10 @@ export interface ApiServerState {
 export interface WorkerState {
   /** The Node's uid in the workload cluster, once registered. */
   nodeUID?: string;
-  /** The heartbeat process. */
+  /** The heartbeat process (a Simulated worker). */
   heartbeat?: { process?: ProcessRecord; crashes?: number };
+  /** node-init.sh: containerd and the kubelet (a Kubelet worker). */
+  kubelet?: ProcessSlot;
 }
 
 export interface MachineRecord {
@@ -155,9 +158,17 @@ export interface MachineRecord {
   createdAt: string;
   /** Set once deletion has started: the machine is never started again. */
   deleting?: boolean;
-  ports: { etcdClient?: number; etcdPeer?: number; apiServer?: number };
+  ports: {
+    etcdClient?: number;
+    etcdPeer?: number;
+    apiServer?: number;
+    kubelet?: number;
+    kubeletHealthz?: number;
+  };
   etcd?: EtcdState;
   apiServer?: ApiServerState;
+  /** kube-controller-manager and kube-scheduler of a control-plane machine. */
+  components?: Partial<Record<'kube-controller-manager' | 'kube-scheduler', ProcessSlot>>;
   worker?: WorkerState;
 }
 

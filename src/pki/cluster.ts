@@ -9,6 +9,9 @@ export const ADMIN_USER = 'kubernetes-admin';
 export const ADMIN_GROUP = 'system:masters';
 export const NODES_GROUP = 'system:nodes';
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
+/** The users the API server's bootstrap RBAC roles bind for the control plane's own components. */
+export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+export const SCHEDULER_USER = 'system:kube-scheduler';
 
 export interface ClusterCertificatesOptions {
   validityDays?: number;
@@ -172,6 +175,15 @@ export async function issueNodeClientCertificate(
     usages: ['clientAuth'],
     validityDays,
   });
+}
+
+/** The client certificate of a control-plane component (CONTROLLER_MANAGER_USER, SCHEDULER_USER). */
+export async function issueComponentClientCertificate(
+  ca: KeyPair,
+  user: typeof CONTROLLER_MANAGER_USER | typeof SCHEDULER_USER,
+  validityDays?: number,
+): Promise<KeyPair> {
+  return await issueCertificate(ca, { commonName: user, usages: ['clientAuth'], validityDays });
 }
 
 /** A client certificate for talking to etcd directly (health checks, membership changes). */

@@ -6,13 +6,31 @@ import { exactlyOneProvider, providerSettings } from './provider-settings.js';
 
 export const localMachine = z
   .object({
+    worker: z.enum(['Simulated', 'Kubelet']).default('Simulated').meta({
+      description:
+        'What a worker machine is: Simulated, a Node kept Ready by heart-beats where nothing runs (cheap: for many clusters on one host); Kubelet, a real kubelet with its own containerd that runs pods (needs root, containerd and runc).',
+    }),
+    images: z
+      .array(
+        z
+          .string()
+          .max(4096)
+          .regex(/^\/.*\.tar$/)
+          .meta({ description: "The absolute path of an OCI image archive (.tar) on the operator's host." }),
+      )
+      .max(32)
+      .default([])
+      .meta({
+        description:
+          'OCI image archives loaded into each Kubelet worker before its kubelet starts: pods use them with imagePullPolicy Never or IfNotPresent, since nodes pull from no registry.',
+      }),
     nodeHeartbeatSeconds: z
       .number()
       .int()
       .min(5)
       .max(300)
       .default(10)
-      .meta({ description: "How often a worker Node's lease is renewed." }),
+      .meta({ description: "How often a Simulated worker Node's lease is renewed." }),
   })
   .meta({ description: 'A machine of the local provider.' });
 

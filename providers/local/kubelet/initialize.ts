@@ -1,0 +1,51 @@
+// The part of a cloud provider a kubelet worker needs: a kubelet started with
+// --cloud-provider=external registers its Node tainted uninitialized and without an address, and
+// waits for someone to say where it is. The local provider is that someone: it sets the node's
+// addresses (loopback, where the kubelet listens), copies the Machine's node labels, and lifts the
+// taint, as a cloud-controller-manager's node controller would.
+import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/index.js';
+import { LOOPBACK } from '../../../src/net/ports.js';
+
+export const UNINITIALIZED_TAINT = 'node.cloudprovider.kubernetes.io/uninitialized';
+
+/** Machine label prefixes copied onto the Node (as Cluster API syncs them). */
+export const SYNCED_LABEL_PREFIXES = [
+  'node-role.kubernetes.io/',
+  'node-restriction.kubernetes.io/',
+  'node.cluster.x-k8s.io/',
+];
+
+export function syncedLabels(
+  clusterName: string,
+  machineLabels: Record<string, string>,
+): Record<string, string> {
+  const labels: Record<string, string> = { [CLUSTER_NAME_LABEL]: clusterName };
+  for (const [key, value] of Object.entries(machineLabels)) {
+    if (SYNCED_LABEL_PREFIXES.some((p) => key.startsWith(p))) labels[key] = value;
+  }
+  return labels;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export const isInitialized = (node: V1Node): boolean =>
+  !(node.spec?.taints ?? []).some((t) => t.key === UNINITIALIZED_TAINT) &&
+  (node.status?.addresses ?? []).some((a) => a.type === 'InternalIP');
+
+/** Sets the addresses, then the labels and taints; each step is a patch that is safe to repeat. */
+export async function initializeNode(core: CoreV1Api, node: V1Node, labels: Record<string, string>) {
+  const name = node.metadata?.name as string;
+  let current = node;
+  if (!(node.status?.addresses ?? []).some((a) => a.type === 'InternalIP')) {
+    const addresses = [
+      { type: 'InternalIP', address: LOOPBACK },
+      { type: 'Hostname', address: name },
+    ];
+    current = await core.patchNodeStatus({ name, body: { status: { addresses } } }, mergePatch);
+  }
+  const taints = (current.spec?.taints ?? []).filter((t) => t.key !== UNINITIALIZED_TAINT);
+  // The resourceVersion makes it a compare-and-swap: a taint added meanwhile is never dropped.
+  const metadata = { labels, resourceVersion: current.metadata?.resourceVersion };
+  await core.patchNode({ name, body: { metadata, spec: { taints } } }, mergePatch);
+}

@@ -1,0 +1,108 @@
+// A kubelet worker: node-init.sh (containerd + kubelet in a namespace of their own) kept running,
+// the Node it registers initialized by us (initialize.ts), done once the Node is Ready. Deleting
+// it stops the process, removes what it held on the host (host.ts), then the Node object.
+import { ApiException, type V1Node } from '@kubernetes/client-node';
+import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
+import { crashesForgiven } from '../../../src/supervisor/index.js';
+import { ensureProcess, type MachineScope, saveMachine, stopProcess } from '../scope.js';
+import { installScript } from '../scripts.js';
+import type { WorkloadClients } from '../workers.js';
+import { type NodeSettings, nodePaths, writeNodeFiles } from './files.js';
+import { hostLeftovers, nothingLeft, removeFromHost } from './host.js';
+import { initializeNode, isInitialized, syncedLabels } from './initialize.js';
+
+const status = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
+
+/** Paths a kubelet node hides in its own namespace: state kept below them would be hidden from it too. */
+const HIDDEN = ['/run/', '/var/run/', '/var/lib/', '/var/log/'];
+
+export interface KubeletWorkerSpec extends Omit<NodeSettings, 'nodeName'> {
+  labels: Record<string, string>;
+}
+
+export async function ensureKubeletWorker(
+  scope: MachineScope,
+  spec: KubeletWorkerSpec,
+  clients: WorkloadClients,
+): Promise<Progress> {
+  const name = scope.record.name;
+  const hidden = HIDDEN.find((p) => `${scope.paths.dir}/`.startsWith(p));
+  if (hidden) {
+    return failed(
+      'StateDirHidden',
+      `the machine folder ${scope.paths.dir} is under ${hidden}, which a kubelet node replaces with its own; set CLUSTERFORGE_STATE_DIR elsewhere`,
+    );
+  }
+  scope.record.worker ??= {};
+  const worker = scope.record.worker;
+  worker.kubelet ??= {};
+  const slot = worker.kubelet;
+  const script = await installScript(scope.cluster, 'node-init.sh');
+  const proc = await ensureProcess(
+    scope,
+    slot,
+    'kubelet node',
+    () => writeNodeFiles(scope.paths, { ...spec, nodeName: name }, script),
+    { logPath: `${nodePaths(scope.paths).logsDir}/node-init.log`, cwd: scope.paths.dir },
+  );
+  if (!proc.running) return proc.progress;
+  if (proc.started) return inProgress('containerd and kubelet started', 1_000);
+
+  let node: V1Node;
+  try {
+    node = await clients.core.readNode({ name });
+  } catch (err) {
+    if (status(err) === 404) return inProgress('waiting for the kubelet to register its Node', 1_000);
+    throw err;
+  }
+  if (node.spec?.providerID !== spec.providerID) {
+    return failed('NodeNameTaken', `a Node named ${name} exists in the cluster and is not this machine's`);
+  }
+  if (worker.nodeUID !== node.metadata?.uid) {
+    worker.nodeUID = node.metadata?.uid;
+    await saveMachine(scope);
+    scope.log.info({ machine: name }, 'node registered by its kubelet');
+  }
+  if (!isInitialized(node)) {
+    try {
+      await initializeNode(clients.core, node, syncedLabels(spec.clusterName, spec.labels));
+    } catch (err) {
+      if (status(err) === 409) return inProgress('the Node changed while it was initialized', 500);
+      throw err;
+    }
+    return inProgress('node initialized', 500);
+  }
+  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  if (!ready) return inProgress('waiting for the Node to be Ready', 1_000);
+  if (crashesForgiven(slot)) await saveMachine(scope);
+  return done();
+}
+
+/** Stops the node, removes it from the host (nothing of it may be left), then deletes its Node. */
+export async function deleteKubeletWorker(
+  scope: MachineScope,
+  providerID: string,
+  clients: WorkloadClients | undefined,
+): Promise<Progress> {
+  const stopped = await stopProcess(scope, scope.record.worker?.kubelet, 'the kubelet node', 10_000);
+  if (stopped.state !== 'done') return stopped;
+  const paths = nodePaths(scope.paths);
+  const left = await removeFromHost(paths);
+  if (!nothingLeft(left)) {
+    return inProgress(
+      `removing the node from the host: ${left.processes.length} process(es), ${left.cgroups.length} cgroup(s)${left.bridge ? ', its bridge' : ''} left`,
+      1_000,
+    );
+  }
+  if (!clients) return done();
+  const name = scope.record.name;
+  try {
+    const node = await clients.core.readNode({ name });
+    if (node.spec?.providerID === providerID) await clients.core.deleteNode({ name });
+  } catch (err) {
+    if (status(err) !== 404) throw err;
+  }
+  return done();
+}
+
+export { hostLeftovers, nodePaths };
