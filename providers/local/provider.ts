@@ -16,7 +16,7 @@ import type * as contract from '../../src/provider/contract.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { isRunning } from '../../src/supervisor/index.js';
 import { apiServerReady, ensureApiServer, stopApiServer } from './apiserver.js';
-import { findBinaries, type KubeBinaries } from './binaries.js';
+import { findBinaries } from './binaries.js';
 import {
   type ClusterIdentities,
   ensureClusterIdentities,
@@ -26,8 +26,6 @@ import {
 } from './certificates.js';
 import { ensureComponentKubeconfigs, ensureComponents, stopComponents } from './components.js';
 import { EtcdGateway, ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
-import { builtImage } from './kubelet/images.js';
-import { deleteKubeletWorker, ensureKubeletWorker } from './kubelet/node.js';
 import { ensureLoadBalancer, stopLoadBalancer, syncLoadBalancer } from './loadbalancer.js';
 import { type MachineScope, saveMachine } from './scope.js';
 import {
@@ -48,7 +46,8 @@ import {
   withLock,
   writeJson,
 } from './state.js';
-import { deleteWorker, ensureWorker, workloadClients } from './workers.js';
+import { deleteWorkerMachine, ensureWorkerMachine } from './worker-machine.js';
+import { workloadClients } from './workers.js';
 
 export interface LocalProviderOptions {
   /** The state root (the provider uses `<stateDir>/local/...`); default from the environment. */
@@ -61,8 +60,6 @@ export interface LocalProviderOptions {
 export function localProviderID(namespace: string, cluster: string, machine: string): string {
   return `local:///${namespace}/${cluster}/${machine}`;
 }
-
-const DEFAULT_HEARTBEAT_SECONDS = 10;
 
 function serviceNetwork(cluster: Cluster): ServiceNetwork {
   const network = cluster.spec.clusterNetwork;
@@ -287,43 +284,13 @@ export class LocalProvider implements contract.InfrastructureProvider {
     if (!(await apiServerReady(server, identities.admin))) {
       return report(inProgress('waiting for the control plane to serve the API', 2_000));
     }
-    const clients = workloadClients(server, identities.admin);
-    if (kubeletWorker) {
-      const sandbox = await builtImage('pause', this.env);
-      if (!sandbox.found) return report(failed('SandboxImageMissing', sandbox.message));
-      if (!record.ports.kubelet || !record.ports.kubeletHealthz) {
-        return report(failed('RoleMismatch', `machine ${name} was made as a Simulated worker`));
-      }
-      const progress = await ensureKubeletWorker(
-        scope,
-        {
-          providerID,
-          server,
-          clusterName: paths.name,
-          serviceDomain: scope.network.serviceDomain,
-          kubelet: (binaries as KubeBinaries).kubelet,
-          kubeletPort: record.ports.kubelet,
-          healthzPort: record.ports.kubeletHealthz,
-          sandboxImage: sandbox.image.ref,
-          images: [sandbox.image.archive, ...(localSpec?.images ?? [])],
-          labels: ctx.machine.metadata.labels ?? {},
-        },
-        clients,
-      );
-      return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
-    }
-    const progress = await ensureWorker(
-      scope,
-      {
-        clusterName: paths.name,
-        version: ctx.machine.spec.version,
-        providerID,
-        labels: ctx.machine.metadata.labels ?? {},
-        heartbeatSeconds: localSpec?.nodeHeartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
-      },
+    const progress = await ensureWorkerMachine(scope, ctx, {
+      providerID,
       server,
-      clients,
-    );
+      clients: workloadClients(server, identities.admin),
+      kubelet: binaries?.kubelet,
+      env: this.env,
+    });
     return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
   }
 
@@ -387,10 +354,7 @@ export class LocalProvider implements contract.InfrastructureProvider {
         clients = workloadClients(server, identities.admin);
       }
       const providerID = localProviderID(paths.namespace, paths.name, name);
-      const worker =
-        record.ports.kubelet !== undefined
-          ? await deleteKubeletWorker(scope, providerID, clients)
-          : await deleteWorker(scope, providerID, clients);
+      const worker = await deleteWorkerMachine(scope, providerID, clients);
       if (worker.state !== 'done') return worker;
     }
     await removeDir(machinePath.dir);

@@ -11,23 +11,16 @@ import {
   type V1Lease,
   type V1Node,
 } from '@kubernetes/client-node';
-import { CLUSTER_NAME_LABEL } from '../../src/api/v1alpha1/index.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { childEnvironment, crashesForgiven } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
+import { syncedLabels } from './node-labels.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { installScript } from './scripts.js';
 import { writeJson } from './state.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-/** Machine label prefixes copied onto the Node (as Cluster API syncs them). */
-const SYNCED_LABEL_PREFIXES = [
-  'node-role.kubernetes.io/',
-  'node-restriction.kubernetes.io/',
-  'node.cluster.x-k8s.io/',
-];
 
 export interface WorkloadClients {
   core: CoreV1Api;
@@ -76,11 +69,8 @@ export function nodeFor(name: string, spec: WorkerSpec): V1Node {
     'kubernetes.io/os': 'linux',
     'kubernetes.io/arch': goArch(),
     'node.kubernetes.io/instance-type': 'clusterforge-local',
-    [CLUSTER_NAME_LABEL]: spec.clusterName,
+    ...syncedLabels(spec.clusterName, spec.labels),
   };
-  for (const [key, value] of Object.entries(spec.labels)) {
-    if (SYNCED_LABEL_PREFIXES.some((p) => key.startsWith(p))) labels[key] = value;
-  }
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -4,28 +4,9 @@
 // addresses (loopback, where the kubelet listens), copies the Machine's node labels, and lifts the
 // taint, as a cloud-controller-manager's node controller would.
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
-import { CLUSTER_NAME_LABEL } from '../../../src/api/v1alpha1/index.js';
 import { LOOPBACK } from '../../../src/net/ports.js';
 
 export const UNINITIALIZED_TAINT = 'node.cloudprovider.kubernetes.io/uninitialized';
-
-/** Machine label prefixes copied onto the Node (as Cluster API syncs them). */
-export const SYNCED_LABEL_PREFIXES = [
-  'node-role.kubernetes.io/',
-  'node-restriction.kubernetes.io/',
-  'node.cluster.x-k8s.io/',
-];
-
-export function syncedLabels(
-  clusterName: string,
-  machineLabels: Record<string, string>,
-): Record<string, string> {
-  const labels: Record<string, string> = { [CLUSTER_NAME_LABEL]: clusterName };
-  for (const [key, value] of Object.entries(machineLabels)) {
-    if (SYNCED_LABEL_PREFIXES.some((p) => key.startsWith(p))) labels[key] = value;
-  }
-  return labels;
-}
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

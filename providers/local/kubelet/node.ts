@@ -4,12 +4,13 @@
 import { ApiException, type V1Node } from '@kubernetes/client-node';
 import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
 import { crashesForgiven } from '../../../src/supervisor/index.js';
+import { syncedLabels } from '../node-labels.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from '../scope.js';
 import { installScript } from '../scripts.js';
 import type { WorkloadClients } from '../workers.js';
 import { type NodeSettings, nodePaths, writeNodeFiles } from './files.js';
 import { hostLeftovers, nothingLeft, removeFromHost } from './host.js';
-import { initializeNode, isInitialized, syncedLabels } from './initialize.js';
+import { initializeNode, isInitialized } from './initialize.js';
 
 const status = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
 
