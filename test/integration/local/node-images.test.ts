@@ -3,7 +3,7 @@
 // own `hello get` (the image has no shell), pause ends cleanly on SIGTERM as pid 1. The containerd
 // is the test's own (test/support/containerd.ts), and nothing of it may outlive the test.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import {
   shimSocket,
   startPrivateContainerd,
 } from '../../support/containerd.js';
-import { processesMentioning } from '../../support/procs.js';
+import { childrenOf, processesMentioning } from '../../support/procs.js';
 
 const run = promisify(execFile);
 const script = resolve(import.meta.dirname, '../../../hack/node-images.sh');
@@ -28,7 +28,7 @@ describe('node images', () => {
 
   beforeAll(async () => {
     requireNodePackages();
-    // A cold build of both images takes ~20 s on these machines, ~2 s with Go's build cache warm.
+    // A cold build of both images takes 20-40 s on these machines, ~2 s with Go's build cache warm.
     folder = (await run(script, { timeout: 300_000 })).stdout.trim();
     tag = basename(folder);
     containerd = await startPrivateContainerd();
@@ -103,8 +103,13 @@ describe('node images', () => {
     expect(cgroupDirs(containerd.cgroupName(id))).toEqual([]);
   });
 
-  it('runs pause as pid 1 until SIGTERM, then it exits 0', async () => {
+  it('runs pause as pid 1: it reaps the orphans it inherits, and exits 0 on SIGTERM', async () => {
     const id = 'pause';
+    // The host's /usr, read-only, gives the shell-less image a shell to make an orphan with.
+    const hostUsr = ['/usr', '/lib', '/lib64'].flatMap((d) => [
+      '--mount',
+      `type=bind,src=${realpathSync(d)},dst=${d},options=rbind:ro`,
+    ]);
     // In the foreground with --rm: ctr exits with the container's exit code.
     const foreground = spawn(
       'ctr',
@@ -117,13 +122,31 @@ describe('node images', () => {
         '--rm',
         '--null-io',
         ...containerd.runFlags(id),
+        ...hostUsr,
         `clusterforge.dev/pause:${tag}`,
         id,
       ],
       { stdio: 'ignore' },
     );
     const exited = new Promise<number | null>((done) => foreground.once('exit', (code) => done(code)));
-    await waitFor(async () => /^pause\s+\d+\s+RUNNING/m.test(await containerd.ctr('task', 'ls')));
+    let pid = 0;
+    await waitFor(async () => {
+      pid = Number(/^pause\s+(\d+)\s+RUNNING/m.exec(await containerd.ctr('task', 'ls'))?.[1] ?? 0);
+      return pid > 0;
+    });
+
+    // sh exits at once; its sleep is orphaned and, in the pod's PID namespace, handed to pid 1.
+    await containerd.exec(
+      id,
+      'orphan',
+      '/usr/bin/sh',
+      '-c',
+      '/usr/bin/sleep 1 </dev/null >/dev/null 2>&1 & exit 0',
+    );
+    expect((await childrenOf(pid)).map((c) => c.comm)).toEqual(['sleep']);
+    // When it ends, pause waits for it: no zombie stays behind.
+    await waitFor(async () => (await childrenOf(pid)).length === 0, 10_000);
+
     // A pid 1 with no SIGTERM handler would ignore this one, and the test would time out.
     await containerd.ctr('task', 'kill', '-s', 'SIGTERM', id);
     expect(await exited).toBe(0);
