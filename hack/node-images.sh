@@ -9,7 +9,7 @@
 #   pause.tar, hello.tar   one OCI image layout each, as a tar (what `ctr images import` reads)
 #   pause.ref, hello.ref   the name the archive imports as: clusterforge.dev/<image>:<tag>
 # <tag> is a short hash of everything the images are made of (the files under images/, this script,
-# the Go version and the target architecture): the same sources always give the same tag and the
+# the Go version, the target architecture and its variant): the same sources always give the same tag and the
 # same bytes, and a change gives a new tag, so a name never stands for two different images.
 #
 # Only standard tools write the archives (go, GNU tar, gzip, sha256sum, printf): nothing is pulled,
@@ -25,14 +25,15 @@ log() { printf '[node-images] %s\n' "$*" >&2; }
 
 command -v go >/dev/null || { log "go is not installed (the images are built from images/*.go)"; exit 1; }
 # The toolchain found on PATH, never one downloaded because of go.mod's `go` line.
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOOS=linux
+# GOFLAGS cleared: a -race or -tags of the caller's would change the binaries behind the same tag.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOOS=linux GOFLAGS=
 arch=$(go env GOARCH)
 export GOARCH=$arch
 
 tag=$(
   {
     go version
-    printf 'arch %s\n' "$arch"
+    go env GOARCH GOAMD64 GOARM GOARM64 GOEXPERIMENT
     sha256sum "$here/node-images.sh" | cut -d' ' -f1
     (cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-12
