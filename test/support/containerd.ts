@@ -136,8 +136,15 @@ export async function startPrivateContainerd(): Promise<PrivateContainerd> {
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+    const left: string[] = [];
     for (const id of ids) {
-      for (const cg of cgroupDirs(cgroupName(id))) rmdirSync(cg);
+      for (const cg of cgroupDirs(cgroupName(id))) {
+        try {
+          rmdirSync(cg);
+        } catch (err) {
+          left.push(`${cg}: ${(err as Error).message}`);
+        }
+      }
       rmSync(shimSocket(address, id), { force: true });
     }
     const mounts = readFileSync('/proc/mounts', 'utf8')
@@ -157,6 +164,8 @@ export async function startPrivateContainerd(): Promise<PrivateContainerd> {
         }
       }
     }
+    // Only after everything else was tried, so that one stuck cgroup does not leave the rest.
+    if (left.length > 0) throw new Error(`could not remove:\n${left.join('\n')}`);
   };
 
   // Ready when the API answers; a containerd that exits first fails with its log.
