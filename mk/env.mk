@@ -4,6 +4,8 @@
 #   make kube-assets KUBE_VERSIONS=v1.36.3
 #   export KUBEBUILDER_ASSETS=$(make -s kube-assets)   # only the folder is printed on stdout
 #   make aws-emulator                     # install moto[server] unless moto_server is on PATH
+#   make node-packages                    # containerd, runc, CNI plugins for real nodes (apt-get when missing)
+#   make node-images                      # build the pause and hello images (hack/node-images.sh, once per content)
 
 KUBE_VERSIONS ?=
 PYTHON ?= python3
@@ -35,6 +37,26 @@ lua: ## Install the Lua 5.1 interpreter the health-check test runs (apt-get), un
 	else \
 	  echo "lua5.1 is missing and there is no apt-get here: install Lua 5.1 with your package manager" >&2; exit 1; \
 	fi
+
+# What a real (kubelet) node of the local provider runs on: containerd, runc and the CNI plugins,
+# Debian's packages, installed with apt-get when missing. No service is started: the provider runs
+# each node's containerd itself, from its own config.
+.PHONY: node-packages node-images
+node-packages: ## Install containerd, runc and the CNI plugins a real node needs (apt-get), unless they are there
+	@if command -v containerd >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && [ -x /usr/lib/cni/bridge ]; then \
+	  echo "containerd, runc and the CNI plugins are installed: $$(command -v containerd) $$(command -v runc) /usr/lib/cni/bridge" >&2; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  pkgs='containerd runc containernetworking-plugins'; \
+	  $(SUDO) apt-get install -y -qq $$pkgs >/dev/null || \
+	    { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$pkgs >/dev/null; }; \
+	else \
+	  echo "containerd, runc or the CNI plugins (/usr/lib/cni/bridge) are missing and there is no apt-get here: install them with your package manager" >&2; exit 1; \
+	fi
+
+# The images a real node runs without a registry; only the folder is printed on stdout, so
+# IMAGES=$(make -s node-images) works.
+node-images: ## Build the node images (pause, hello) as OCI archives into the cache; prints their folder
+	@hack/node-images.sh
 
 # The integration tests include that test.
 test test-integration: lua

@@ -1,0 +1,3 @@
+module clusterforge.dev/images
+
+go 1.24
