@@ -58,5 +58,5 @@ node-packages: ## Install containerd, runc and the CNI plugins a real node needs
 node-images: ## Build the node images (pause, hello) as OCI archives into the cache; prints their folder
 	@hack/node-images.sh
 
-# The integration tests include that test.
-test test-integration: lua
+# The integration tests include that test, and the local provider's tests of real nodes.
+test test-integration: lua node-packages node-images

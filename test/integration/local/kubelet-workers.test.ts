@@ -61,9 +61,14 @@ function nodeOf(machine: string) {
   return nodePaths(machinePaths(cluster, machine));
 }
 
-async function helloDeployment(): Promise<string> {
+async function helloImage() {
   const hello = await builtImage('hello');
   if (!hello.found) throw new Error(hello.message);
+  return hello.image;
+}
+
+async function helloDeployment(): Promise<string> {
+  const hello = { image: await helloImage() };
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -95,16 +100,10 @@ describe('a local cluster with kubelet workers', () => {
       CLUSTER_NAME: CLUSTER,
       NAMESPACE: namespace(),
       LOCAL_WORKER: 'Kubelet',
+      LOCAL_NODE_IMAGES: JSON.stringify([(await helloImage()).archive]),
       WORKER_MACHINE_COUNT: '2',
     });
-    const hello = await builtImage('hello');
-    expect(hello.found).toBe(true);
-    const images = hello.found ? [hello.image.archive] : [];
-    const withImages = manifest.replace(
-      'worker: Kubelet',
-      `worker: Kubelet\n        images: ${JSON.stringify(images)}`,
-    );
-    await kubectl(['apply', '-f', '-'], { input: withImages });
+    await kubectl(['apply', '-f', '-'], { input: manifest });
     const status = async () =>
       JSON.stringify((await getObject(kc, 'clusters', namespace(), CLUSTER))?.status);
     await waitFor(
