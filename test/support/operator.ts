@@ -11,6 +11,7 @@ import { type RunningOperator, startOperator } from '../../src/operator/run.js';
 import type { InfrastructureProvider } from '../../src/provider/contract.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { kubectl, testKubeConfig } from './kube.js';
+import { removeNodesUnder } from './kubelet-nodes.js';
 import { processesMentioning } from './procs.js';
 
 export interface OperatorHandle {
@@ -79,6 +80,7 @@ export function useOperator(namespace: () => string): () => OperatorHandle {
         // Gone already.
       }
     }
+    await removeNodesUnder(handle.stateDir);
     await rm(handle.stateDir, { recursive: true, force: true });
   });
   return () => {

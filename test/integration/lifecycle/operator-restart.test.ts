@@ -1,5 +1,6 @@
-// The operator is killed (SIGKILL) in the middle of provisioning and started again: the cluster
-// converges, and no Machine and no process is created twice.
+// The operator is killed (SIGKILL) in the middle of provisioning, twice (a control-plane machine
+// up, then a kubelet worker starting), and started again: the cluster converges, and no Machine and
+// no process is created twice.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
 import { listObjects, waitFor } from '../../support/operator.js';
 import { type OperatorProcess, spawnOperator } from '../../support/operator-process.js';
+import { removeNodesUnder } from '../../support/kubelet-nodes.js';
 import { processesMentioning } from '../../support/procs.js';
 
 const kc = testKubeConfig();
@@ -38,6 +40,7 @@ afterAll(async () => {
       timeoutMs: 60_000,
     },
   ).finally(() => cleaner.kill('SIGTERM'));
+  await removeNodesUnder(stateDir);
   await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -77,6 +80,18 @@ describe('an operator killed mid-provisioning', () => {
     expect(clusterBefore.status?.phase).not.toBe('Ready');
 
     operator = start();
+    // And once more, while a kubelet worker is being made: its node-init.sh has just started.
+    const clusterDir = join(stateDir, 'local', namespace(), 'restart');
+    await waitFor(
+      'a kubelet worker starting',
+      async () =>
+        (await processesMentioning(clusterDir)).some((p) => p.cmdline.includes('node-init.sh'))
+          ? true
+          : undefined,
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
+    expect(await operator.kill('SIGKILL')).toBeNull();
+    operator = start();
     await waitConverged(kc, namespace(), 'restart', 120_000);
     watching = false;
     await watcher;
@@ -84,10 +99,18 @@ describe('an operator killed mid-provisioning', () => {
     const machines = await listObjects(kc, 'machines', namespace());
     expect(machines).toHaveLength(3);
     expect(seen.size).toBe(3);
-    const clusterDir = join(stateDir, 'local', namespace(), 'restart');
     const procs = await processesMentioning(clusterDir);
     const count = (what: string) => procs.filter((p) => p.cmdline.includes(what)).length;
     expect(count('etcd --name=')).toBe(1);
     expect(count('kube-apiserver --')).toBe(1);
+    expect(count('kube-controller-manager --')).toBe(1);
+    expect(count('kube-scheduler --')).toBe(1);
+    // Exactly one node (node-init.sh, containerd, kubelet) per worker Machine.
+    for (const worker of machines.filter((m) => m.spec.role === 'Worker')) {
+      const node = join(clusterDir, 'machines', worker.metadata.name, 'node');
+      expect(count(`node-init.sh ${node}`)).toBe(1);
+      expect(count(`containerd --config ${node}/`)).toBe(1);
+      expect(count(`--config=${node}/kubelet-config.yaml`)).toBe(1);
+    }
   }, 240_000);
 });
