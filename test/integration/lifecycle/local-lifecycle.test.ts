@@ -80,6 +80,17 @@ describe.sequential(`a local cluster from ${previous} to ${newest}`, () => {
       (m) => m.spec.role === 'ControlPlane',
     );
     expect(machines.map((m) => m.status?.phase)).toEqual(['Running', 'Running', 'Running']);
+    // Each machine runs a kube-controller-manager and a kube-scheduler; one of each leads.
+    const procs = await processesMentioning(operator().provider.clusterDir(namespace(), NAME));
+    expect(procs.filter((p) => p.cmdline.includes('kube-controller-manager --'))).toHaveLength(3);
+    expect(procs.filter((p) => p.cmdline.includes('kube-scheduler --'))).toHaveLength(3);
+    for (const lease of ['kube-controller-manager', 'kube-scheduler']) {
+      const holder = await kubectl(
+        ['get', 'lease', '-n', 'kube-system', lease, '-o', 'jsonpath={.spec.holderIdentity}'],
+        { kubeconfigPath },
+      );
+      expect(holder.stdout).not.toBe('');
+    }
   }, 180_000);
 
   it(`upgrades to ${newest}, control plane first, with the API answering throughout`, async () => {

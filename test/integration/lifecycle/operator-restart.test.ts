@@ -9,9 +9,9 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
+import { removeNodesUnder } from '../../support/kubelet-nodes.js';
 import { listObjects, waitFor } from '../../support/operator.js';
 import { type OperatorProcess, spawnOperator } from '../../support/operator-process.js';
-import { removeNodesUnder } from '../../support/kubelet-nodes.js';
 import { processesMentioning } from '../../support/procs.js';
 
 const kc = testKubeConfig();

@@ -126,6 +126,22 @@ describe('a local cluster with kubelet workers', () => {
       expect(n.containerRuntime).toMatch(/^containerd:\/\//);
     }
 
+    // kube-controller-manager does what it does in any cluster: every namespace gets its default
+    // ServiceAccount and the cluster CA's ConfigMap.
+    await waitFor(
+      'the default ServiceAccount and kube-root-ca.crt',
+      async () => {
+        const sa = await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'], {
+          kubeconfigPath: path,
+        });
+        const cm = await kubectl(['get', 'configmap', 'kube-root-ca.crt', '-o', 'name'], {
+          kubeconfigPath: path,
+        });
+        return sa.code === 0 && cm.code === 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+
     // A Deployment makes pods (kube-controller-manager), they are scheduled (kube-scheduler) and run.
     await workload(['apply', '-f', '-'], path, await helloDeployment());
     await workload(['rollout', 'status', 'deployment/hello', '--timeout=120s'], path);

@@ -310,8 +310,10 @@ describe('publishing a local cluster', () => {
     const sa = await kubectl(['get', 'serviceaccount', '-n', 'clusterforge-consumers', '-o', 'name'], {
       kubeconfigPath: admin,
     });
+    // `default` is kube-controller-manager's, in every namespace; istio's is gone.
     expect(sa.stdout.split('\n').filter(Boolean).sort()).toEqual([
       'serviceaccount/argocd',
+      'serviceaccount/default',
       'serviceaccount/fleet',
       'serviceaccount/flux',
       'serviceaccount/karmada',
