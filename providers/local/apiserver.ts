@@ -43,7 +43,7 @@ export function apiServerArgs(scope: MachineScope, etcdServers: string[]): strin
     `--proxy-client-cert-file=${f.frontProxyClientCert}`,
     `--proxy-client-key-file=${f.frontProxyClientKey}`,
     // Every API server advertises 127.0.0.1 with its own port: letting each of them rewrite the
-    // `kubernetes` Endpoints would only make it flap. Nothing in the cluster runs pods to use it.
+    // `kubernetes` Endpoints would only make it flap. No kube-proxy runs to route it anyway.
     '--endpoint-reconciler-type=none',
     '--profiling=false',
   ];
