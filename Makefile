@@ -46,7 +46,7 @@ test-integration: deps kube-assets aws-emulator ## Integration and end-to-end te
 test: deps kube-assets aws-emulator lint typecheck check-generated build ## Everything CI runs: lint, type-check, every test
 	npx vitest run
 
-bench: deps kube-assets build ## Benchmarks; they print their figures
+bench: deps kube-assets node-packages node-images build ## Benchmarks; they print their figures
 	npm run -s bench
 
 # CLUSTERS: sizes to run (default 100,300,1000); IDLE_MINUTES: the idle window (default 10);
