@@ -143,7 +143,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     reconciler: Reconciler,
     watches: ControllerOptions<P>['watches'],
   ) => {
-    const gate = shards && shardGate(shards, name, clusterOf[name], manager.log.child({ controller: name }));
+    const gate = shards && shardGate(shards, name, clusterOf[name], manager.log);
     const controller = manager.addController({
       name,
       for: primary,

@@ -71,7 +71,8 @@ export function shardGate(
         key: formatKey(key.namespace, key.name),
       };
       if (!exit) {
-        log.debug(fields, 'not in a shard this replica holds; dropped');
+        // At trace: every replica sees every event, and most keys are another replica's.
+        log.trace(fields, 'not in a shard this replica holds; dropped');
         return undefined;
       }
       log.debug(fields, 'shard reconcile started');
