@@ -3,10 +3,12 @@
 // LeaderElector of leader-election.ts (one per shard). Nothing else coordinates the replicas.
 //
 // Spreading: every replica also keeps a Lease of its own, `<prefix>-member-<id>` (labelled, so they can be
-// listed), renewed like any other. A replica counts the member Leases that changed within the renew
-// deadline (itself included) as the live replicas R, and holds at most ceil(N / R) shards: its electors ask
-// before taking a free or expired shard, and shards above that share are released (the in-flight
-// reconciles of the shard finish first), so a replica that joins gets its share within a few rounds.
+// listed), renewed like any other. A replica counts as the live replicas R the member Leases that changed
+// lately (within the renew deadline, or a renew interval and two looks; at most the lease duration), itself
+// included, and holds at most ceil(N / R) shards: its electors ask before taking a free or expired shard,
+// and shards above that share are released (the in-flight reconciles of the shard finish first). While a
+// live replica holds fewer than floor(N / R) (read from the shard Leases' holders), the others hold no more
+// than that floor and take nothing, so a replica that joins gets its share within a few rounds.
 // A replica killed with -9 stops renewing: its member Lease goes stale, the survivors' share grows, and its
 // shard Leases expire, so they move to the survivors within the lease duration. Only its shards move.
 //
@@ -26,6 +28,8 @@ const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }
 export const SHARD_MEMBER_LABEL = 'clusterforge.dev/shard-member';
 /** On the shard Leases, with the prefix too. */
 export const SHARD_LEASE_LABEL = 'clusterforge.dev/shard-lease';
+/** On both, with the prefix: one LIST reads them all. */
+export const SHARD_SET_LABEL = 'clusterforge.dev/shard-set';
 
 export interface ShardConfig {
   /** How many shards (at least 2; 1 means no sharding and no ShardSet). */
@@ -64,6 +68,8 @@ export class ShardSet {
   private readonly durationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryIntervalMs: number;
+  /** A member Lease unchanged for this long is a dead replica's. */
+  private readonly memberWindowMs: number;
   private readonly electors: (LeaderElector | undefined)[];
   private readonly member: LeaderElector;
   private readonly held = new Set<number>();
@@ -74,6 +80,8 @@ export class ShardSet {
   private readonly members = new Map<string, MemberSeen>();
   private readonly gained: Array<(shard: number) => void> = [];
   private alive = 1;
+  /** A live replica holds fewer than floor(N / R) shards (from the last list). */
+  private needy = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private ticking: Promise<void> = Promise.resolve();
@@ -90,11 +98,20 @@ export class ShardSet {
     this.durationMs = (opts.leaseDurationSeconds ?? 15) * 1000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? Math.round((this.durationMs * 2) / 3);
     this.retryIntervalMs = opts.retryIntervalMs ?? Math.max(1000, Math.round(this.durationMs / 5));
+    // A live member changes every renew interval; we look every retry period: allow two looks of lag.
+    const renewMs = Math.min(opts.renewIntervalMs ?? Math.round(this.durationMs / 3), this.renewDeadlineMs);
+    this.memberWindowMs = Math.min(
+      this.durationMs,
+      Math.max(this.renewDeadlineMs, renewMs + 2 * this.retryIntervalMs),
+    );
     this.electors = new Array(this.count).fill(undefined);
     this.inFlight = new Array(this.count).fill(0);
     this.drained = Array.from({ length: this.count }, () => []);
     const id = createHash('sha256').update(opts.identity).digest('hex').slice(0, 12);
-    this.member = this.elector(`${this.prefix}-member-${id}`, { [SHARD_MEMBER_LABEL]: this.prefix });
+    this.member = this.elector(`${this.prefix}-member-${id}`, {
+      [SHARD_MEMBER_LABEL]: this.prefix,
+      [SHARD_SET_LABEL]: this.prefix,
+    });
   }
 
   /** The shards held now, ascending. */
@@ -166,7 +183,11 @@ export class ShardSet {
       ...(shard === undefined
         ? {}
         : {
-            mayAcquire: () => !this.stopped && this.held.size < this.share(),
+            // Below our share, and not at the floor while a live replica is below it (that one goes first).
+            mayAcquire: () =>
+              !this.stopped &&
+              this.held.size < this.share() &&
+              !(this.needy && this.held.size >= this.floor()),
             onStartedLeading: () => this.won(shard),
             onStoppedLeading: () => this.lost(shard),
           }),
@@ -174,7 +195,14 @@ export class ShardSet {
   }
 
   private campaign(shard: number): void {
-    const elector = this.elector(`${this.prefix}-${shard}`, { [SHARD_LEASE_LABEL]: this.prefix }, shard);
+    const elector = this.elector(
+      `${this.prefix}-${shard}`,
+      {
+        [SHARD_LEASE_LABEL]: this.prefix,
+        [SHARD_SET_LABEL]: this.prefix,
+      },
+      shard,
+    );
     this.electors[shard] = elector;
     elector.start();
   }
@@ -203,12 +231,15 @@ export class ShardSet {
   /** One round: count the live replicas, then campaign for the shards, or release those above our share. */
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    await this.lookAtMembers();
+    await this.lookAround();
     if (this.stopped) return;
     for (let shard = 0; shard < this.count; shard++) if (!this.electors[shard]) this.campaign(shard);
-    const excess = this.held.size - this.share();
+    // Above our share; or above the floor while a live replica is below it (one at a time: the others do too).
+    const excess = Math.max(
+      this.held.size - this.share(),
+      this.needy && this.held.size > this.floor() ? 1 : 0,
+    );
     if (excess <= 0) return;
-    // Give back the highest-numbered shards; their electors start again as candidates once released.
     const give = this.heldShards()
       .filter((s) => !this.releasing.has(s))
       .slice(-excess);
@@ -216,8 +247,9 @@ export class ShardSet {
       this.releasing.add(shard);
       this.log.info(
         { shard, share: this.share(), replicas: this.alive },
-        'releasing a shard above our share',
+        'releasing a shard to even the shares',
       );
+      // Its elector starts again as a candidate once the Lease is released.
       void this.electors[shard]!.stop({ release: true }).finally(() => {
         this.releasing.delete(shard);
         if (!this.stopped) this.campaign(shard);
@@ -225,17 +257,23 @@ export class ShardSet {
     }
   }
 
-  private async lookAtMembers(): Promise<void> {
+  /** floor(N / live replicas): what every replica should hold at least, when there are enough shards. */
+  private floor(): number {
+    return Math.floor(this.count / Math.max(1, this.alive));
+  }
+
+  /** Lists the member and shard Leases: who is alive, and whether one of them holds fewer than the floor. */
+  private async lookAround(): Promise<void> {
     const path = resourcePath(LEASES, { namespace: this.opts.namespace });
     let items: Array<{
-      metadata: { name: string; resourceVersion: string };
+      metadata: { name: string; resourceVersion: string; labels?: Record<string, string> };
       spec?: { holderIdentity?: string };
     }>;
     try {
       const list = await this.opts.client.request<{ items: typeof items }>({
         method: 'GET',
         path,
-        query: { labelSelector: `${SHARD_MEMBER_LABEL}=${this.prefix}` },
+        query: { labelSelector: `${SHARD_SET_LABEL}=${this.prefix}` },
         timeoutMs: Math.max(1000, Math.min(this.renewDeadlineMs / 2, 10_000)),
       });
       items = list.items;
@@ -247,10 +285,15 @@ export class ShardSet {
     const now = Date.now();
     const live = new Set<string>([this.identity]);
     const names = new Set<string>();
+    const holding = new Map<string, number>();
     for (const lease of items) {
-      const { name, resourceVersion } = lease.metadata;
-      names.add(name);
+      const { name, resourceVersion, labels } = lease.metadata;
       const holder = lease.spec?.holderIdentity ?? '';
+      if (labels?.[SHARD_MEMBER_LABEL] === undefined) {
+        if (holder) holding.set(holder, (holding.get(holder) ?? 0) + 1);
+        continue;
+      }
+      names.add(name);
       const seen = this.members.get(name);
       if (!seen || seen.resourceVersion !== resourceVersion) {
         this.members.set(name, { resourceVersion, holder, at: now });
@@ -259,7 +302,7 @@ export class ShardSet {
         await this.forget(`${path}/${name}`, resourceVersion);
       }
       const current = this.members.get(name)!;
-      if (current.holder && now - current.at < this.renewDeadlineMs) live.add(current.holder);
+      if (current.holder && now - current.at < this.memberWindowMs) live.add(current.holder);
     }
     for (const name of this.members.keys()) if (!names.has(name)) this.members.delete(name);
     if (live.size !== this.alive) {
@@ -267,6 +310,8 @@ export class ShardSet {
       this.alive = live.size;
       this.opts.metrics?.shardReplicas.set(live.size);
     }
+    const floor = this.floor();
+    this.needy = [...live].some((id) => id !== this.identity && (holding.get(id) ?? 0) < floor);
   }
 
   private async forget(path: string, resourceVersion: string): Promise<void> {
