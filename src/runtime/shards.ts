@@ -24,12 +24,15 @@ import type { RuntimeMetrics } from './metrics.js';
 import { type KubeClient, resourcePath } from './transport.js';
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
-/** On the member Leases; the value is the lease prefix, so two operators in one namespace do not mix. */
-export const SHARD_MEMBER_LABEL = 'clusterforge.dev/shard-member';
-/** On the shard Leases, with the prefix too. */
-export const SHARD_LEASE_LABEL = 'clusterforge.dev/shard-lease';
-/** On both, with the prefix: one LIST reads them all. */
-export const SHARD_SET_LABEL = 'clusterforge.dev/shard-set';
+/**
+ * The labels of the Leases, each with the lease prefix as value (two operators in one namespace do not
+ * mix): `member` on the replicas' Leases, `lease` on the shards', `set` on both, so one LIST reads them all.
+ */
+export const SHARD_LABELS = {
+  member: 'clusterforge.dev/shard-member',
+  lease: 'clusterforge.dev/shard-lease',
+  set: 'clusterforge.dev/shard-set',
+} as const;
 
 export interface ShardConfig {
   /** How many shards (at least 2; 1 means no sharding and no ShardSet). */
@@ -109,8 +112,8 @@ export class ShardSet {
     this.drained = Array.from({ length: this.count }, () => []);
     const id = createHash('sha256').update(opts.identity).digest('hex').slice(0, 12);
     this.member = this.elector(`${this.prefix}-member-${id}`, {
-      [SHARD_MEMBER_LABEL]: this.prefix,
-      [SHARD_SET_LABEL]: this.prefix,
+      [SHARD_LABELS.member]: this.prefix,
+      [SHARD_LABELS.set]: this.prefix,
     });
   }
 
@@ -198,8 +201,8 @@ export class ShardSet {
     const elector = this.elector(
       `${this.prefix}-${shard}`,
       {
-        [SHARD_LEASE_LABEL]: this.prefix,
-        [SHARD_SET_LABEL]: this.prefix,
+        [SHARD_LABELS.lease]: this.prefix,
+        [SHARD_LABELS.set]: this.prefix,
       },
       shard,
     );
@@ -273,7 +276,7 @@ export class ShardSet {
       const list = await this.opts.client.request<{ items: typeof items }>({
         method: 'GET',
         path,
-        query: { labelSelector: `${SHARD_SET_LABEL}=${this.prefix}` },
+        query: { labelSelector: `${SHARD_LABELS.set}=${this.prefix}` },
         timeoutMs: Math.max(1000, Math.min(this.renewDeadlineMs / 2, 10_000)),
       });
       items = list.items;
@@ -289,7 +292,7 @@ export class ShardSet {
     for (const lease of items) {
       const { name, resourceVersion, labels } = lease.metadata;
       const holder = lease.spec?.holderIdentity ?? '';
-      if (labels?.[SHARD_MEMBER_LABEL] === undefined) {
+      if (labels?.[SHARD_LABELS.member] === undefined) {
         if (holder) holding.set(holder, (holding.get(holder) ?? 0) + 1);
         continue;
       }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../../src/runtime/shard-hash.js';
-import { SHARD_LEASE_LABEL } from '../../../src/runtime/shards.js';
+import { SHARD_LABELS } from '../../../src/runtime/shards.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
@@ -47,7 +47,7 @@ async function linesOf(i: number): Promise<Line[]> {
 async function holders(): Promise<Map<number, string>> {
   const list = await leases.listNamespacedLease({
     namespace: namespace(),
-    labelSelector: `${SHARD_LEASE_LABEL}=clusterforge-shard`,
+    labelSelector: `${SHARD_LABELS.lease}=clusterforge-shard`,
   });
   const out = new Map<number, string>();
   for (const lease of list.items) {
