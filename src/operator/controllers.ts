@@ -27,12 +27,13 @@ import { resources } from '../kube/resources.js';
 import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
 import { ProviderRegistry } from '../provider/registry.js';
-import type { ControllerOptions, MapFunc, Reconciler } from '../runtime/controller.js';
+import type { Controller, ControllerOptions, MapFunc, Reconciler } from '../runtime/controller.js';
 import { namespacedValue } from '../runtime/indexer.js';
 import type { Informer, InformerSpec } from '../runtime/informer.js';
 import type { Manager } from '../runtime/manager.js';
 import type { KubeObject, ObjectKey } from '../runtime/object-key.js';
 import { type ControllerName, DEFAULT_CONCURRENCY } from './concurrency.js';
+import { clusterFinders, enqueueOnGain, shardGate } from './shard-routing.js';
 
 export interface OperatorOptions {
   providers: InfrastructureProvider[];
@@ -131,13 +132,28 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   const workers = (name: ControllerName): number =>
     (typeof opts.concurrency === 'number' ? opts.concurrency : opts.concurrency?.[name]) ??
     DEFAULT_CONCURRENCY;
+  // Sharded (--shards N): each controller reconciles only the keys of the clusters in the shards held.
+  const shards = manager.shards;
+  const clusterOf = clusterFinders({ clusters, controlPlanes, deployments, machines });
+  const sharded: Parameters<typeof enqueueOnGain>[1] = [];
   // Each controller: its name, its primary kind's informer, its reconciler, and what else wakes it.
   const add = <P extends KubeObject>(
     name: ControllerName,
     primary: Informer<P>,
     reconciler: Reconciler,
     watches: ControllerOptions<P>['watches'],
-  ) => manager.addController({ name, for: primary, reconciler, watches, workers: workers(name) });
+  ) => {
+    const gate = shards && shardGate(shards, name, clusterOf[name], manager.log);
+    const controller = manager.addController({
+      name,
+      for: primary,
+      reconciler,
+      watches,
+      workers: workers(name),
+      ...(gate ? { gate } : {}),
+    });
+    sharded.push({ controller: controller as unknown as Controller<KubeObject>, clusterOf: clusterOf[name] });
+  };
   add('cluster', clusters, new ClusterReconciler(deps), [
     { informer: controlPlanes, map: controlPlaneToCluster },
     { informer: deployments, map: byClusterName },
@@ -159,5 +175,6 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     { informer: controlPlanes, map: viaCluster(clusterToMachines) },
     { informer: templates, map: templateToMachines },
   ]);
+  if (shards) enqueueOnGain(shards, sharded);
   return deps;
 }

@@ -26,6 +26,10 @@ export interface OperatorRunOptions {
   metricsBindAddress?: string;
   leaderElect?: boolean;
   leaderElectionNamespace?: string;
+  /** Lease timings of leader election and of the shard Leases (defaults: leader-election.ts). */
+  leaseTimings?: { leaseDurationSeconds?: number; renewDeadlineMs?: number; retryIntervalMs?: number };
+  /** More than 1: split the clusters over this many shards, one Lease each (docs/sharding.md). */
+  shards?: number;
   /** Concurrent reconciles per controller (DEFAULT_CONCURRENCY for those not named). */
   concurrency?: number | Partial<Record<ControllerName, number>>;
   /** Client-side limit of the controllers' API requests; omitted: none. */
@@ -62,13 +66,18 @@ export function defaultProviders(
 }
 
 export async function startOperator(opts: OperatorRunOptions): Promise<RunningOperator> {
+  const leaseNamespace = opts.leaderElectionNamespace ?? 'clusterforge-system';
+  const sharded = (opts.shards ?? 1) > 1;
   const manager = new Manager({
     kubeConfig: opts.kubeConfig,
     log: opts.log,
     address: opts.metricsBindAddress ?? '127.0.0.1:8080',
-    leaderElection: opts.leaderElect
-      ? { namespace: opts.leaderElectionNamespace ?? 'clusterforge-system', name: 'clusterforge-operator' }
-      : false,
+    // Shards replace the one leader: every replica runs the controllers for the shards it holds.
+    leaderElection:
+      opts.leaderElect && !sharded
+        ? { namespace: leaseNamespace, name: 'clusterforge-operator', ...opts.leaseTimings }
+        : false,
+    ...(sharded ? { shards: { shards: opts.shards!, namespace: leaseNamespace, ...opts.leaseTimings } } : {}),
     handleSignals: opts.handleSignals ?? false,
     ...(opts.kubeApiRateLimit ? { rateLimit: opts.kubeApiRateLimit } : {}),
   });

@@ -42,6 +42,12 @@ export interface MappedWatch<T extends KubeObject = KubeObject> {
   map: MapFunc<T>;
 }
 
+/** Says at reconcile start whether this process may reconcile a key now (sharding: src/runtime/shards.ts). */
+export interface ReconcileGate {
+  /** undefined: not ours at this moment, the key is dropped; else the function to call when it ends. */
+  enter(key: ObjectKey): (() => void) | undefined;
+}
+
 export interface ControllerOptions<P extends KubeObject = KubeObject> {
   /** e.g. `cluster`; names the queue, the metrics and the log field `controller`. */
   name: string;
@@ -57,6 +63,7 @@ export interface ControllerOptions<P extends KubeObject = KubeObject> {
   metrics?: RuntimeMetrics;
   /** How long start() waits for the informers to sync before it gives up. Default: no limit. */
   syncTimeoutMs?: number;
+  gate?: ReconcileGate;
 }
 
 /** A MapFunc to the object named by a label (e.g. `clusterforge.dev/cluster-name`) in the same namespace. */
@@ -91,6 +98,7 @@ export class Controller<P extends KubeObject = KubeObject> {
   private readonly failureLog: FailureLog;
   private readonly metrics: RuntimeMetrics;
   private readonly syncTimeoutMs: number | undefined;
+  private readonly gate: ReconcileGate | undefined;
 
   private queue: WorkQueue | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -109,6 +117,7 @@ export class Controller<P extends KubeObject = KubeObject> {
     this.failureLog = new FailureLog(this.log);
     this.metrics = opts.metrics ?? defaultMetrics();
     this.syncTimeoutMs = opts.syncTimeoutMs;
+    this.gate = opts.gate;
   }
 
   /** The informers this controller reads (primary first). */
@@ -203,6 +212,20 @@ export class Controller<P extends KubeObject = KubeObject> {
       return;
     }
     const objectKey = parseKey(key);
+    const exit = this.gate ? this.gate.enter(objectKey) : () => {};
+    if (!exit) {
+      // Another replica owns it now; whoever owns it got it from its cache when it took the shard.
+      queue.forget(key);
+      return;
+    }
+    try {
+      await this.reconcileOnce(queue, key, objectKey);
+    } finally {
+      exit();
+    }
+  }
+
+  private async reconcileOnce(queue: WorkQueue, key: string, objectKey: ObjectKey): Promise<void> {
     const reconcileID = randomUUID();
     const about = { namespace: objectKey.namespace, name: objectKey.name, reconcileID };
     const log = this.log.child(about);

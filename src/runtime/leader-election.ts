@@ -57,6 +57,10 @@ export interface LeaderElectionOptions {
   onStoppedLeading?: () => void | Promise<void>;
   /** Called when the observed holder changes (including to this candidate). */
   onNewLeader?: (identity: string) => void;
+  /** Asked before taking a free or expired lease (never before renewing ours): false waits a round. */
+  mayAcquire?: () => boolean;
+  /** Labels of the Lease when this candidate creates it (so a set of leases can be listed). */
+  labels?: Record<string, string>;
 }
 
 /** A Lease time: RFC 3339 with microseconds (metav1.MicroTime). */
@@ -247,6 +251,7 @@ export class LeaderElector {
         this.failureLog.warn({ err }, 'could not read the lease');
         return 'failed';
       }
+      if (this.opts.mayAcquire?.() === false) return 'held';
       return this.create(now, timeoutMs);
     }
     const spec = lease.spec ?? {};
@@ -261,6 +266,7 @@ export class LeaderElector {
     }
 
     const ours = holder === this.identity;
+    if (!ours && this.opts.mayAcquire?.() === false) return 'held';
     const next: LeaseSpec = {
       holderIdentity: this.identity,
       leaseDurationSeconds: this.leaseDurationSeconds,
@@ -297,7 +303,11 @@ export class LeaderElector {
         body: {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
-          metadata: { name: this.name, namespace: this.namespace },
+          metadata: {
+            name: this.name,
+            namespace: this.namespace,
+            ...(this.opts.labels ? { labels: this.opts.labels } : {}),
+          },
           spec: {
             holderIdentity: this.identity,
             leaseDurationSeconds: this.leaseDurationSeconds,

@@ -7,6 +7,9 @@
 // - stop() (and SIGTERM/SIGINT, when handleSignals is set): stop taking keys, let the reconciles in flight
 //   finish (up to shutdownTimeoutMs), release the lease, stop the informers, close the endpoints. The
 //   signal handlers are removed as the stop begins, so a second Ctrl-C ends the process at once.
+// - With shards (src/runtime/shards.ts) instead of leader election, the controllers run on every replica and
+//   each reconcile passes the gate of its cluster's shard; the shard Leases are released after the
+//   controllers stop.
 // - One HTTP server on a loopback address by default serves /healthz, /readyz and /metrics.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,6 +24,7 @@ import { LeaderElector } from './leader-election.js';
 import { silentLogger } from './log.js';
 import { defaultMetrics, type RuntimeMetrics } from './metrics.js';
 import type { KubeObject } from './object-key.js';
+import { type ShardConfig, ShardSet } from './shards.js';
 import { KubeClient } from './transport.js';
 
 export interface LeaderElectionConfig {
@@ -46,6 +50,8 @@ export interface ManagerOptions {
   address?: string | null;
   /** Omitted or false: no leader election (controllers run at once). */
   leaderElection?: LeaderElectionConfig | false;
+  /** Shard the work across replicas (2 shards or more); not with leaderElection. */
+  shards?: ShardConfig & { identity?: string };
   metrics?: RuntimeMetrics;
   /** Stop on SIGTERM and SIGINT. Default false (the CLI turns it on). */
   handleSignals?: boolean;
@@ -99,6 +105,8 @@ export class Manager {
   private readonly informers = new Set<Informer<KubeObject>>();
   private readonly controllers: Controller<KubeObject>[] = [];
   private readonly elector: LeaderElector | undefined;
+  /** The shards this replica holds, when sharded (controllers gate their reconciles on it). */
+  readonly shards: ShardSet | undefined;
   private server: Server | undefined;
   private state: ManagerState = 'new';
   private controllersRunning = false;
@@ -123,7 +131,19 @@ export class Manager {
       this.resolveDone = resolve;
     });
     const le = opts.leaderElection || undefined;
-    this.identity = le?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+    if (le && opts.shards) throw new Error('a manager shards its work or elects a leader, not both');
+    this.identity =
+      le?.identity ?? opts.shards?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+    if (opts.shards) {
+      this.shards = new ShardSet({
+        ...opts.shards,
+        // Its own client, outside the rate limit, as leader election's.
+        client: new KubeClient(opts.kubeConfig, { observe: this.metrics.observeApiRequest }),
+        identity: this.identity,
+        log: this.log,
+        metrics: this.metrics,
+      });
+    }
     if (le) {
       const leaseName = le.name ?? 'clusterforge-controller-manager';
       const lease = `${le.namespace}/${leaseName}`;
@@ -223,12 +243,14 @@ export class Manager {
       process.on('SIGINT', this.signalHandler);
     }
     for (const informer of this.informers) informer.start();
+    this.shards?.start();
     if (this.elector) this.elector.start();
     else this.startControllers();
     this.log.info(
       {
         address: this.url(),
         leaderElection: this.elector ? this.identity : false,
+        ...(this.shards ? { shards: this.shards.count, identity: this.identity } : {}),
         controllers: this.controllers.length,
       },
       'manager started',
@@ -254,9 +276,10 @@ export class Manager {
     process.off('SIGTERM', this.signalHandler);
     process.off('SIGINT', this.signalHandler);
     const timeoutMs = this.opts.shutdownTimeoutMs ?? 30_000;
+    const release = opts.releaseLease ?? true;
     const stopping = this.elector
-      ? this.elector.stop({ release: opts.releaseLease ?? true }) // calls onStoppedLeading -> stopControllers
-      : this.stopControllers();
+      ? this.elector.stop({ release }) // calls onStoppedLeading -> stopControllers
+      : this.stopControllers().then(() => this.shards?.stop({ release }));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);

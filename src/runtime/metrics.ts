@@ -43,6 +43,8 @@ const HELP = {
   aws_api_calls_total:
     'AWS API calls made by the providers, by IAM service prefix (ec2, elasticloadbalancing, eks, sts) and operation; once per call, SDK retries not counted.',
   leader: '1 while this process holds the leader-election lease.',
+  shards_held: 'Shards whose Lease this replica holds (--shards above 1; docs/sharding.md).',
+  shard_replicas: 'Replicas this replica counts as live from their member Leases (--shards above 1).',
 } as const;
 type MetricName = keyof typeof HELP;
 
@@ -77,6 +79,9 @@ export class RuntimeMetrics {
     registers: [this.registry],
   });
 
+  readonly shardsHeld = this.gauge('shards_held');
+  readonly shardReplicas = this.gauge('shard_replicas');
+
   constructor(opts: RuntimeMetricsOptions = {}) {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
@@ -89,6 +94,10 @@ export class RuntimeMetrics {
       labelNames,
       registers: [this.registry],
     });
+  }
+
+  private gauge(name: MetricName): Gauge {
+    return new Gauge({ name: `${PREFIX}${name}`, help: HELP[name], registers: [this.registry] });
   }
 
   private histogram<L extends string>(name: MetricName, labelNames: L[]): Histogram<L> {

@@ -18,6 +18,10 @@ export function spawnOperator(opts: {
   namespace: string;
   stateDir: string;
   logFile: string;
+  /** More flags (e.g. --shards=3). */
+  args?: string[];
+  /** LOG_LEVEL; default info. */
+  logLevel?: string;
 }): OperatorProcess {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const child = spawn(
@@ -30,10 +34,11 @@ export function spawnOperator(opts: {
       `--kubeconfig=${opts.kubeconfigPath}`,
       `--namespace=${opts.namespace}`,
       '--metrics-bind-address=127.0.0.1:0',
+      ...(opts.args ?? []),
     ],
     {
       cwd: repo,
-      env: { ...process.env, CLUSTERFORGE_STATE_DIR: opts.stateDir, LOG_LEVEL: 'info' },
+      env: { ...process.env, CLUSTERFORGE_STATE_DIR: opts.stateDir, LOG_LEVEL: opts.logLevel ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -1,5 +1,5 @@
 // `clusterforge operator` refuses a bad number flag before it connects anywhere: exit 2, and a
-// message that names the flag and echoes the value.
+// message that names the flag and echoes the value (numbers, --shards, the Lease durations).
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -15,6 +15,23 @@ const cases = [
   },
   { args: ['--kube-api-qps=-1'], message: "--kube-api-qps must be a whole number of at least 0, got '-1'" },
   { args: ['--kube-api-burst=0'], message: "--kube-api-burst must be a whole number of at least 1, got '0'" },
+  { args: ['--shards=0'], message: "--shards must be a whole number of at least 1, got '0'" },
+  {
+    args: ['--leader-elect-lease-duration=soon'],
+    message: "--leader-elect-lease-duration must be a duration such as 15s or 500ms, got 'soon'",
+  },
+  {
+    args: ['--leader-elect-lease-duration=2500ms'],
+    message: "--leader-elect-lease-duration must be whole seconds (a Lease counts in seconds), got '2500ms'",
+  },
+  {
+    args: ['--leader-elect-lease-duration=10s', '--leader-elect-renew-deadline=10s'],
+    message: '--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration',
+  },
+  {
+    args: ['--leader-elect-retry-period=0s'],
+    message: "--leader-elect-retry-period must be a duration such as 15s or 500ms, got '0s'",
+  },
 ];
 
 describe('clusterforge operator flags', () => {
