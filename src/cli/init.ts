@@ -17,6 +17,7 @@ import {
   parseDuration,
   toCliError,
   usageExits,
+  wholeNumber,
   withKubeFlags,
 } from './common.js';
 import { type Applied, displayName, serverSideApply } from './install/apply.js';
@@ -47,6 +48,7 @@ interface InitFlags extends KubeFlags {
   output?: OutputFormat;
   wait: boolean;
   waitTimeout: number;
+  shards: number;
 }
 
 const EXAMPLES = `
@@ -64,7 +66,10 @@ Examples:
   clusterforge init --dry-run -o yaml > clusterforge.yaml
 
   # Apply and return at once (CI)
-  clusterforge init --wait=false`;
+  clusterforge init --wait=false
+
+  # Three replicas, each reconciling a third of the clusters (docs/sharding.md)
+  clusterforge init --shards 3`;
 
 export function initCommand(): Command {
   const cmd = withKubeFlags(
@@ -80,6 +85,14 @@ export function initCommand(): Command {
       .option('-n, --namespace <ns>', 'namespace of the operator', 'clusterforge-system')
       .option('--image <image>', 'operator image (default: ghcr.io/clusterforge/clusterforge:v<version>)')
       .option('--dry-run', 'print the objects instead of applying them (with -o yaml or -o json)')
+      .addOption(
+        new Option(
+          '--shards <n>',
+          'operator replicas, each owning a share of the clusters (docs/sharding.md)',
+        )
+          .argParser(wholeNumber(1))
+          .default(1),
+      )
       .addOption(
         outputOption(['yaml', 'json'], 'print objects (with --dry-run) or the results as yaml or json'),
       )
@@ -110,6 +123,7 @@ async function runInit(flags: InitFlags): Promise<void> {
     version,
     env: process.env,
     crdDir: new URL('crds/', packageRoot()),
+    shards: flags.shards,
   });
 
   if (flags.dryRun) {

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Manifest } from '../../kube/manifest.js';
 import { CliError, ExitCode } from '../common.js';
-import { operatorClusterRules, operatorNamespaceRules } from './rbac.js';
+import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac.js';
 
 export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks', 'inmemory'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -29,6 +29,8 @@ export interface InstallOptions {
   env: Record<string, string | undefined>;
   /** The folder with the CRD manifests. */
   crdDir: URL;
+  /** Operator replicas, each owning a share of the clusters (`--shards`); 1 = one leader-elected replica. */
+  shards?: number;
 }
 
 /** Required for the AWS providers; the others are copied when set. */
@@ -139,7 +141,7 @@ export function installObjects(opts: InstallOptions): KubeObject[] {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels: common },
-    rules: operatorNamespaceRules,
+    rules: (opts.shards ?? 1) > 1 ? [...operatorNamespaceRules, ...shardRules] : operatorNamespaceRules,
   });
   objects.push({
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -181,8 +183,8 @@ function operatorDeployment(opts: InstallOptions, common: Record<string, string>
       annotations: { 'clusterforge.dev/providers': opts.providers.join(',') },
     },
     spec: {
-      // Leader election is on, so a second replica would be a warm standby; one is the default.
-      replicas: 1,
+      // One leader-elected replica, or one per shard (each claims its share through shard Leases).
+      replicas: opts.shards ?? 1,
       selector: { matchLabels: selectorLabels },
       template: {
         metadata: { labels: podLabels },
@@ -203,6 +205,7 @@ function operatorDeployment(opts: InstallOptions, common: Record<string, string>
                 '--leader-elect',
                 `--leader-election-namespace=${opts.namespace}`,
                 `--metrics-bind-address=0.0.0.0:${METRICS_PORT}`,
+                ...((opts.shards ?? 1) > 1 ? [`--shards=${opts.shards}`] : []),
               ],
               ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
               env: [

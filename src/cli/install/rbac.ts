@@ -98,3 +98,9 @@ export const operatorNamespaceRules: PolicyRule[] = [
     resourceNames: [LEADER_ELECTION_LEASE],
   },
 ];
+
+/** With --shards: every replica lists the shard and member Leases (a list cannot be limited by
+ * name), takes over expired ones and deletes its own member Lease. */
+export const shardRules: PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'update', 'delete'] },
+];

@@ -82,6 +82,32 @@ describe('installObjects', () => {
   });
 });
 
+describe('installObjects with shards', () => {
+  it('runs one replica per shard with --shards, and lets them list and take over Leases', () => {
+    const objects = installObjects({ ...base, providers: ['local'], shards: 3 });
+    const deployment = objects.find((o) => o.kind === 'Deployment') as any;
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.spec.containers[0].args).toContain('--shards=3');
+    const role = objects.find((o) => o.kind === 'Role') as any;
+    expect(role.rules).toContainEqual({
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'list', 'update', 'delete'],
+    });
+  });
+
+  it('keeps one replica and no Lease list right without it', () => {
+    const objects = installObjects({ ...base, providers: ['local'] });
+    const deployment = objects.find((o) => o.kind === 'Deployment') as any;
+    expect(deployment.spec.replicas).toBe(1);
+    expect(
+      deployment.spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--shards')),
+    ).toBe(false);
+    const role = objects.find((o) => o.kind === 'Role') as any;
+    expect(role.rules.some((r: any) => r.verbs.includes('list'))).toBe(false);
+  });
+});
+
 describe('parseProviders', () => {
   it('takes a comma-separated list and refuses unknown names with exit code 2', () => {
     expect(parseProviders('local, aws-ec2,local')).toEqual(['local', 'aws-ec2']);
