@@ -65,7 +65,10 @@ function upCommand(): Command {
         .argParser(wholeNumber(1)),
     )
     .addOption(
-      new Option('--timeout <duration>', 'how long to wait for the cluster to be Ready, then as long for its workload')
+      new Option(
+        '--timeout <duration>',
+        'how long to wait for the cluster to be Ready, then as long for its workload',
+      )
         .default(5 * 60_000, '5m')
         .argParser(parseDuration),
     )

@@ -19,7 +19,7 @@ const subdirs = async (dir: string): Promise<string[]> =>
     .map((e) => join(dir, e.name));
 
 /** Machine folders with a `node/` in them: <state>/local/<namespace>/<cluster>/machines/<machine>. */
-async function kubeletMachineDirs(providerState: string): Promise<string[]> {
+export async function kubeletMachineDirs(providerState: string): Promise<string[]> {
   const found: string[] = [];
   for (const namespace of await subdirs(join(providerState, 'local')))
     for (const cluster of await subdirs(namespace))

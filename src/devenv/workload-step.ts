@@ -27,10 +27,11 @@ export async function showWorkload(
   out.line(`  ${await applyWorkload(kubeconfig, image)}`);
   const pods = await waitWorkload(cluster.kc, display, opts.timeoutMs);
 
-  const selector = `app=${WORKLOAD.name}`;
+  // By name: a pod of an older ReplicaSet may still be terminating, and would only confuse.
+  const names = pods.map((p) => p.name);
   out.line();
-  out.line(`$ kubectl --kubeconfig ${display} get pods -l ${selector} -o wide`);
-  const table = await kubectlOk(kubeconfig, ['get', 'pods', '-l', selector, '-o', 'wide']);
+  out.line(`$ kubectl --kubeconfig ${display} get pods ${names.join(' ')} -o wide`);
+  const table = await kubectlOk(kubeconfig, ['get', 'pods', ...names, '-o', 'wide']);
   for (const line of table.trimEnd().split('\n')) out.line(line);
 
   const pod = pods[0]?.name as string;
