@@ -1,7 +1,7 @@
 // `dev down`: deletes the clusters through the operator (so that it tears down their processes),
 // stops the operator and the management plane, then kills whatever still runs from the folder, and
 // removes the folder. Safe when nothing runs; a cluster the operator cannot delete in time has its
-// processes killed instead.
+// processes killed instead, and what its kubelet workers hold on the host swept (node-sweep.ts).
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
