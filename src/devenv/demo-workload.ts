@@ -12,8 +12,8 @@ import { Progress } from './progress.js';
 export const WORKLOAD = { name: 'hello', namespace: 'default', replicas: 2, port: 8080 } as const;
 
 /** The built hello image, or an error that says how to build it. */
-export async function helloImage(): Promise<NodeImage> {
-  const lookup = await builtImage('hello');
+export async function helloImage(env: NodeJS.ProcessEnv = process.env): Promise<NodeImage> {
+  const lookup = await builtImage('hello', env);
   if (lookup.found) return lookup.image;
   const hint = lookup.message.includes('make node-images') ? '' : '; run make node-images';
   throw new Error(`the demo's hello image is missing: ${lookup.message}${hint} (make demo does it first)`);
