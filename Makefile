@@ -60,7 +60,7 @@ bench-scale: deps kube-assets build ## The operator at 100/300/1,000 in-memory c
 # make demo DEV_FLAGS='--workers 3'.
 DEV_FLAGS ?=
 demo: KUBE_VERSIONS = $(firstword $(shell grep -Ev '^[[:space:]]*(\#|$$)' hack/kube-versions))
-demo: deps kube-assets node-packages node-images build ## Start a local management plane, the operator and a cluster (1 control plane, 2 workers); leaves them running
+demo: deps kube-assets node-packages node-images build ## Start a local management plane, the operator and a cluster (1 control plane, 2 kubelet workers) running the Deployment hello; leaves them running
 	@node bin/clusterforge.js dev up $(DEV_FLAGS)
 
 demo-down: ## Stop everything `make demo` started and remove .clusterforge/dev (safe when nothing runs)

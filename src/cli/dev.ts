@@ -49,7 +49,9 @@ function upCommand(): Command {
   return new Command('up')
     .description(
       'Start (or adopt) a local management plane, install the CRDs, start the operator, apply a local ' +
-        'cluster and wait until it is Ready. Everything keeps running after the command returns; ' +
+        'cluster and wait until it is Ready, then run the Deployment hello on its workers (2 pods of the ' +
+        'image `make node-images` builds) and show one answering through kubectl port-forward. ' +
+        'Everything keeps running after the command returns; ' +
         'running it again adopts what runs and starts nothing twice.',
     )
     .addOption(new Option('--name <name>', 'name of the cluster').default('demo').argParser(clusterName))
@@ -65,7 +67,10 @@ function upCommand(): Command {
         .argParser(wholeNumber(1)),
     )
     .addOption(
-      new Option('--timeout <duration>', 'how long to wait for the cluster to be Ready')
+      new Option(
+        '--timeout <duration>',
+        'how long to wait for the cluster to be Ready, then as long for its workload',
+      )
         .default(5 * 60_000, '5m')
         .argParser(parseDuration),
     )
@@ -75,12 +80,14 @@ function upCommand(): Command {
 Examples:
   clusterforge dev up                              # what \`make demo\` runs
   clusterforge dev up --workers 3                  # scale the demo cluster's workers
+  clusterforge dev up --workers 0                  # no workers: the workload is skipped
   clusterforge dev up --name second --control-plane 3
   clusterforge dev up --dir /tmp/cf-dev --timeout 10m
 
 Afterwards:
   export KUBECONFIG=${DEFAULT_DEV_DIR}/kubeconfig
-  kubectl get clusterforge`,
+  kubectl get clusterforge
+  kubectl --kubeconfig ${DEFAULT_DEV_DIR}/demo.kubeconfig port-forward deployment/hello 8080:8080`,
     )
     .action(
       run('dev up', async (flags: UpFlags) => {

@@ -21,7 +21,8 @@ export interface ClusterSettings {
   workers: number;
 }
 
-function renderCluster(settings: ClusterSettings): string {
+/** `images`: the OCI archives each kubelet worker loads (the demo's hello image). */
+function renderCluster(settings: ClusterSettings, images: string[]): string {
   const template = readFileSync(join(packageRoot, 'templates', 'local', 'cluster-template.yaml'), 'utf8');
   return renderTemplate(template, {
     CLUSTER_NAME: settings.name,
@@ -29,6 +30,7 @@ function renderCluster(settings: ClusterSettings): string {
     KUBERNETES_VERSION: settings.kubernetesVersion,
     CONTROL_PLANE_MACHINE_COUNT: String(settings.controlPlane),
     WORKER_MACHINE_COUNT: String(settings.workers),
+    LOCAL_NODE_IMAGES: JSON.stringify(images),
   });
 }
 
@@ -40,11 +42,12 @@ export async function applyCluster(
   paths: DevPaths,
   state: DevState,
   settings: ClusterSettings,
+  images: string[],
 ): Promise<string[]> {
   const applied = await kubectlOk(
     paths.kubeconfig,
     ['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
-    { input: renderCluster(settings) },
+    { input: renderCluster(settings, images) },
   );
   if (!state.clusters.includes(settings.name)) {
     state.clusters.push(settings.name);

@@ -21,16 +21,18 @@ import {
   fetchClusterKubeconfig,
   waitClusterReady,
 } from './demo-cluster.js';
+import { helloImage, WORKLOAD } from './demo-workload.js';
 import { ensureManagementPlane } from './dev-plane.js';
 import { kubectl, kubectlOk } from './kubectl.js';
 import { loadKubeConfig } from './objects.js';
 import { ensureOperator } from './operator.js';
 import { type Out, stdoutOut } from './output.js';
 import { devPaths, lock } from './state.js';
+import { showWorkload } from './workload-step.js';
 
 export interface UpOptions extends ClusterSettings {
   dir: string;
-  /** The whole wait for the cluster, and each process's start. */
+  /** The whole wait for the cluster (and then for its workload), and each process's start. */
   timeoutMs: number;
   /** Asked explicitly (else the default of the management plane). */
   kubernetesVersionGiven: boolean;
@@ -58,6 +60,8 @@ export async function devUp(opts: UpOptions, out: Out = stdoutOut): Promise<void
   const assets = resolveKubeAssets(opts.kubernetesVersionGiven ? opts.kubernetesVersion : undefined);
   const settings: ClusterSettings = { ...opts, kubernetesVersion: assets.version };
   await kubectl('/dev/null', ['version', '--client']); // throws KubectlMissingError when there is none
+  // The workload's image is loaded into the workers when they start: without workers it is optional.
+  const image = opts.workers > 0 ? await helloImage() : await helloImage().catch(() => undefined);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const release = lock(paths);
   try {
@@ -77,13 +81,15 @@ export async function devUp(opts: UpOptions, out: Out = stdoutOut): Promise<void
       `  operator          ${operator.how}; pid ${operator.record.pid}, metrics http://${operator.record.metricsAddress}/metrics, log ${shownPath(paths.operatorLog)}`,
     );
 
-    for (const line of await applyCluster(paths, state, settings)) out.line(`  ${line}`);
+    for (const line of await applyCluster(paths, state, settings, image ? [image.archive] : []))
+      out.line(`  ${line}`);
 
     const kc = loadKubeConfig(paths.kubeconfig);
     out.line(
       `Waiting for Cluster ${settings.name} (${settings.controlPlane} control-plane machine${settings.controlPlane === 1 ? '' : 's'}, ${settings.workers} worker${settings.workers === 1 ? '' : 's'}, Kubernetes ${settings.kubernetesVersion})`,
     );
     await waitClusterReady(kc, paths, state, settings.name, opts.timeoutMs);
+    const readyAt = Date.now();
 
     const clusterKubeconfig = await fetchClusterKubeconfig(kc, paths, settings.name);
     const display = shownPath(clusterKubeconfig);
@@ -99,6 +105,17 @@ export async function devUp(opts: UpOptions, out: Out = stdoutOut): Promise<void
         `(asked through its published kubeconfig, ${display})`,
     );
     out.line();
+    const runsWorkload = image !== undefined && settings.workers > 0;
+    if (image && runsWorkload) {
+      await showWorkload(out, { kubeconfig: clusterKubeconfig, display, kc: workload }, image, {
+        archiveShown: shownPath(image.archive),
+        timeoutMs: opts.timeoutMs,
+        readyAt,
+      });
+    } else {
+      out.line(`Deployment ${WORKLOAD.name} skipped: with --workers 0 there is no node to run it on`);
+    }
+    out.line();
     out.line(
       `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Everything keeps running; to use it:`,
     );
@@ -109,6 +126,15 @@ export async function devUp(opts: UpOptions, out: Out = stdoutOut): Promise<void
       ['kubectl get clusterforge', 'its Clusters, ControlPlanes, MachineDeployments, Machines'],
       [`kubectl scale machinedeployment ${settings.name}-workers --replicas 3`, 'the operator adds a worker'],
       [`kubectl --kubeconfig ${display} get nodes`, `the new cluster ${settings.name}`],
+      ...(runsWorkload
+        ? ([
+            [`kubectl --kubeconfig ${display} get pods -o wide`, `the ${WORKLOAD.name} pods and their nodes`],
+            [
+              `kubectl --kubeconfig ${display} port-forward deployment/${WORKLOAD.name} 8080:${WORKLOAD.port}`,
+              'then http://127.0.0.1:8080/ answers',
+            ],
+          ] as [string, string][])
+        : []),
       [`tail -f ${shownPath(paths.operatorLog)}`, "the operator's log"],
       [`${cli} dev status${dirFlag}`, 'what runs'],
       [

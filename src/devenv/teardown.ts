@@ -1,13 +1,14 @@
 // `dev down`: deletes the clusters through the operator (so that it tears down their processes),
 // stops the operator and the management plane, then kills whatever still runs from the folder, and
 // removes the folder. Safe when nothing runs; a cluster the operator cannot delete in time has its
-// processes killed instead.
+// processes killed instead, and what its kubelet workers hold on the host swept (node-sweep.ts).
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/meta.js';
 import { isRunning, processesUnder, stopProcessesUnder, stopRecorded } from '../supervisor/index.js';
 import { adminTls, apiServerReady } from './management-plane.js';
+import { sweepKubeletNodes } from './node-sweep.js';
 import { type KubeObject, listAll, loadKubeConfig, NAMESPACE } from './objects.js';
 import { type Out, stdoutOut } from './output.js';
 import { Progress } from './progress.js';
@@ -123,6 +124,11 @@ export async function devDown(opts: DownOptions, out: Out = stdoutOut): Promise<
     const clusterProcs = await stopProcessesUnder(paths.providerState, graceMs);
     if (clusterProcs.length > 0)
       stopped.push(`${clusterProcs.length} cluster process${clusterProcs.length === 1 ? '' : 'es'}`);
+    const sweep = await sweepKubeletNodes(paths.providerState);
+    if (sweep.swept > 0)
+      stopped.push(
+        `what ${sweep.swept} kubelet node${sweep.swept === 1 ? '' : 's'} held (containers, cgroups, bridge)`,
+      );
     if (state?.apiServer && isRunning(state.apiServer)) {
       await stopRecorded(state.apiServer, { graceMs });
       stopped.push(`kube-apiserver (pid ${state.apiServer.pid})`);
@@ -133,6 +139,11 @@ export async function devDown(opts: DownOptions, out: Out = stdoutOut): Promise<
     }
     const rest = await stopProcessesUnder(paths.dir, graceMs);
     if (rest.length > 0) stopped.push(`${rest.length} other process${rest.length === 1 ? '' : 'es'}`);
+    if (sweep.left.length > 0) {
+      throw new Error(
+        `kubelet nodes still hold this on the host: ${sweep.left.map((n) => `${n.machine}: ${JSON.stringify(n.left)}`).join('; ')}`,
+      );
+    }
     const left = processesUnder(paths.dir);
     if (left.length > 0) {
       throw new Error(

@@ -1,11 +1,16 @@
 // `clusterforge dev up|status|down` as a user runs it: the built CLI as a process, in a folder of its
-// own. What `make demo` and `make demo-down` run.
+// own. What `make demo` and `make demo-down` run: a cluster whose kubelet workers run the demo's
+// Deployment, one pod answering; after `dev down` nothing of it is left, kubelet nodes' cgroups
+// and bridges included.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nodePaths } from '../../providers/local/kubelet/files.js';
+import { type HostLeftovers, hostLeftovers, removeFromHost } from '../../providers/local/kubelet/host.js';
+import { kubeletMachineDirs } from '../../src/devenv/node-sweep.js';
 import { processesMentioning } from '../support/procs.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -19,7 +24,7 @@ interface Run {
 }
 
 /** Runs `node bin/clusterforge.js <args>` from the repository, as `make demo` does. */
-function cli(args: string[], timeoutMs = 110_000): Promise<Run> {
+function cli(args: string[], timeoutMs = 280_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repo, 'bin/clusterforge.js'), ...args], {
       cwd: repo,
@@ -49,6 +54,59 @@ const pids = async (): Promise<number[]> =>
 const explain = (run: Run): string =>
   `exit ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
 
+/** Every kubelet node a `dev up` made, by its machine folder: what afterAll removes, whatever happened. */
+const nodesSeen = new Set<string>();
+async function kubeletNodes(): Promise<string[]> {
+  const dirs = await kubeletMachineDirs(join(dir, 'state'));
+  for (const d of dirs) nodesSeen.add(d);
+  return dirs;
+}
+const leftovers = async (machines: string[]): Promise<HostLeftovers[]> =>
+  Promise.all(machines.map((m) => hostLeftovers(nodePaths({ dir: m }))));
+const NOTHING: HostLeftovers = { processes: [], cgroups: [], bridge: false };
+
+/** The demo's pods as the cluster itself lists them, through the kubeconfig `dev up` wrote. */
+async function helloPods(cluster: string): Promise<{ name: string; node: string; phase: string }[]> {
+  const { stdout } = await promisify(execFile)('kubectl', [
+    `--kubeconfig=${join(dir, `${cluster}.kubeconfig`)}`,
+    'get',
+    'pods',
+    '-l',
+    'app=hello',
+    '-o',
+    'json',
+  ]);
+  return JSON.parse(stdout).items.map((p: any) => ({
+    name: p.metadata.name,
+    node: p.spec.nodeName,
+    phase: p.status.phase,
+  }));
+}
+
+/** What `dev up` printed of the workload: the pods' nodes and the answer; checked against the cluster. */
+async function expectWorkload(up: Run, cluster: string): Promise<void> {
+  expect(up.stdout, explain(up)).toContain('Deployment hello: 2 pods Running and Ready');
+  const nodes = up.stdout
+    .split('\n')
+    .filter((line) => new RegExp(`^${cluster}-workers-\\S+\\s+Ready\\s`).test(line))
+    .map((line) => line.split(/\s+/)[0]);
+  const pods = await helloPods(cluster);
+  expect(pods).toHaveLength(2);
+  for (const pod of pods) {
+    expect(pod.phase).toBe('Running');
+    expect(nodes).toContain(pod.node);
+    // The table dev up showed lists each pod Running, with its node.
+    expect(up.stdout).toMatch(new RegExp(`^${pod.name}\\s+1/1\\s+Running\\s.*\\s${pod.node}\\s`, 'm'));
+  }
+  const answer = /^hello from (\S+) \(/m.exec(up.stdout);
+  expect(answer?.[1], up.stdout).toBeDefined();
+  expect(pods.map((p) => p.name)).toContain(answer?.[1]);
+  expect(up.stdout).toMatch(/answered through kubectl port-forward, [\d.]+ s after the cluster was Ready/);
+  expect(up.stdout).toContain(
+    `kubectl --kubeconfig ${dir}/${cluster}.kubeconfig port-forward deployment/hello`,
+  );
+}
+
 beforeAll(async () => {
   // The CLI as a user runs it: compiled into dist/ (make demo builds first too).
   await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: repo, timeout: 180_000 });
@@ -64,14 +122,22 @@ afterAll(async () => {
       // gone
     }
   }
+  // Containers, cgroups and bridges of kubelet nodes name no folder: removed by their node's names.
+  for (const machine of nodesSeen) {
+    for (let i = 0; i < 20; i++) {
+      const left = await removeFromHost(nodePaths({ dir: machine }));
+      if (!left.processes.length && !left.cgroups.length && !left.bridge) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   rmSync(root, { recursive: true, force: true });
-}, 60_000);
+}, 90_000);
 
 describe('clusterforge dev', () => {
   let firstPids: number[] = [];
 
-  it('up: starts everything, waits for the cluster and shows its nodes and version', async () => {
-    const up = await cli(['dev', 'up', '--dir', dir, '--timeout', '90s']);
+  it('up: starts everything, waits for the cluster, shows its nodes and version, and its workload answering', async () => {
+    const up = await cli(['dev', 'up', '--dir', dir, '--timeout', '2m']);
     expect(up.code, explain(up)).toBe(0);
     expect(up.stdout).toMatch(/management plane .* \(started; kube-apiserver pid \d+, etcd pid \d+\)/);
     expect(up.stdout).toMatch(/operator +started; pid \d+/);
@@ -83,22 +149,28 @@ describe('clusterforge dev', () => {
     );
     expect(up.stdout).toContain(`export KUBECONFIG=${dir}/kubeconfig`);
     expect(existsSync(join(dir, 'demo.kubeconfig'))).toBe(true);
+    await expectWorkload(up, 'demo');
+    expect(await kubeletNodes()).toHaveLength(2);
 
     firstPids = await pids();
-    // etcd + kube-apiserver + operator, and the cluster's etcd, kube-apiserver, load balancer, 2 heart-beats.
-    expect(firstPids.length).toBeGreaterThanOrEqual(8);
-  }, 150_000);
+    // etcd + kube-apiserver + operator, and the cluster's etcd, kube-apiserver, load balancer, and
+    // each worker's containerd and kubelet.
+    expect(firstPids.length).toBeGreaterThanOrEqual(10);
+  }, 300_000);
 
   it('up again: adopts what runs and starts no process', async () => {
-    const again = await cli(['dev', 'up', '--dir', dir, '--timeout', '90s']);
+    const again = await cli(['dev', 'up', '--dir', dir, '--timeout', '2m']);
     expect(again.code, explain(again)).toBe(0);
     expect(again.stdout).toMatch(/management plane .* \(running;/);
     expect(again.stdout).toMatch(/operator +running; pid \d+/);
     expect(again.stdout.split('\n').filter((line) => /^demo-workers-\S+\s+Ready\s/.test(line))).toHaveLength(
       2,
     );
+    // The same Deployment (server-side apply changed nothing), and its pods answer again.
+    expect(again.stdout).toContain('deployment.apps/hello serverside-applied');
+    await expectWorkload(again, 'demo');
     expect(await pids()).toEqual(firstPids);
-  }, 120_000);
+  }, 300_000);
 
   it('status: shows the processes and the Ready cluster', async () => {
     const status = await cli(['dev', 'status', '--dir', dir]);
@@ -119,10 +191,14 @@ describe('clusterforge dev', () => {
   });
 
   it('down: deletes the cluster through the operator, stops everything and removes the folder', async () => {
+    const machines = await kubeletNodes();
+    expect(machines).toHaveLength(2);
+    expect((await leftovers(machines)).every((l) => l.processes.length > 0)).toBe(true);
     const down = await cli(['dev', 'down', '--dir', dir]);
     expect(down.code, explain(down)).toBe(0);
     expect(down.stdout).toContain('Clusters deleted by the operator');
     expect(await processesMentioning(`${dir}/`)).toEqual([]);
+    expect(await leftovers(machines)).toEqual([NOTHING, NOTHING]);
     expect(existsSync(dir)).toBe(false);
 
     const again = await cli(['dev', 'down', '--dir', dir]);
@@ -146,9 +222,11 @@ describe('clusterforge dev down without an operator', () => {
       '--workers',
       '1',
       '--timeout',
-      '90s',
+      '2m',
     ]);
     expect(up.code, explain(up)).toBe(0);
+    const machines = await kubeletNodes();
+    expect(machines).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
     process.kill(state.operator.pid, 'SIGKILL');
     const clusterProcesses = await processesMentioning(`${dir}/state/`);
@@ -157,7 +235,23 @@ describe('clusterforge dev down without an operator', () => {
     const down = await cli(['dev', 'down', '--dir', dir]);
     expect(down.code, explain(down)).toBe(0);
     expect(down.stdout).toContain("the clusters' processes are killed instead of deleted");
+    // Its containers, cgroups and bridge named no folder: dev down found the node by its own.
+    expect(down.stdout).toContain('what 1 kubelet node held');
     expect(await processesMentioning(`${dir}/`)).toEqual([]);
+    expect(await leftovers(machines)).toEqual([NOTHING]);
     expect(existsSync(dir)).toBe(false);
-  }, 150_000);
+  }, 300_000);
+});
+
+describe('clusterforge dev up --workers 0', () => {
+  it('makes a cluster without workers and says it skips the workload', async () => {
+    const up = await cli(['dev', 'up', '--dir', dir, '--name', 'bare', '--workers', '0', '--timeout', '2m']);
+    expect(up.code, explain(up)).toBe(0);
+    expect(up.stdout).toContain('Cluster bare is Ready');
+    expect(up.stdout).toContain('Deployment hello skipped: with --workers 0 there is no node to run it on');
+    expect(up.stdout).not.toContain('port-forward deployment/hello');
+    const down = await cli(['dev', 'down', '--dir', dir]);
+    expect(down.code, explain(down)).toBe(0);
+    expect(await processesMentioning(`${dir}/`)).toEqual([]);
+  }, 300_000);
 });

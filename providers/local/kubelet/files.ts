@@ -21,7 +21,8 @@ export interface NodePaths {
   logsDir: string;
 }
 
-export function nodePaths(machine: MachinePaths): NodePaths {
+/** Only the machine folder counts: `dev down` finds nodes by their folders alone. */
+export function nodePaths(machine: Pick<MachinePaths, 'dir'>): NodePaths {
   const dir = join(machine.dir, 'node');
   const id = createHash('sha256').update(machine.dir).digest('hex').slice(0, 10);
   return {
