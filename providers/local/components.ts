@@ -72,10 +72,8 @@ function controllerManagerArgs(scope: MachineScope): string[] {
     `--root-ca-file=${f.caCert}`,
     `--cluster-name=${scope.cluster.name}`,
     `--service-cluster-ip-range=${scope.network.serviceCIDR}`,
-    // Each Node gets a /24 of the cluster's pod block; containerd's CNI config is written from it.
-    '--allocate-node-cidrs=true',
-    `--cluster-cidr=${scope.network.podCIDR}`,
-    '--node-cidr-mask-size=24',
+    // The provider gives each kubelet Node its pod subnet (unique on this host: kubelet/subnets.ts).
+    '--allocate-node-cidrs=false',
     '--controllers=*,bootstrapsigner,tokencleaner',
     '--profiling=false',
   ];

@@ -14,7 +14,7 @@ if [ "${CLUSTERFORGE_NODE_NS:-}" != "$node_dir" ]; then
   exec unshare --mount --propagation private env CLUSTERFORGE_NODE_NS="$node_dir" /bin/bash "$0" "$@"
 fi
 # shellcheck source=/dev/null
-. "$node_dir/node.env" # CGROUP, BRIDGE, CONTAINERD, CTR, KUBELET
+. "$node_dir/node.env" # CGROUP, BRIDGE, BRIDGE_ADDRESS, CONTAINERD, CTR, KUBELET
 
 log() { printf '%s node-init: %s\n' "$(date -u +%FT%TZ)" "$*"; }
 
@@ -34,6 +34,11 @@ if [ -n "$leftovers" ]; then
   kill -KILL $leftovers 2>/dev/null || true
 fi
 ip link delete "$BRIDGE" 2>/dev/null || true
+# The pod bridge, with the node's subnet's first address: the host reaches pods on-link (the
+# kubelet's HTTP probes, the API server's proxy); the CNI bridge plugin finds it made.
+ip link add "$BRIDGE" type bridge
+ip addr add "$BRIDGE_ADDRESS" dev "$BRIDGE"
+ip link set "$BRIDGE" up
 
 # 2. Join the node's cgroup in every hierarchy: containerd, its shims, the kubelet and every
 #    container start below it. cpuset needs its cpus and mems set before a task may join.

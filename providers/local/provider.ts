@@ -290,6 +290,7 @@ export class LocalProvider implements contract.InfrastructureProvider {
       clients: workloadClients(server, identities.admin),
       kubelet: binaries?.kubelet,
       env: this.env,
+      stateRoot: this.root,
     });
     return report(progress, progress.state === 'done', record.worker?.nodeUID ? name : undefined);
   }
@@ -354,7 +355,7 @@ export class LocalProvider implements contract.InfrastructureProvider {
         clients = workloadClients(server, identities.admin);
       }
       const providerID = localProviderID(paths.namespace, paths.name, name);
-      const worker = await deleteWorkerMachine(scope, providerID, clients);
+      const worker = await deleteWorkerMachine(scope, providerID, clients, this.root);
       if (worker.state !== 'done') return worker;
     }
     await removeDir(machinePath.dir);

@@ -148,6 +148,8 @@ export interface WorkerState {
   heartbeat?: { process?: ProcessRecord; crashes?: number };
   /** node-init.sh: containerd and the kubelet (a Kubelet worker). */
   kubelet?: ProcessSlot;
+  /** The Kubelet worker's pod subnet (x.y.z.0/24), claimed host-wide. */
+  podSubnet?: string;
 }
 
 export interface MachineRecord {

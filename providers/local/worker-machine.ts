@@ -18,6 +18,8 @@ export interface WorkerMachineOptions {
   /** The kubelet binary of the machine's version (a Kubelet worker). */
   kubelet?: string;
   env: NodeJS.ProcessEnv;
+  /** The provider's state root (node subnets are claimed there). */
+  stateRoot: string;
 }
 
 /** Takes the next step towards a Ready worker of the template's kind. */
@@ -57,6 +59,8 @@ export async function ensureWorkerMachine(
     sandboxImage: sandbox.image.ref,
     images: [sandbox.image.archive, ...(local.images ?? [])],
     labels,
+    stateRoot: opts.stateRoot,
+    podBlock: scope.network.podCIDR,
   };
   return await ensureKubeletWorker(scope, spec, opts.clients);
 }
@@ -66,8 +70,9 @@ export async function deleteWorkerMachine(
   scope: MachineScope,
   providerID: string,
   clients: WorkloadClients | undefined,
+  stateRoot: string,
 ): Promise<Progress> {
   return scope.record.ports.kubelet !== undefined
-    ? await deleteKubeletWorker(scope, providerID, clients)
+    ? await deleteKubeletWorker(scope, providerID, clients, stateRoot)
     : await deleteWorker(scope, providerID, clients);
 }

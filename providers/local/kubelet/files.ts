@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { renderKubeconfig } from '../../../src/pki/index.js';
 import { workerFiles } from '../certificates.js';
 import { ensureDir, type MachinePaths, writeFileAtomic } from '../state.js';
+import type { NodeSubnet } from './subnets.js';
 
 export interface NodePaths {
   dir: string;
@@ -49,6 +50,8 @@ export interface NodeSettings {
   kubeletPort: number;
   healthzPort: number;
   sandboxImage: string;
+  /** The node's pod subnet; its first address is the bridge's. */
+  subnet: NodeSubnet;
   /** OCI archives loaded into containerd before the kubelet starts (the sandbox image's first). */
   images: string[];
 }
@@ -93,8 +96,12 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.tracing.proc
 `;
 }
 
-/** A bridge with no address and no masquerade: nothing on the host's routes, iptables or sysctls changes. */
-function cniTemplate(paths: NodePaths): string {
+/**
+ * The node's bridge (node-init.sh makes it, with the subnet's first address, so the host reaches
+ * pods on-link): no gateway for pods, no masquerade, no forwarding; the host's iptables and sysctls
+ * stay as they are.
+ */
+function cniTemplate(paths: NodePaths, subnet: NodeSubnet): string {
   return `${JSON.stringify(
     {
       cniVersion: '0.4.0',
@@ -106,7 +113,8 @@ function cniTemplate(paths: NodePaths): string {
           isGateway: false,
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: '{{.PodCIDR}}' }]] },
+          // The gateway is the bridge's address: host-local never hands it to a pod.
+          ipam: { type: 'host-local', ranges: [[{ subnet: '{{.PodCIDR}}', gateway: subnet.gateway }]] },
         },
       ],
     },
@@ -195,7 +203,7 @@ export async function writeNodeFiles(
   ];
   await Promise.all([
     writeFileAtomic(file('containerd.toml'), containerdConfig(paths, settings), 0o644),
-    writeFileAtomic(file('cni-template.json'), cniTemplate(paths), 0o644),
+    writeFileAtomic(file('cni-template.json'), cniTemplate(paths, settings.subnet), 0o644),
     writeFileAtomic(file('kubelet-config.yaml'), kubeletConfiguration(paths, settings, pki.caCert), 0o644),
     writeFileAtomic(file('kubelet.conf'), kubeconfig, 0o600),
     writeFileAtomic(file('kubelet.args'), `${args.join('\n')}\n`, 0o644),
@@ -205,6 +213,7 @@ export async function writeNodeFiles(
       shellAssignments({
         CGROUP: paths.cgroup,
         BRIDGE: paths.bridge,
+        BRIDGE_ADDRESS: settings.subnet.bridgeAddress,
         CONTAINERD: 'containerd',
         CTR: 'ctr',
         KUBELET: settings.kubelet,

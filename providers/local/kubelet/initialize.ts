@@ -12,10 +12,16 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export const isInitialized = (node: V1Node): boolean =>
   !(node.spec?.taints ?? []).some((t) => t.key === UNINITIALIZED_TAINT) &&
+  Boolean(node.spec?.podCIDR) &&
   (node.status?.addresses ?? []).some((a) => a.type === 'InternalIP');
 
-/** Sets the addresses, then the labels and taints; each step is a patch that is safe to repeat. */
-export async function initializeNode(core: CoreV1Api, node: V1Node, labels: Record<string, string>) {
+/** Sets the addresses, then the labels, pod subnet and taints; each step is a patch that is safe to repeat. */
+export async function initializeNode(
+  core: CoreV1Api,
+  node: V1Node,
+  labels: Record<string, string>,
+  podCIDR: string,
+) {
   const name = node.metadata?.name as string;
   let current = node;
   if (!(node.status?.addresses ?? []).some((a) => a.type === 'InternalIP')) {
@@ -28,5 +34,7 @@ export async function initializeNode(core: CoreV1Api, node: V1Node, labels: Reco
   const taints = (current.spec?.taints ?? []).filter((t) => t.key !== UNINITIALIZED_TAINT);
   // The resourceVersion makes it a compare-and-swap: a taint added meanwhile is never dropped.
   const metadata = { labels, resourceVersion: current.metadata?.resourceVersion };
-  await core.patchNode({ name, body: { metadata, spec: { taints } } }, mergePatch);
+  // The pod subnet goes with the taint: the kubelet hands it to containerd, which writes the CNI config.
+  const subnet = current.spec?.podCIDR ? {} : { podCIDR, podCIDRs: [podCIDR] };
+  await core.patchNode({ name, body: { metadata, spec: { taints, ...subnet } } }, mergePatch);
 }

@@ -11,14 +11,19 @@ import type { WorkloadClients } from '../workers.js';
 import { type NodeSettings, nodePaths, writeNodeFiles } from './files.js';
 import { hostLeftovers, nothingLeft, removeFromHost } from './host.js';
 import { initializeNode, isInitialized } from './initialize.js';
+import { claimNodeSubnet, releaseNodeSubnet } from './subnets.js';
 
 const status = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
 
 /** Paths a kubelet node hides in its own namespace: state kept below them would be hidden from it too. */
 const HIDDEN = ['/run/', '/var/run/', '/var/lib/', '/var/log/'];
 
-export interface KubeletWorkerSpec extends Omit<NodeSettings, 'nodeName'> {
+export interface KubeletWorkerSpec extends Omit<NodeSettings, 'nodeName' | 'subnet'> {
   labels: Record<string, string>;
+  /** The provider's state root: node subnets are claimed there, host-wide. */
+  stateRoot: string;
+  /** The cluster's pod block, which the node's /24 is taken from. */
+  podBlock: string;
 }
 
 export async function ensureKubeletWorker(
@@ -39,11 +44,16 @@ export async function ensureKubeletWorker(
   worker.kubelet ??= {};
   const slot = worker.kubelet;
   const script = await installScript(scope.cluster, 'node-init.sh');
+  const subnet = await claimNodeSubnet(spec.stateRoot, spec.podBlock, scope.paths.dir, worker.podSubnet);
+  if (worker.podSubnet !== subnet.cidr) {
+    worker.podSubnet = subnet.cidr;
+    await saveMachine(scope);
+  }
   const proc = await ensureProcess(
     scope,
     slot,
     'kubelet node',
-    () => writeNodeFiles(scope.paths, { ...spec, nodeName: name }, script),
+    () => writeNodeFiles(scope.paths, { ...spec, nodeName: name, subnet }, script),
     { logPath: `${nodePaths(scope.paths).logsDir}/node-init.log`, cwd: scope.paths.dir },
   );
   if (!proc.running) return proc.progress;
@@ -66,7 +76,7 @@ export async function ensureKubeletWorker(
   }
   if (!isInitialized(node)) {
     try {
-      await initializeNode(clients.core, node, syncedLabels(spec.clusterName, spec.labels));
+      await initializeNode(clients.core, node, syncedLabels(spec.clusterName, spec.labels), subnet.cidr);
     } catch (err) {
       if (status(err) === 409) return inProgress('the Node changed while it was initialized', 500);
       throw err;
@@ -84,6 +94,7 @@ export async function deleteKubeletWorker(
   scope: MachineScope,
   providerID: string,
   clients: WorkloadClients | undefined,
+  stateRoot: string,
 ): Promise<Progress> {
   const stopped = await stopProcess(scope, scope.record.worker?.kubelet, 'the kubelet node', 10_000);
   if (stopped.state !== 'done') return stopped;
@@ -95,6 +106,8 @@ export async function deleteKubeletWorker(
       1_000,
     );
   }
+  const subnet = scope.record.worker?.podSubnet;
+  if (subnet) await releaseNodeSubnet(stateRoot, subnet, scope.paths.dir);
   if (!clients) return done();
   const name = scope.record.name;
   try {

@@ -1,7 +1,7 @@
 // Local clusters whose workers are real kubelets: pods run on them, `kubectl logs` and `kubectl
 // exec` work through the published kubeconfig, workers join and leave, and a removed node leaves
 // nothing on the host (no process, cgroup, bridge or mount of it).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,8 @@ async function helloDeployment(): Promise<string> {
               image: hello.image.ref,
               imagePullPolicy: 'Never',
               ports: [{ containerPort: 8080 }],
+              // The kubelet probes from the host: the node's bridge must route to its pods.
+              readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 },
             },
           ],
         },
@@ -154,6 +156,12 @@ describe('a local cluster with kubelet workers', () => {
     const pod = pods[0].metadata.name;
     const answer = await workload(['exec', pod, '--', '/hello', 'get', 'http://127.0.0.1:8080/'], path);
     expect(answer).toContain(pod);
+    // The API server reaches the pod too (its proxy), as the kubelet's probe did.
+    const proxied = await workload(
+      ['get', '--raw', `/api/v1/namespaces/default/pods/${pod}:8080/proxy/`],
+      path,
+    );
+    expect(proxied).toContain(pod);
     const logs = await workload(['logs', pod], path);
     expect(logs).toMatch(/GET \//);
 
@@ -205,6 +213,12 @@ describe('a local cluster with kubelet workers', () => {
     for (const machine of three) {
       expect(await hostLeftovers(nodeOf(machine))).toEqual({ processes: [], cgroups: [], bridge: false });
     }
+    // Their pod subnets are free again, and no route to them is left on the host.
+    const claims = join(operator().stateDir, 'local', 'node-subnets');
+    const held = await Promise.all(
+      (await readdir(claims)).map(async (f) => `${f} by ${await readFile(join(claims, f), 'utf8')}`),
+    );
+    expect(held).toEqual([]);
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     expect(mounts).not.toContain(operator().stateDir);
   }, 600_000);
