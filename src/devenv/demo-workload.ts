@@ -38,12 +38,8 @@ function helloDeployment(image: NodeImage): object {
               // Loaded into the nodes from the archive: there is no registry to pull from.
               imagePullPolicy: 'Never',
               ports: [{ name: 'http', containerPort: WORKLOAD.port }],
-              // Run in the pod, by the image's own client: an httpGet probe comes from the kubelet
-              // on the host, where pod IPs are not routed (it would ask whatever the default route finds).
-              readinessProbe: {
-                exec: { command: ['/hello', 'get', `http://127.0.0.1:${WORKLOAD.port}/healthz`] },
-                periodSeconds: 2,
-              },
+              // The kubelet asks from the host, through the node's bridge (which has an address for that).
+              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
             },
           ],
         },
