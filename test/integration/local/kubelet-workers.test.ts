@@ -1,6 +1,7 @@
 // Local clusters whose workers are real kubelets: pods run on them, `kubectl logs` and `kubectl
 // exec` work through the published kubeconfig, workers join and leave, and a removed node leaves
 // nothing on the host (no process, cgroup, bridge or mount of it).
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -98,6 +99,17 @@ async function helloDeployment(): Promise<string> {
 describe('a local cluster with kubelet workers', () => {
   it('runs pods on its own nodes; workers join and leave and leave nothing behind', async () => {
     operator();
+    // The host paths a kubelet and containerd write to unasked: none may appear (the node's own
+    // mount namespace holds them).
+    const hostPaths = [
+      '/var/lib/kubelet',
+      '/var/log/containers',
+      '/var/log/pods',
+      '/var/lib/cni',
+      '/run/containerd',
+      '/opt/containerd',
+    ];
+    const existedBefore = hostPaths.filter((p) => existsSync(p));
     const manifest = renderTemplate(await readFile('templates/local/cluster-template.yaml', 'utf8'), {
       CLUSTER_NAME: CLUSTER,
       NAMESPACE: namespace(),
@@ -219,6 +231,7 @@ describe('a local cluster with kubelet workers', () => {
       (await readdir(claims)).map(async (f) => `${f} by ${await readFile(join(claims, f), 'utf8')}`),
     );
     expect(held).toEqual([]);
+    expect(hostPaths.filter((p) => existsSync(p))).toEqual(existedBefore);
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     expect(mounts).not.toContain(operator().stateDir);
   }, 600_000);
