@@ -56,17 +56,25 @@ export async function ensureComponentKubeconfigs(
   return true;
 }
 
-function controllerManagerArgs(scope: MachineScope): string[] {
-  const f = controlPlaneFiles(scope.paths);
-  const kubeconfig = kubeconfigPath(scope.paths, 'kube-controller-manager');
+/** What both components start with: their kubeconfig for everything, no port, leader election. */
+function commonArgs(scope: MachineScope, component: Component): string[] {
+  const kubeconfig = kubeconfigPath(scope.paths, component);
   return [
-    scope.binaries!.kubeControllerManager,
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     // No serving port: nothing scrapes it, and two clusters would fight over the default one.
     '--secure-port=0',
     '--leader-elect=true',
+    '--profiling=false',
+  ];
+}
+
+function controllerManagerArgs(scope: MachineScope): string[] {
+  const f = controlPlaneFiles(scope.paths);
+  return [
+    scope.binaries!.kubeControllerManager,
+    ...commonArgs(scope, 'kube-controller-manager'),
     '--use-service-account-credentials=true',
     `--service-account-private-key-file=${f.saPrivateKey}`,
     `--root-ca-file=${f.caCert}`,
@@ -75,22 +83,13 @@ function controllerManagerArgs(scope: MachineScope): string[] {
     // The provider gives each kubelet Node its pod subnet (unique on this host: kubelet/subnets.ts).
     '--allocate-node-cidrs=false',
     '--controllers=*,bootstrapsigner,tokencleaner',
-    '--profiling=false',
   ];
 }
 
-function schedulerArgs(scope: MachineScope): string[] {
-  const kubeconfig = kubeconfigPath(scope.paths, 'kube-scheduler');
-  return [
-    scope.binaries!.kubeScheduler,
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--secure-port=0',
-    '--leader-elect=true',
-    '--profiling=false',
-  ];
-}
+const schedulerArgs = (scope: MachineScope): string[] => [
+  scope.binaries!.kubeScheduler,
+  ...commonArgs(scope, 'kube-scheduler'),
+];
 
 const ARGS: Record<Component, (scope: MachineScope) => string[]> = {
   'kube-controller-manager': controllerManagerArgs,

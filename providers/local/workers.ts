@@ -3,19 +3,12 @@
 // by a detached heartbeat-process.mjs that holds the node's own client certificate. No kubelet
 // runs, so no pod ever runs on it.
 import { arch, release } from 'node:os';
-import {
-  ApiException,
-  CoordinationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  type V1Lease,
-  type V1Node,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Lease, type V1Node } from '@kubernetes/client-node';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { childEnvironment, crashesForgiven } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
-import { syncedLabels } from './node-labels.js';
+import { deleteOwnNode, isNotFound, nodeReady, syncedLabels } from './node-object.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { installScript } from './scripts.js';
 import { writeJson } from './state.js';
@@ -39,8 +32,6 @@ export function workloadClients(server: string, admin: TlsIdentity): WorkloadCli
   });
   return { core: kc.makeApiClient(CoreV1Api), coordination: kc.makeApiClient(CoordinationV1Api) };
 }
-
-const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
 function goArch(): string {
   const map: Record<string, string> = {
@@ -179,8 +170,8 @@ export async function ensureWorker(
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  if (!ready || !leaseFresh(lease)) return inProgress("waiting for the node's first heart-beat", 1_000);
+  if (!nodeReady(node) || !leaseFresh(lease))
+    return inProgress("waiting for the node's first heart-beat", 1_000);
   if (crashesForgiven(heartbeat)) await saveMachine(scope);
   return done();
 }
@@ -200,11 +191,6 @@ export async function deleteWorker(
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  try {
-    const node = await clients.core.readNode({ name });
-    if (node.spec?.providerID === providerID) await clients.core.deleteNode({ name });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  await deleteOwnNode(clients.core, name, providerID);
   return done();
 }

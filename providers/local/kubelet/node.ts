@@ -4,7 +4,7 @@
 import { ApiException, type V1Node } from '@kubernetes/client-node';
 import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
 import { crashesForgiven } from '../../../src/supervisor/index.js';
-import { syncedLabels } from '../node-labels.js';
+import { deleteOwnNode, nodeReady, syncedLabels } from '../node-object.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from '../scope.js';
 import { installScript } from '../scripts.js';
 import type { WorkloadClients } from '../workers.js';
@@ -83,8 +83,7 @@ export async function ensureKubeletWorker(
     }
     return inProgress('node initialized', 500);
   }
-  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  if (!ready) return inProgress('waiting for the Node to be Ready', 1_000);
+  if (!nodeReady(node)) return inProgress('waiting for the Node to be Ready', 1_000);
   if (crashesForgiven(slot)) await saveMachine(scope);
   return done();
 }
@@ -109,13 +108,7 @@ export async function deleteKubeletWorker(
   const subnet = scope.record.worker?.podSubnet;
   if (subnet) await releaseNodeSubnet(stateRoot, subnet, scope.paths.dir);
   if (!clients) return done();
-  const name = scope.record.name;
-  try {
-    const node = await clients.core.readNode({ name });
-    if (node.spec?.providerID === providerID) await clients.core.deleteNode({ name });
-  } catch (err) {
-    if (status(err) !== 404) throw err;
-  }
+  await deleteOwnNode(clients.core, scope.record.name, providerID);
   return done();
 }
 
