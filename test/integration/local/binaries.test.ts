@@ -27,7 +27,7 @@ describe('findBinaries', () => {
     const other = await findBinaries(previous, env);
     expect(other.found).toBe(false);
     expect(!other.found && other.message).toBe(
-      `no kube-apiserver for ${previous} in /nonexistent/clusterforge/kube/${previous}; run make kube-assets (KUBEBUILDER_ASSETS=${assets} holds another version)`,
+      `no etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet for ${previous} in /nonexistent/clusterforge/kube/${previous}; run make kube-assets (KUBEBUILDER_ASSETS=${assets} holds another version, or not all of them)`,
     );
   });
 });

@@ -123,7 +123,7 @@ describe('local provider', () => {
     const report = await provider.ensureMachine(ctx);
     expect(report.progress).toMatchObject({ state: 'failed', reason: 'BinariesNotFound' });
     expect(report.progress.state === 'failed' && report.progress.message).toMatch(
-      /no kube-apiserver for v1\.20\.0 in .*v1\.20\.0; run make kube-assets/,
+      /no etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet for v1\.20\.0 in .*v1\.20\.0; run make kube-assets/,
     );
     expect(existsSync(join(provider.clusterDir(NAMESPACE, 'demo'), 'machines', 'cp-old'))).toBe(false);
   });
