@@ -29,7 +29,7 @@ async function workload(path: string, args: string[], input?: string): Promise<s
   return r.stdout;
 }
 
-/** Two hello pods that prefer different nodes, so that each worker runs one. */
+/** Three hello pods that prefer different nodes, so that each of three workers runs one. */
 function helloDeployment(image: string): string {
   const labels = { app: 'hello' };
   return JSON.stringify({
@@ -37,7 +37,7 @@ function helloDeployment(image: string): string {
     kind: 'Deployment',
     metadata: { name: 'hello', namespace: 'default' },
     spec: {
-      replicas: 2,
+      replicas: 3,
       selector: { matchLabels: labels },
       template: {
         metadata: { labels },
@@ -132,8 +132,83 @@ function startExecProbe(path: string, kubeconfig: string) {
 
 const condition = (m: any, type: string) => m?.status?.conditions?.find((c: any) => c.type === type);
 
+const machine = (name: string) => getObject(kc, 'machines', namespace(), name);
+
+async function scaleWorkers(replicas: number): Promise<any> {
+  const before = new Set(
+    (await listObjects(kc, 'machines', namespace()))
+      .filter((m) => m.metadata.deletionTimestamp)
+      .map((m) => m.metadata.name),
+  );
+  const out = await kubectl([
+    'scale',
+    '-n',
+    namespace(),
+    `machinedeployment/${CLUSTER}-workers`,
+    `--replicas=${replicas}`,
+  ]);
+  expect(out.stderr).toBe('');
+  return waitFor(
+    'a worker Machine to be deleting',
+    async () =>
+      (await listObjects(kc, 'machines', namespace())).find(
+        (m) => m.spec.role === 'Worker' && m.metadata.deletionTimestamp && !before.has(m.metadata.name),
+      ),
+    { timeoutMs: 30_000 },
+  );
+}
+
+async function patchWorkers(spec: object): Promise<void> {
+  const body = JSON.stringify({ spec });
+  const out = await kubectl([
+    'patch',
+    '-n',
+    namespace(),
+    `machinedeployment/${CLUSTER}-workers`,
+    '--type=merge',
+    '-p',
+    body,
+  ]);
+  expect(out.stderr).toBe('');
+}
+
+/** The Machine's DrainingSucceeded condition once it is blocked by `budget`. */
+function blockedBy(name: string, budget: string): Promise<any> {
+  return waitFor(
+    `the drain of ${name} to be blocked by ${budget}`,
+    async () => {
+      const c = condition(await machine(name), 'DrainingSucceeded');
+      return c?.reason === 'EvictionBlocked' && c.message.includes(`PodDisruptionBudget default/${budget}`)
+        ? c
+        : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+
+const gone = (name: string, timeoutMs: number) =>
+  waitFor(`Machine ${name} to be gone`, async () => ((await machine(name)) ? undefined : true), {
+    timeoutMs,
+    intervalMs: 500,
+  });
+
+/** The reasons of the Events about a Machine, in the management cluster. */
+async function eventReasons(name: string): Promise<string[]> {
+  const out = await kubectl([
+    'get',
+    'events',
+    '-n',
+    namespace(),
+    '--field-selector',
+    `involvedObject.name=${name}`,
+    '-o',
+    'jsonpath={range .items[*]}{.reason}{"\n"}{end}',
+  ]);
+  return out.stdout.split('\n').filter(Boolean);
+}
+
 describe('draining a kubelet worker before it is removed', () => {
-  it('cordons the Node, waits for a blocking PodDisruptionBudget, evicts the pods, keeps the workload up', async () => {
+  it('cordons the Node, waits for a blocking PodDisruptionBudget until nodeDrainTimeout or the PDB changes, evicts the pods, keeps the workload up', async () => {
     operator();
     const image = await helloImage();
     const manifest = renderTemplate(await readFile('templates/local/cluster-template.yaml', 'utf8'), {
@@ -141,7 +216,7 @@ describe('draining a kubelet worker before it is removed', () => {
       NAMESPACE: namespace(),
       LOCAL_WORKER: 'Kubelet',
       LOCAL_NODE_IMAGES: JSON.stringify([image.archive]),
-      WORKER_MACHINE_COUNT: '2',
+      WORKER_MACHINE_COUNT: '3',
     });
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).code).toBe(0);
     await waitFor(
@@ -164,72 +239,95 @@ describe('draining a kubelet worker before it is removed', () => {
       { timeoutMs: 30_000, intervalMs: 500 },
     );
     await workload(path, ['apply', '-f', '-'], helloDeployment(image.ref));
-    // minAvailable 2 of 2: no eviction is allowed.
-    await workload(path, ['apply', '-f', '-'], budget('hello-all', 2));
+    // minAvailable 3 of 3: no eviction is allowed.
+    await workload(path, ['apply', '-f', '-'], budget('hello-all', 3));
     await workload(path, ['rollout', 'status', 'deployment/hello', '--timeout=60s']);
-    const before = await helloPods(kubeconfig);
-    expect(new Set(before.map((p) => p.node)).size).toBe(2);
+    expect(new Set((await helloPods(kubeconfig)).map((p) => p.node)).size).toBe(3);
 
+    // 3 -> 2, blocked; a nodeDrainTimeout set on the MachineDeployment reaches the draining Machine,
+    // which then goes with its pod still there.
+    const first = await scaleWorkers(2);
+    await blockedBy(first.metadata.name, 'hello-all');
+    expect((await getJSON(kubeconfig, `/api/v1/nodes/${first.status.nodeRef.name}`)).spec.unschedulable).toBe(
+      true,
+    );
+    await patchWorkers({ nodeDrainTimeout: '5s' });
+    await gone(first.metadata.name, 60_000);
+    expect(await eventReasons(first.metadata.name)).toEqual(
+      expect.arrayContaining(['EvictionBlocked', 'DrainTimedOut', 'Deleted']),
+    );
+    expect(await eventReasons(first.metadata.name)).not.toContain('Drained');
+    // Taken off again, it is taken off the Machines too: the next drain waits for ever.
+    await patchWorkers({ nodeDrainTimeout: null });
+    await waitFor(
+      'the Machines without nodeDrainTimeout',
+      async () => {
+        const workers = (await listObjects(kc, 'machines', namespace())).filter(
+          (m) => m.spec.role === 'Worker',
+        );
+        return workers.length === 2 && workers.every((m) => m.spec.nodeDrainTimeout === undefined)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    const live = async () => {
+      const nodes = (await getJSON(kubeconfig, '/api/v1/nodes')).items.map((n: any) => n.metadata.name);
+      return (await helloPods(kubeconfig)).filter((p) => nodes.includes(p.node) && !p.terminating);
+    };
+    // The pod lost with the Node comes back on a live one (pod garbage collection, then the ReplicaSet).
+    await waitFor(
+      '3 Ready hello pods, all on live nodes',
+      async () => {
+        const all = await helloPods(kubeconfig);
+        const pods = await live();
+        return all.length === 3 && pods.length === 3 && pods.every((p) => p.ready) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000 },
+    );
+
+    // 2 -> 1 with the workload answering throughout.
     const probe = startExecProbe(path, kubeconfig);
     let minReady = Number.POSITIVE_INFINITY;
     const watchReady = setInterval(() => {
-      helloPods(kubeconfig)
+      live()
         .then((pods) => {
-          minReady = Math.min(minReady, pods.filter((p) => p.ready && !p.terminating).length);
+          minReady = Math.min(minReady, pods.filter((p) => p.ready).length);
         })
         .catch(() => undefined);
     }, 250);
     try {
-      expect(
-        (await kubectl(['scale', '-n', namespace(), `machinedeployment/${CLUSTER}-workers`, '--replicas=1']))
-          .code,
-      ).toBe(0);
-      const leaving = await waitFor(
-        'a worker Machine to be deleting',
-        async () =>
-          (await listObjects(kc, 'machines', namespace())).find(
-            (m) => m.spec.role === 'Worker' && m.metadata.deletionTimestamp,
-          ),
-        { timeoutMs: 30_000 },
-      );
-      const node: string = leaving.status.nodeRef.name;
-      const staying = before.find((p) => p.node !== node)!.node;
-
-      // Blocked: the Machine waits, says which PDB holds it, and its Node is cordoned.
-      const blocked = await waitFor(
-        'the drain to be blocked by hello-all',
-        async () => {
-          const m = await getObject(kc, 'machines', namespace(), leaving.metadata.name);
-          return condition(m, 'DrainingSucceeded')?.reason === 'EvictionBlocked' ? m : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 500 },
-      );
-      const message: string = condition(blocked, 'DrainingSucceeded').message;
-      expect(message).toContain('PodDisruptionBudget default/hello-all');
-      expect(message).toContain(before.find((p) => p.node === node)!.name);
+      const second = await scaleWorkers(1);
+      const node: string = second.status.nodeRef.name;
+      const held = await blockedBy(second.metadata.name, 'hello-all');
+      const onNode = (await live()).filter((p) => p.node === node);
+      expect(onNode.length).toBeGreaterThan(0);
+      for (const p of onNode) expect(held.message).toContain(p.name);
       expect((await getJSON(kubeconfig, `/api/v1/nodes/${node}`)).spec.unschedulable).toBe(true);
-      await new Promise((r) => setTimeout(r, 5_000));
-      expect(await getObject(kc, 'machines', namespace(), leaving.metadata.name)).toBeDefined();
-      expect((await helloPods(kubeconfig)).filter((p) => p.ready && !p.terminating)).toHaveLength(2);
+      // Without a timeout it keeps waiting, and evicts nothing.
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(await machine(second.metadata.name)).toBeDefined();
+      expect((await live()).filter((p) => p.ready)).toHaveLength(3);
 
-      // A PDB that allows one disruption: the pod is evicted, its replacement runs on the other node.
+      // The blocking PDB deleted, one that allows disruptions: the pods are evicted to the other node.
       await workload(path, ['delete', 'pdb', 'hello-all']);
       await workload(path, ['apply', '-f', '-'], budget('hello-one', 1));
-      await waitFor(
-        'the Machine to be gone',
-        async () =>
-          (await getObject(kc, 'machines', namespace(), leaving.metadata.name)) ? undefined : true,
-        { timeoutMs: 60_000, intervalMs: 500 },
-      );
+      await gone(second.metadata.name, 60_000);
+      const staying = (await listObjects(kc, 'machines', namespace())).find((m) => m.spec.role === 'Worker')
+        .status.nodeRef.name;
       const after = await waitFor(
-        '2 Ready hello pods on the remaining node',
+        '3 Ready hello pods on the remaining node',
         async () => {
           const pods = (await helloPods(kubeconfig)).filter((p) => !p.terminating);
-          return pods.length === 2 && pods.every((p) => p.ready) ? pods : undefined;
+          return pods.length === 3 && pods.every((p) => p.ready) ? pods : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 500 },
       );
-      expect(after.map((p) => p.node)).toEqual([staying, staying]);
+      expect(after.map((p) => p.node)).toEqual([staying, staying, staying]);
+      // The Machine went once its Node had no pod left to evict, not with its pods on it.
+      expect(await eventReasons(second.metadata.name)).toEqual(
+        expect.arrayContaining(['EvictionBlocked', 'Drained', 'Deleted']),
+      );
     } finally {
       clearInterval(watchReady);
       await probe.stop();
