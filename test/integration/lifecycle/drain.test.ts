@@ -2,6 +2,7 @@
 // its pods are evicted through the Eviction API (a PodDisruptionBudget that allows no disruption holds
 // the Machine back, and its condition names it), and the workload keeps answering throughout.
 import { readFile } from 'node:fs/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtImage } from '../../../providers/local/kubelet/images.js';
 import { renderTemplate } from '../../../src/templates/render.js';
@@ -194,17 +195,11 @@ const gone = (name: string, timeoutMs: number) =>
 
 /** The reasons of the Events about a Machine, in the management cluster. */
 async function eventReasons(name: string): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'events',
-    '-n',
-    namespace(),
-    '--field-selector',
-    `involvedObject.name=${name}`,
-    '-o',
-    'jsonpath={range .items[*]}{.reason}{"\n"}{end}',
-  ]);
-  return out.stdout.split('\n').filter(Boolean);
+  const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({
+    namespace: namespace(),
+    fieldSelector: `involvedObject.name=${name},involvedObject.kind=Machine`,
+  });
+  return events.items.map((e) => e.reason ?? '');
 }
 
 describe('draining a kubelet worker before it is removed', () => {
