@@ -23,6 +23,10 @@ export async function drainBeforeDelete(
   const skip = drainSkipReason(machine, cluster, provider.servesWorkloadAPI);
   let condition: ConditionInput;
   let done: boolean;
+  // Said on the Machine only when its own choice: a whole cluster going, or one that serves no API
+  // (inmemory), would get one more write and Event per machine for nothing.
+  if (skip !== undefined && (cluster.metadata.deletionTimestamp || !provider.servesWorkloadAPI))
+    return undefined;
   if (skip !== undefined) {
     condition = { type: DRAINED, status: 'True', reason: 'DrainSkipped', message: `not drained: ${skip}` };
     done = true;
