@@ -5,6 +5,7 @@ import {
   kubernetesVersion,
   localObjectReference,
   machineCounts,
+  nodeDrainTimeout,
   reconciledStatus,
   replicaCount,
   versionTransitionRules,
@@ -32,6 +33,7 @@ export const controlPlaneSpec = z
       })
       .default({ maxSurge: 1 })
       .meta({ description: 'How control-plane machines are replaced on upgrade.' }),
+    nodeDrainTimeout,
   })
   .meta({
     description: 'The desired state of the control plane.',

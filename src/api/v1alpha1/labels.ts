@@ -13,6 +13,8 @@ export const CAPI_CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 
 export const FINALIZER = 'clusterforge.dev/finalizer';
 export const PAUSED_ANNOTATION = 'clusterforge.dev/paused';
+/** On a Machine: delete it without draining its Node (Cluster API: machine.cluster.x-k8s.io/exclude-node-draining). */
+export const EXCLUDE_NODE_DRAINING_ANNOTATION = 'clusterforge.dev/exclude-node-draining';
 /** On a published credential: when it was issued and when it stops working (RFC 3339). */
 export const ISSUED_AT_ANNOTATION = 'clusterforge.dev/credential-issued-at';
 export const EXPIRES_AT_ANNOTATION = 'clusterforge.dev/credential-expires-at';

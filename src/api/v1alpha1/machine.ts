@@ -5,6 +5,7 @@ import {
   kindWithStatus,
   kubernetesVersion,
   localObjectReference,
+  nodeDrainTimeout,
   reconciledStatus,
   terminalFailure,
 } from './meta.js';
@@ -28,6 +29,7 @@ export const machineSpec = z
       description: 'The MachineTemplate the machine is made from; cannot change.',
       'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'machineTemplateRef is immutable' }],
     }),
+    nodeDrainTimeout,
     providerID: z.string().max(512).optional().meta({
       description:
         "The provider's ID of the machine (aws:///zone/i-..., local://...); set once by the operator.",

@@ -7,6 +7,7 @@ import {
   localObjectReference,
   MAX_CLUSTER_NAME,
   machineCounts,
+  nodeDrainTimeout,
   reconciledStatus,
   replicaCount,
   versionTransitionRules,
@@ -28,6 +29,7 @@ export const machineDeploymentSpec = z
     replicas: replicaCount.default(1).meta({ description: 'How many worker machines the pool keeps.' }),
     version: kubernetesVersion.meta({ 'x-kubernetes-validations': versionTransitionRules }),
     machineTemplateRef: localObjectReference.meta({ description: 'The MachineTemplate of the workers.' }),
+    nodeDrainTimeout,
     strategy: z
       .object({
         maxSurge: z

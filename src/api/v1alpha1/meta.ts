@@ -49,6 +49,15 @@ export const localObjectReference = z
   })
   .meta({ description: 'A reference to an object in the same namespace.' });
 
+/** A Go-style duration as Cluster API writes it: `90s`, `5m`, `1h30m`. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
+
+/** How long a Machine's Node may take to drain before its deletion goes on without it; unset: for ever. */
+export const nodeDrainTimeout = z.string().max(32).regex(new RegExp(DURATION_PATTERN)).optional().meta({
+  description:
+    "How long draining a machine's Node may take before the machine is deleted anyway (for example 5m or 1h30m); unset: wait for ever, as Cluster API. A ControlPlane or MachineDeployment copies it to its Machines.",
+});
+
 /** Replica counts are never negative; the bound keeps CEL cost estimates small. */
 export const replicaCount = z.number().int().min(0).max(1000);
 

@@ -22,6 +22,8 @@ export interface NewMachine {
   role: Machine['spec']['role'];
   version: string;
   templateName: string;
+  /** The owner's, copied as Cluster API copies it (and kept in step: syncNodeDrainTimeout). */
+  nodeDrainTimeout?: string | undefined;
 }
 
 /** Five random lower-case letters and digits, as Kubernetes' generateName uses. */
@@ -53,11 +55,29 @@ export async function createMachine(
       role: spec.role,
       version: spec.version,
       machineTemplateRef: { name: spec.templateName },
+      ...(spec.nodeDrainTimeout ? { nodeDrainTimeout: spec.nodeDrainTimeout } : {}),
     },
   };
   expectations.expect(keyOf(spec.owner), name);
   await deps.writer.create(resources.Machine, machine);
   return name;
+}
+
+/**
+ * The owner's nodeDrainTimeout on each of its machines, in place as Cluster API propagates it: a
+ * changed timeout reaches a machine already draining, and no machine is replaced for it.
+ */
+export async function syncNodeDrainTimeout(
+  deps: ControllerDeps,
+  timeout: string | undefined,
+  machines: Machine[],
+): Promise<void> {
+  for (const m of machines) {
+    if (m.spec.nodeDrainTimeout === timeout) continue;
+    await deps.writer.patch(resources.Machine, m.metadata.namespace!, m.metadata.name!, {
+      spec: { nodeDrainTimeout: timeout ?? null },
+    });
+  }
 }
 
 export function viewOf(m: Machine): MachineView {

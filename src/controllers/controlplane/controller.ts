@@ -15,7 +15,7 @@ import {
   summarise,
 } from '../common/conditions.js';
 import { MachineOwnerReconciler } from '../common/machine-owner.js';
-import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewOf } from '../common/machines.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
@@ -62,6 +62,7 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
     }
     const machines = machinesOfControlPlane(this.deps, cp);
 
+    await syncNodeDrainTimeout(this.deps, cp.spec.nodeDrainTimeout, machines);
     let plan: RolloutPlan | undefined;
     if (this.expectations.settled(keyOf(cp), machines)) {
       plan = planRollout({
@@ -81,6 +82,7 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
           role: 'ControlPlane',
           version: cp.spec.version,
           templateName,
+          nodeDrainTimeout: cp.spec.nodeDrainTimeout,
         });
         log.info({ machine: name, version: cp.spec.version }, 'created control-plane machine');
         this.deps.events.normal(cp, 'MachineCreated', `created control-plane machine ${name}`);

@@ -8,6 +8,7 @@ import { isTrue } from '../common/conditions.js';
 import { isPaused } from '../common/paused.js';
 import { controlPlaneOfCluster, machinesOfCluster } from '../common/queries.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { drainBeforeDelete } from './drain-step.js';
 import { statusFromReport, waitingStatus } from './status.js';
 
 export class MachineReconciler {
@@ -119,7 +120,7 @@ export class MachineReconciler {
       const peers = machinesOfCluster(this.deps, cluster).filter(
         (m) => m.spec.role === machine.spec.role && m.metadata.name !== machine.metadata.name,
       );
-      const progress = await provider.deleteMachine({
+      const ctx: MachineContext = {
         cluster,
         log,
         machine,
@@ -133,7 +134,10 @@ export class MachineReconciler {
         peers,
         ...(certificates ? { certificates } : {}),
         ...(cluster.status?.controlPlaneEndpoint ? { endpoint: cluster.status.controlPlaneEndpoint } : {}),
-      });
+      };
+      const draining = await drainBeforeDelete(this.deps, provider, ctx, log);
+      if (draining) return draining;
+      const progress = await provider.deleteMachine(ctx);
       if (progress.state === 'inProgress') return { requeueAfterMs: progress.requeueAfterMs };
       if (progress.state === 'failed') {
         if (machine.status?.failureReason !== progress.reason)

@@ -9,7 +9,7 @@ import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { MachineOwnerReconciler } from '../common/machine-owner.js';
-import { createMachine, deleteOwnedMachines, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewOf } from '../common/machines.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
@@ -42,6 +42,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
 
     const machines = machinesOfDeployment(this.deps, md);
     const templateName = md.spec.machineTemplateRef.name;
+    await syncNodeDrainTimeout(this.deps, md.spec.nodeDrainTimeout, machines);
     let plan: RolloutPlan | undefined;
     if (this.expectations.settled(keyOf(md), machines)) {
       plan = planRollout({
@@ -61,6 +62,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
           role: 'Worker',
           version,
           templateName,
+          nodeDrainTimeout: md.spec.nodeDrainTimeout,
         });
         log.info({ machine: name, version }, 'created worker machine');
       }

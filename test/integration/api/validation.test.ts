@@ -128,6 +128,12 @@ const invalidCreates: [string, Obj, string, string][] = [
     'should match',
   ],
   [
+    'a nodeDrainTimeout in days, which Go durations do not have',
+    controlPlane({ nodeDrainTimeout: '1d' }, 'drain-days'),
+    'spec.nodeDrainTimeout',
+    'should match',
+  ],
+  [
     'a VPC CIDR with a /33 mask',
     cluster({ infrastructure: { awsEC2: { ...ec2, network: { vpc: { cidrBlock: '10.0.0.0/33' } } } } }),
     'spec.infrastructure.awsEC2.network.vpc.cidrBlock',
@@ -840,6 +846,13 @@ describe('the API server accepts what the rules allow', () => {
     expect(changed.spec.infrastructure.awsEKS.endpointAccess.public).toBe(false);
     expect(changed.spec.infrastructure.awsEKS.additionalTags).toEqual({ team: 'platform' });
     expect(changed.spec.paused).toBe(true);
+  });
+
+  it('a nodeDrainTimeout written as Cluster API writes it', async () => {
+    const created = (await client.create(
+      withNamespace(controlPlane({ nodeDrainTimeout: '1h30m' }, 'drain-ok')),
+    )) as Obj;
+    expect(created.spec.nodeDrainTimeout).toBe('1h30m');
   });
 
   it('a managed control plane with any replica count, and the schema defaults', async () => {
