@@ -48,9 +48,10 @@ revision=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
 source_url=https://github.com/clusterforge/clusterforge
 
 # The candidate version of each Debian package: a new security update gives a new base.
-deb_versions=$(for p in "${debs[@]}"; do printf '%s=%s\n' "$p" "$(apt-cache show --no-all-versions "$p" 2>/dev/null | sed -n 's/^Version: //p' | head -1)"; done)
-if grep -q '=$' <<<"$deb_versions"; then
-  log "apt-cache knows no version of: $(grep '=$' <<<"$deb_versions" | tr -d = | tr '\n' ' ')(run apt-get update)"
+# One apt-cache call for all: each call loads the package lists (a second or more).
+deb_versions=$(apt-cache show --no-all-versions "${debs[@]}" 2>/dev/null | awk '/^Package: /{p=$2} /^Version: /{print p "=" $2}')
+if [ "$(wc -l <<<"$deb_versions")" -ne "${#debs[@]}" ]; then
+  log "apt-cache does not know all of ${debs[*]} (run apt-get update)"
   exit 1
 fi
 
