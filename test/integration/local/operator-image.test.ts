@@ -1,6 +1,7 @@
 // The operator image that `make image` writes (hack/operator-image.sh, no Docker) runs: a kubelet
 // worker of a local cluster imports it, and pods from it print the CLI's version and help, run as
-// uid 65532 (the image's user, no securityContext says so), find the CA bundle, and have no shell.
+// uid 65532 (the image's user, no securityContext says so), find the CA bundle, and have no shell;
+// the operator in a pod from it gets Ready on /readyz and reconciles an in-memory cluster to Ready.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,6 +100,45 @@ function shellPod(ref: string) {
   };
 }
 
+function operatorPod(ref: string, kubeconfig: string, port: number) {
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'operator-kubeconfig', namespace: 'default' },
+        stringData: { kubeconfig },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'operator', namespace: 'default' },
+        spec: {
+          hostNetwork: true,
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'operator',
+              image: ref,
+              imagePullPolicy: 'Never',
+              args: [
+                'operator',
+                '--kubeconfig=/etc/clusterforge/kubeconfig',
+                `--metrics-bind-address=127.0.0.1:${port}`,
+              ],
+              readinessProbe: { httpGet: { host: '127.0.0.1', port, path: '/readyz' }, periodSeconds: 1 },
+              volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/clusterforge', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'kubeconfig', secret: { secretName: 'operator-kubeconfig' } }],
+        },
+      },
+    ],
+  };
+}
+
 describe('the operator image (make image)', () => {
   it('says what it is: its name, labels, non-root user and entrypoint', () => {
     expect(image.ref).toBe(`ghcr.io/clusterforge/clusterforge:v${packageVersion}`);
@@ -113,7 +153,7 @@ describe('the operator image (make image)', () => {
     });
   });
 
-  it('runs on a kubelet worker that imported it: the CLI prints its version, as uid 65532', async () => {
+  it('runs on a kubelet worker that imported it: the CLI as uid 65532, and the operator reconciling', async () => {
     operator();
     const manifest = renderTemplate(await readFile('templates/local/cluster-template.yaml', 'utf8'), {
       CLUSTER_NAME: CLUSTER,
@@ -190,6 +230,38 @@ describe('the operator image (make image)', () => {
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
     expect(JSON.stringify(shell.state)).toMatch(/no such file or directory|StartError|RunContainerError/);
+
+    // The operator itself, in a pod, against this cluster's API server (its CRDs installed) through a
+    // kubeconfig mounted from a Secret: host network, as no kube-proxy routes the kubernetes Service.
+    await workload(['apply', '--server-side', '-f', 'crds/'], path);
+    const kubeconfigText = await readFile(path, 'utf8');
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    await workload(['apply', '-f', '-'], path, JSON.stringify(operatorPod(image.ref, kubeconfigText, port)));
+    await waitFor(
+      'the operator pod Ready (/readyz)',
+      async () => {
+        const p = await pod('operator');
+        if (p.status.phase === 'Failed') throw new Error(`pod operator failed: ${JSON.stringify(p.status)}`);
+        return p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')
+          ? p
+          : undefined;
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 1_000,
+        describe: async () =>
+          `${JSON.stringify((await pod('operator')).status)}\n${(await kubectl(['logs', 'operator'], { kubeconfigPath: path })).stdout}`,
+      },
+    );
+    // ... and reconciles: an in-memory cluster applied to that API server becomes Ready.
+    const inmemory = renderTemplate(await readFile('templates/inmemory/cluster-template.yaml', 'utf8'), {
+      CLUSTER_NAME: 'mem',
+      NAMESPACE: 'default',
+      WORKER_MACHINE_COUNT: '1',
+    });
+    await workload(['apply', '-f', '-'], path, inmemory);
+    await workload(['wait', 'cluster/mem', '--for=condition=Ready', '--timeout=60s'], path);
+    expect(await workload(['logs', 'operator'], path)).toContain('controller started');
 
     // Deleting the cluster leaves nothing of its node on the host.
     const [worker] = (await listObjects(kc, 'machines', namespace()))
