@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { builtImage } from '../../../providers/local/kubelet/images.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
+import { helloDeployment, helloImage, helloPods, startExecProbe, workload } from '../../support/hello.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
 import { getJSON, publishedKubeconfig, writeKubeconfig } from '../../support/workload.js';
@@ -18,63 +18,6 @@ const operator = useOperator(namespace);
 
 const CLUSTER = 'drain';
 
-async function helloImage() {
-  const hello = await builtImage('hello');
-  if (!hello.found) throw new Error(hello.message);
-  return hello.image;
-}
-
-async function workload(path: string, args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, { kubeconfigPath: path, ...(input ? { input } : {}) });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Three hello pods that prefer different nodes, so that each of three workers runs one. */
-function helloDeployment(image: string): string {
-  const labels = { app: 'hello' };
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'hello', namespace: 'default' },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          terminationGracePeriodSeconds: 5,
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    labelSelector: { matchLabels: labels },
-                    topologyKey: 'kubernetes.io/hostname',
-                  },
-                },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: 'hello',
-              image,
-              imagePullPolicy: 'Never',
-              ports: [{ containerPort: 8080 }],
-              readinessProbe: {
-                exec: { command: ['/hello', 'get', 'http://127.0.0.1:8080/'] },
-                periodSeconds: 1,
-              },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
-
 const budget = (name: string, minAvailable: number) =>
   JSON.stringify({
     apiVersion: 'policy/v1',
@@ -82,54 +25,6 @@ const budget = (name: string, minAvailable: number) =>
     metadata: { name, namespace: 'default' },
     spec: { minAvailable, selector: { matchLabels: { app: 'hello' } } },
   });
-
-interface PodView {
-  name: string;
-  node: string;
-  ready: boolean;
-  terminating: boolean;
-}
-
-async function helloPods(kubeconfig: string): Promise<PodView[]> {
-  const list = await getJSON(kubeconfig, '/api/v1/namespaces/default/pods?labelSelector=app%3Dhello');
-  return list.items.map((p: any) => ({
-    name: p.metadata.name,
-    node: p.spec.nodeName ?? '',
-    ready: p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false,
-    terminating: Boolean(p.metadata.deletionTimestamp),
-  }));
-}
-
-/**
- * Every 300 ms, `kubectl exec` into a Ready hello pod and GET its server. A failure counts only when
- * the pod is still Ready and not terminating afterwards (one picked just as it was evicted is not one).
- */
-function startExecProbe(path: string, kubeconfig: string) {
-  const state = { ok: 0, failures: [] as string[], noReadyPod: 0, stop: false };
-  const done = (async () => {
-    while (!state.stop) {
-      const pods = await helloPods(kubeconfig).catch(() => []);
-      const pod = pods.find((p) => p.ready && !p.terminating);
-      if (!pod) state.noReadyPod++;
-      else {
-        const r = await kubectl(['exec', pod.name, '--', '/hello', 'get', 'http://127.0.0.1:8080/'], {
-          kubeconfigPath: path,
-        });
-        if (r.code === 0 && r.stdout.includes(pod.name)) state.ok++;
-        else {
-          const after = (await helloPods(kubeconfig).catch(() => [])).find((p) => p.name === pod.name);
-          if (after?.ready && !after.terminating) state.failures.push(`${pod.name}: ${r.stderr.trim()}`);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
-  const stop = async () => {
-    state.stop = true;
-    await done;
-  };
-  return { state, stop };
-}
 
 const condition = (m: any, type: string) => m?.status?.conditions?.find((c: any) => c.type === type);
 

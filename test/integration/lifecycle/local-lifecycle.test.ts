@@ -8,6 +8,7 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { kubeVersions } from '../../env/assets.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
+import { helloDeployment, helloImage, helloPods, startExecProbe, workload } from '../../support/hello.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { deleteClusterAndWait, listObjects, useOperator, waitFor } from '../../support/operator.js';
 import { processesMentioning } from '../../support/procs.js';
@@ -51,6 +52,7 @@ describe.sequential(`a local cluster from ${previous} to ${newest}`, () => {
       CLUSTER_NAME: NAME,
       NAMESPACE: namespace(),
       KUBERNETES_VERSION: previous!,
+      LOCAL_NODE_IMAGES: JSON.stringify([(await helloImage()).archive]),
     });
     expect((await kubectl(['apply', '-f', '-'], { input: manifest })).stderr).toBe('');
     const cluster = await waitConverged(kc, namespace(), NAME);
@@ -93,8 +95,25 @@ describe.sequential(`a local cluster from ${previous} to ${newest}`, () => {
     }
   }, 180_000);
 
-  it(`upgrades to ${newest}, control plane first, with the API answering throughout`, async () => {
-    const probe = startProbe(await readFile(kubeconfigPath, 'utf8'));
+  it(`upgrades to ${newest}, control plane first, with the API and a workload answering throughout`, async () => {
+    // Two hello pods on the kubelet worker and a budget of one disruption: the worker's replacement
+    // drains it one pod at a time, and a pod answers all along.
+    const kubeconfig = await readFile(kubeconfigPath, 'utf8');
+    const image = await helloImage();
+    await workload(kubeconfigPath, ['apply', '-f', '-'], helloDeployment(image.ref, 2));
+    await workload(
+      kubeconfigPath,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'hello', namespace: 'default' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'hello' } } },
+      }),
+    );
+    await workload(kubeconfigPath, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
+    const workloadProbe = startExecProbe(kubeconfigPath, kubeconfig);
+    const probe = startProbe(kubeconfig);
     for (const [plural, name] of [
       ['controlplane', `${NAME}-control-plane`],
       ['machinedeployment', `${NAME}-workers`],
@@ -119,6 +138,13 @@ describe.sequential(`a local cluster from ${previous} to ${newest}`, () => {
       { timeoutMs: 300_000 },
     );
     const counts = await probe.stop();
+    await workloadProbe.stop();
+    expect(workloadProbe.state.failures).toEqual([]);
+    expect(workloadProbe.state.noReadyPod, JSON.stringify(workloadProbe.state)).toBe(0);
+    expect(workloadProbe.state.ok).toBeGreaterThan(10);
+    // The pods run on the new kubelet now.
+    const pods = await helloPods(kubeconfig);
+    expect(pods.filter((p) => p.ready)).toHaveLength(2);
     expect(cluster.status.phase).toBe('Ready');
     expect(counts.errors).toEqual([]);
     expect(counts.failed).toBe(0);
