@@ -96,6 +96,20 @@ async function helloDeployment(): Promise<string> {
   });
 }
 
+/** What a stuck deletion waits on: the Cluster's phase and conditions, each Machine's. */
+async function deletionState(): Promise<string> {
+  const brief = (o: any) => ({
+    name: o.metadata.name,
+    phase: o.status?.phase,
+    conditions: (o.status?.conditions ?? [])
+      .filter((c: any) => c.status !== 'True')
+      .map((c: any) => `${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`),
+  });
+  const cluster = await getObject(kc, 'clusters', namespace(), CLUSTER);
+  const machines = await listObjects(kc, 'machines', namespace());
+  return JSON.stringify({ cluster: cluster && brief(cluster), machines: machines.map(brief) }, null, 1);
+}
+
 describe('a local cluster with kubelet workers', () => {
   it('runs pods on its own nodes; workers join and leave and leave nothing behind', async () => {
     operator();
@@ -218,9 +232,7 @@ describe('a local cluster with kubelet workers', () => {
     await waitFor(
       'Cluster gone',
       async () => ((await getObject(kc, 'clusters', namespace(), CLUSTER)) ? undefined : true),
-      {
-        timeoutMs: 120_000,
-      },
+      { timeoutMs: 120_000, describe: deletionState },
     );
     for (const machine of three) {
       expect(await hostLeftovers(nodeOf(machine))).toEqual({ processes: [], cgroups: [], bridge: false });
