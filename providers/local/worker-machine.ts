@@ -2,11 +2,12 @@
 // real kubelet with its own containerd (kubelet/), or a Simulated Node kept Ready by heart-beats
 // (workers.ts). The record tells them apart once made: only a Kubelet worker has kubelet ports.
 import type * as contract from '../../src/provider/contract.js';
-import { failed, type Progress } from '../../src/provider/contract.js';
+import { done, failed, type Progress } from '../../src/provider/contract.js';
 import { builtImage } from './kubelet/images.js';
-import { deleteKubeletWorker, ensureKubeletWorker } from './kubelet/node.js';
+import { ensureKubeletWorker, stopKubeletWorker } from './kubelet/node.js';
+import { deleteOwnNode } from './node-object.js';
 import type { MachineScope } from './scope.js';
-import { deleteWorker, ensureWorker, type WorkloadClients } from './workers.js';
+import { ensureWorker, stopSimulatedWorker, type WorkloadClients } from './workers.js';
 
 const DEFAULT_HEARTBEAT_SECONDS = 10;
 
@@ -65,14 +66,18 @@ export async function ensureWorkerMachine(
   return await ensureKubeletWorker(scope, spec, opts.clients);
 }
 
-/** Takes the next step in removing a worker of either kind. */
+/** Takes the next step in removing a worker of either kind: what runs it first, then its Node. */
 export async function deleteWorkerMachine(
   scope: MachineScope,
   providerID: string,
   clients: WorkloadClients | undefined,
   stateRoot: string,
 ): Promise<Progress> {
-  return scope.record.ports.kubelet !== undefined
-    ? await deleteKubeletWorker(scope, providerID, clients, stateRoot)
-    : await deleteWorker(scope, providerID, clients);
+  const stopped =
+    scope.record.ports.kubelet !== undefined
+      ? await stopKubeletWorker(scope, stateRoot)
+      : await stopSimulatedWorker(scope, clients);
+  if (stopped.state !== 'done') return stopped;
+  if (clients) await deleteOwnNode(clients.core, scope.record.name, providerID);
+  return done();
 }

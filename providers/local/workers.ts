@@ -1,4 +1,4 @@
-// A worker machine of the local provider is a Node registered in the workload cluster and kept
+// A Simulated worker machine of the local provider is a Node registered in the workload cluster and kept
 // alive by heart-beats (a Lease in kube-node-lease, the Ready condition's heartbeat time), renewed
 // by a detached heartbeat-process.mjs that holds the node's own client certificate. No kubelet
 // runs, so no pod ever runs on it.
@@ -8,7 +8,7 @@ import { done, failed, inProgress, type Progress } from '../../src/provider/cont
 import { childEnvironment, crashesForgiven } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
 import type { TlsIdentity } from './https.js';
-import { deleteOwnNode, isNotFound, nodeReady, syncedLabels } from './node-object.js';
+import { isNotFound, nodeReady, syncedLabels } from './node-object.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { installScript } from './scripts.js';
 import { writeJson } from './state.js';
@@ -176,21 +176,20 @@ export async function ensureWorker(
   return done();
 }
 
-/** Stops the heart-beats, then deletes the Lease and the Node (only a Node that is this machine's). */
-export async function deleteWorker(
+/** Stops the heart-beats, then deletes the node's Lease (worker-machine.ts deletes the Node). */
+export async function stopSimulatedWorker(
   scope: MachineScope,
-  providerID: string,
   clients: WorkloadClients | undefined,
 ): Promise<Progress> {
   const heartbeats = await stopProcess(scope, scope.record.worker?.heartbeat, 'the heart-beats', 3_000);
-  if (heartbeats.state !== 'done') return heartbeats;
-  if (!clients) return done();
-  const name = scope.record.name;
+  if (heartbeats.state !== 'done' || !clients) return heartbeats;
   try {
-    await clients.coordination.deleteNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE });
+    await clients.coordination.deleteNamespacedLease({
+      name: scope.record.name,
+      namespace: NODE_LEASE_NAMESPACE,
+    });
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  await deleteOwnNode(clients.core, name, providerID);
   return done();
 }

@@ -4,7 +4,7 @@
 import { ApiException, type V1Node } from '@kubernetes/client-node';
 import { done, failed, inProgress, type Progress } from '../../../src/provider/contract.js';
 import { crashesForgiven } from '../../../src/supervisor/index.js';
-import { deleteOwnNode, nodeReady, syncedLabels } from '../node-object.js';
+import { nodeReady, syncedLabels } from '../node-object.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from '../scope.js';
 import { installScript } from '../scripts.js';
 import type { WorkloadClients } from '../workers.js';
@@ -88,13 +88,8 @@ export async function ensureKubeletWorker(
   return done();
 }
 
-/** Stops the node, removes it from the host (nothing of it may be left), then deletes its Node. */
-export async function deleteKubeletWorker(
-  scope: MachineScope,
-  providerID: string,
-  clients: WorkloadClients | undefined,
-  stateRoot: string,
-): Promise<Progress> {
+/** Stops the node and removes it from the host: nothing of it may be left (worker-machine.ts deletes the Node). */
+export async function stopKubeletWorker(scope: MachineScope, stateRoot: string): Promise<Progress> {
   const stopped = await stopProcess(scope, scope.record.worker?.kubelet, 'the kubelet node', 10_000);
   if (stopped.state !== 'done') return stopped;
   const paths = nodePaths(scope.paths);
@@ -107,8 +102,6 @@ export async function deleteKubeletWorker(
   }
   const subnet = scope.record.worker?.podSubnet;
   if (subnet) await releaseNodeSubnet(stateRoot, subnet, scope.paths.dir);
-  if (!clients) return done();
-  await deleteOwnNode(clients.core, scope.record.name, providerID);
   return done();
 }
 
