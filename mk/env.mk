@@ -1,6 +1,6 @@
 # The test environment's external parts (included by the top-level Makefile).
 #
-#   make kube-assets                      # build kube-apiserver + etcd for hack/kube-versions (once per version)
+#   make kube-assets                      # build etcd and the kube binaries for hack/kube-versions (once per version)
 #   make kube-assets KUBE_VERSIONS=v1.36.3
 #   export KUBEBUILDER_ASSETS=$(make -s kube-assets)   # only the folder is printed on stdout
 #   make aws-emulator                     # install moto[server] unless moto_server is on PATH
