@@ -228,7 +228,16 @@ describe('a local cluster with kubelet workers', () => {
     expect((await hostLeftovers(nodeOf(kept[0] as string))).processes.length).toBeGreaterThan(2);
 
     // Deleting the cluster leaves nothing of any node on the host.
-    await kubectl(['delete', 'cluster', CLUSTER, '-n', namespace(), '--wait=false']);
+    // By its full name: other tests install CRDs named `clusters` too (Fleet's, Karmada's).
+    const deleted = await kubectl([
+      'delete',
+      'clusters.clusterforge.dev',
+      CLUSTER,
+      '-n',
+      namespace(),
+      '--wait=false',
+    ]);
+    expect(deleted.stderr).toBe('');
     await waitFor(
       'Cluster gone',
       async () => ((await getObject(kc, 'clusters', namespace(), CLUSTER)) ? undefined : true),

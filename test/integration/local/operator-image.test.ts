@@ -267,7 +267,16 @@ describe('the operator image (make image)', () => {
     const [worker] = (await listObjects(kc, 'machines', namespace()))
       .filter((m: any) => m.spec.role === 'Worker')
       .map((m: any) => m.metadata.name as string);
-    await kubectl(['delete', 'cluster', CLUSTER, '-n', namespace(), '--wait=false']);
+    // By its full name: other tests install CRDs named `clusters` too (Fleet's, Karmada's).
+    const deleted = await kubectl([
+      'delete',
+      'clusters.clusterforge.dev',
+      CLUSTER,
+      '-n',
+      namespace(),
+      '--wait=false',
+    ]);
+    expect(deleted.stderr).toBe('');
     await waitFor(
       'Cluster gone',
       async () => ((await getObject(kc, 'clusters', namespace(), CLUSTER)) ? undefined : true),
