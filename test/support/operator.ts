@@ -142,13 +142,15 @@ export async function deleteClusterAndWait(
   namespace: string,
   name: string,
   timeoutMs = 120_000,
+  describe?: () => Promise<string>,
 ): Promise<void> {
+  // By its full name: other tests install CRDs named `clusters` too (Fleet's, Karmada's).
   expect(
     (await kubectl(['delete', '-n', namespace, `cluster.clusterforge.dev/${name}`, '--wait=false'])).stderr,
   ).toBe('');
   await waitFor(
     'the Cluster to be gone',
     async () => ((await getObject(kc, 'clusters', namespace, name)) ? undefined : true),
-    { timeoutMs },
+    { timeoutMs, ...(describe ? { describe } : {}) },
   );
 }

@@ -12,7 +12,13 @@ import { clusterPaths, machinePaths } from '../../../providers/local/state.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
+import {
+  deleteClusterAndWait,
+  getObject,
+  listObjects,
+  useOperator,
+  waitFor,
+} from '../../support/operator.js';
 import { writeKubeconfig } from '../../support/workload.js';
 
 const kc = testKubeConfig();
@@ -228,21 +234,7 @@ describe('a local cluster with kubelet workers', () => {
     expect((await hostLeftovers(nodeOf(kept[0] as string))).processes.length).toBeGreaterThan(2);
 
     // Deleting the cluster leaves nothing of any node on the host.
-    // By its full name: other tests install CRDs named `clusters` too (Fleet's, Karmada's).
-    const deleted = await kubectl([
-      'delete',
-      'clusters.clusterforge.dev',
-      CLUSTER,
-      '-n',
-      namespace(),
-      '--wait=false',
-    ]);
-    expect(deleted.stderr).toBe('');
-    await waitFor(
-      'Cluster gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), CLUSTER)) ? undefined : true),
-      { timeoutMs: 120_000, describe: deletionState },
-    );
+    await deleteClusterAndWait(kc, namespace(), CLUSTER, 120_000, deletionState);
     for (const machine of three) {
       expect(await hostLeftovers(nodeOf(machine))).toEqual({ processes: [], cgroups: [], bridge: false });
     }

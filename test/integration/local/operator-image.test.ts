@@ -13,7 +13,13 @@ import { clusterPaths, machinePaths } from '../../../providers/local/state.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
+import {
+  deleteClusterAndWait,
+  getObject,
+  listObjects,
+  useOperator,
+  waitFor,
+} from '../../support/operator.js';
 import { writeKubeconfig } from '../../support/workload.js';
 
 const run = promisify(execFile);
@@ -267,21 +273,7 @@ describe('the operator image (make image)', () => {
     const [worker] = (await listObjects(kc, 'machines', namespace()))
       .filter((m: any) => m.spec.role === 'Worker')
       .map((m: any) => m.metadata.name as string);
-    // By its full name: other tests install CRDs named `clusters` too (Fleet's, Karmada's).
-    const deleted = await kubectl([
-      'delete',
-      'clusters.clusterforge.dev',
-      CLUSTER,
-      '-n',
-      namespace(),
-      '--wait=false',
-    ]);
-    expect(deleted.stderr).toBe('');
-    await waitFor(
-      'Cluster gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), CLUSTER)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    await deleteClusterAndWait(kc, namespace(), CLUSTER, 120_000);
     const node = nodePaths(
       machinePaths(clusterPaths(join(operator().stateDir), namespace(), CLUSTER), worker as string),
     );
