@@ -13,27 +13,19 @@ export type Health =
   /** Nothing under way: Ready, or paused on purpose. */
   | { state: 'settled'; reason: string };
 
+const CONDITION_OF = { progressing: 'Reconciling', stalled: 'Stalled' } as const;
+
 /** `list` with Reconciling and Stalled set for `health`, both always present (True or False). */
 export function withHealth(list: Condition[] | undefined, health: Health, generation?: number): Condition[] {
-  const message = health.state === 'settled' ? '' : health.message;
-  const reconciling = setCondition(
-    list,
-    {
-      type: 'Reconciling',
-      status: health.state === 'progressing' ? 'True' : 'False',
-      reason: health.reason,
-      message: health.state === 'progressing' ? message : '',
-    },
-    generation,
-  );
-  return setCondition(
-    reconciling,
-    {
-      type: 'Stalled',
-      status: health.state === 'stalled' ? 'True' : 'False',
-      reason: health.reason,
-      message: health.state === 'stalled' ? message : '',
-    },
-    generation,
-  );
+  let out = list;
+  for (const [state, type] of Object.entries(CONDITION_OF)) {
+    const on = health.state === state;
+    const message = on && health.state !== 'settled' ? health.message : '';
+    out = setCondition(
+      out,
+      { type, status: on ? 'True' : 'False', reason: health.reason, message },
+      generation,
+    );
+  }
+  return out ?? [];
 }
