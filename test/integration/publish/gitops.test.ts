@@ -195,7 +195,7 @@ describe('clusters applied from Git', () => {
         /^(InfrastructureReady|ControlPlaneReady|WorkersReady|KubeconfigPublished)/,
       ),
     });
-    expect(kstatus(seen.ready)).toEqual({ status: 'Current', message: 'Resource is current' });
+    expect(kstatus(seen.ready)).toEqual({ status: 'Current', message: 'Resource is Ready' });
     expect(kstatus(seen.failed)).toEqual({ status: 'Failed', message: seen.failed.status.failureMessage });
   });
 
