@@ -38,6 +38,13 @@ lua: ## Install the Lua 5.1 interpreter the health-check test runs (apt-get), un
 	  echo "lua5.1 is missing and there is no apt-get here: install Lua 5.1 with your package manager" >&2; exit 1; \
 	fi
 
+# kstatus (sigs.k8s.io/cli-utils), the health rules Flux applies, for the tests of what GitOps tools
+# read from a Cluster's status: built from test/support/kstatus (go.mod and go.sum pin it) once per
+# content into the cache (hack/kstatus.sh); only the binary's path is printed on stdout.
+.PHONY: kstatus
+kstatus: ## Build the kstatus tool the health tests run (Go, cached by content); prints its path
+	@hack/kstatus.sh
+
 # What a real (kubelet) node of the local provider runs on: containerd, runc and the CNI plugins,
 # Debian's packages, installed with apt-get when missing. No service is started: the provider runs
 # each node's containerd itself, from its own config.
@@ -59,7 +66,7 @@ node-images: ## Build the node images (pause, hello) as OCI archives into the ca
 	@hack/node-images.sh
 
 # The integration tests include that test, and the local provider's tests of real nodes.
-test test-integration: lua node-packages node-images
+test test-integration: lua kstatus node-packages node-images
 
 # The operator image, built without a daemon or a base-image pull (hack/operator-image.sh; the
 # Containerfile says the same for docker/podman users). Only the archive's path is printed on stdout.

@@ -5,10 +5,11 @@
 -- Written for Argo CD's interpreter (gopher-lua, the Lua 5.1 language); tested with lua5.1.
 --
 --   Healthy      the Ready condition is True and status.observedGeneration is the current generation
---   Degraded     the cluster is Failed (status.phase), for the current generation; the message says why
+--   Degraded     the cluster is Failed (status.phase), or Stalled=True (only a person can move it on),
+--                for the current generation; the message says why
 --   Suspended    reconciliation is paused (spec.paused or the clusterforge.dev/paused annotation)
 --   Progressing  everything else: no status yet, a generation not yet observed, provisioning,
---                upgrading, scaling, deleting; the message is the Ready condition's
+--                upgrading, scaling, deleting; the message is the Ready condition's when it has one
 local hs = { status = "Progressing", message = "Waiting for the operator to report status" }
 
 local generation = obj.metadata.generation
@@ -21,13 +22,18 @@ if status == nil then
   return hs
 end
 
-local ready = nil
+local conditions = {}
 if status.conditions ~= nil then
   for _, c in ipairs(status.conditions) do
-    if c.type == "Ready" then
-      ready = c
-    end
+    conditions[c.type] = c
   end
+end
+local ready = conditions["Ready"]
+local stalled = conditions["Stalled"]
+
+-- A condition written for this generation (or by a writer that does not say which).
+local function current(c)
+  return c ~= nil and (c.observedGeneration == nil or observes(c.observedGeneration))
 end
 
 local function describe(c)
@@ -65,8 +71,19 @@ if status.phase == "Failed" and ready ~= nil and observes(ready.observedGenerati
   return hs
 end
 
+if stalled ~= nil and stalled.status == "True" and current(stalled) then
+  hs.status = "Degraded"
+  hs.message = describe(stalled)
+  return hs
+end
+
 if not observes(status.observedGeneration) then
-  hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
+  -- The operator may have looked and said why it waits before it could finish a reconcile.
+  if current(ready) and describe(ready) ~= "" then
+    hs.message = describe(ready)
+  else
+    hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
+  end
   return hs
 end
 

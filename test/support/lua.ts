@@ -3,9 +3,7 @@
 // Argo CD's interpreter is gopher-lua, the Lua 5.1 language, so lua5.1 runs it here (`make lua`
 // installs it); a `lua` on PATH is used when lua5.1 is not there.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 export interface HealthStatus {
   status: string;
@@ -52,9 +50,8 @@ export function runHealthCheck(scriptPath: string, obj: unknown): HealthStatus {
     'local hs = health()',
     'io.write(hs.status, "\\n", hs.message or "")',
   ].join('\n');
-  const file = join(mkdtempSync(join(tmpdir(), 'health-')), 'health.lua');
-  writeFileSync(file, program);
-  const run = spawnSync(luaInterpreter(), [file], { encoding: 'utf8' });
+  // The program on stdin (`-`): nothing is written to disk, so nothing is left behind.
+  const run = spawnSync(luaInterpreter(), ['-'], { input: program, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`lua failed (${run.status}): ${run.stderr}`);
   const [status = '', ...message] = run.stdout.split('\n');
   return { status, message: message.join('\n') };

@@ -32,6 +32,7 @@ function openAPISchema(info: KindInfo): JSONSchema {
     required: ['spec'],
   };
   if (info.rootRules.length > 0) root['x-kubernetes-validations'] = info.rootRules;
+  unobservedUntilWritten(root);
   const missing = undescribed(root);
   if (missing.length > 0) {
     throw new Error(
@@ -39,6 +40,20 @@ function openAPISchema(info: KindInfo): JSONSchema {
     );
   }
   return root;
+}
+
+/**
+ * `status: {observedGeneration: 0}` by default, so that an object the operator has not written yet
+ * reads as not observed (kstatus: InProgress, "generation is 1, but latest observed generation is 0")
+ * instead of Current. The API server applies these defaults whenever it reads the object from
+ * etcd, so from the create response on; see docs/gitops/health.md.
+ */
+function unobservedUntilWritten(root: JSONSchema): void {
+  const status = (root.properties as Record<string, JSONSchema>).status;
+  const observed = (status?.properties as Record<string, JSONSchema> | undefined)?.observedGeneration;
+  if (!status || !observed) return;
+  status.default = {};
+  observed.default = 0;
 }
 
 export function buildCRD(info: KindInfo): JSONSchema {

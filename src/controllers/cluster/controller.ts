@@ -5,8 +5,9 @@ import type { Cluster } from '../../api/v1alpha1/index.js';
 import { FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
 import { step } from '../../lifecycle/snapshot.js';
-import { getCondition, notReady } from '../common/conditions.js';
+import { getCondition } from '../common/conditions.js';
 import { isPaused, unpauseCommand } from '../common/paused.js';
+import { stall } from '../common/waiting.js';
 import { type ControllerDeps, jittered, type Result } from '../deps.js';
 import { observe } from './observe.js';
 import { reportPhaseChange } from './phase-change.js';
@@ -75,13 +76,14 @@ export class ClusterReconciler {
     this.deps.events.warning(cluster, 'DeletionPaused', message);
   }
 
-  private async providerMissing(cluster: Cluster): Promise<Result> {
-    const conditions = notReady(
+  /** Only a person can enable a provider: Stalled, so GitOps tools report it instead of waiting. */
+  private providerMissing(cluster: Cluster): Promise<Result> {
+    return stall(
+      this.deps,
+      resources.Cluster,
       cluster,
       'ProviderNotEnabled',
       `this operator runs the providers ${this.deps.providers.names().join(', ')}; enable this cluster's provider with clusterforge init --infrastructure`,
     );
-    await this.deps.writer.writeStatus(resources.Cluster, cluster, { ...cluster.status, conditions });
-    return {};
   }
 }

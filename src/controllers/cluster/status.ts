@@ -2,8 +2,10 @@
 import type { ClusterPhase, ClusterStatus, LifecycleSnapshot } from '../../api/v1alpha1/index.js';
 import { conditionOf, conditionOfProgress, isTrue, setCondition, summarise } from '../common/conditions.js';
 import { setFailure } from '../common/failure.js';
+import { withHealth } from '../common/health.js';
 import { unpauseCommand } from '../common/paused.js';
 import { oldestVersion } from '../common/queries.js';
+import { clusterHealth } from './health.js';
 import { publicationConditions } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
@@ -118,6 +120,7 @@ export function clusterStatus(
     summary.message = scope.deletion ? `waiting for ${scope.deletion.waitingFor}` : 'deleting';
   }
   conditions = setCondition(conditions, summary, gen);
+  conditions = withHealth(conditions, clusterHealth(scope, lifecycle.phase, summary), gen);
   // Sticky once the cluster has been Ready: later missing machines are scaling, not provisioning.
   conditions = setCondition(
     conditions,

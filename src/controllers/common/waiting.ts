@@ -3,13 +3,14 @@
 import type { Condition } from '../../api/v1alpha1/meta.js';
 import type { Resource } from '../../kube/resources.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
-import { notReady, setCondition } from './conditions.js';
+import { notReady } from './conditions.js';
+import { withHealth } from './health.js';
 
 interface Waiting {
   apiVersion?: string;
   kind?: string;
   metadata: { name?: string; namespace?: string; uid?: string; generation?: number };
-  status?: { conditions?: Condition[] };
+  status?: { conditions?: Condition[]; observedGeneration?: number };
 }
 
 /** What a reconcile that cannot go on writes: Ready=False with `reason` and `message`, and then some. */
@@ -27,17 +28,21 @@ export const waitFor: Report = async (deps, resource, obj, reason, message) => {
 };
 
 /**
- * Ready=False and Stalled=True, both with `reason` and `message` (the fix), and a Warning event:
+ * Ready=False and Stalled=True (Reconciling=False), with `reason` and `message` (the fix), the
+ * generation marked observed, and a Warning event:
  * kstatus (Flux, kubectl wait) reads the object as Failed at once instead of in progress for ever.
  * Nothing changes until the object does, so the next look is at the resync.
  */
 export const stall: Report = async (deps, resource, obj, reason, message) => {
-  const conditions = setCondition(
+  const generation = obj.metadata.generation;
+  const conditions = withHealth(
     notReady(obj, reason, message),
-    { type: 'Stalled', status: 'True', reason, message },
-    obj.metadata.generation,
+    { state: 'stalled', reason, message },
+    generation,
   );
-  await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions });
+  // This generation is observed: kstatus reads conditions only once observedGeneration is current.
+  const observedGeneration = generation ?? obj.status?.observedGeneration;
+  await deps.writer.writeStatus(resource, obj, { ...obj.status, conditions, observedGeneration });
   deps.events.warning(obj, reason, message);
   return { requeueAfterMs: jittered(RESYNC_MS) };
 };

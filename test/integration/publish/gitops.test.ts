@@ -1,7 +1,7 @@
 // Cluster definitions are GitOps-safe: applied with server-side apply as Argo CD applies them, they
 // reconcile to Ready without a field changing hands and show no diff on the next sync; pruned in
 // either order they tear down completely; and the Argo CD health check in docs/gitops/ reads their
-// real status as Progressing, Healthy and Degraded.
+// real status as Progressing, Healthy and Degraded, as kstatus (Flux) reads it as InProgress, Current and Failed.
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -9,6 +9,7 @@ import { GROUP, VERSION } from '../../../src/api/v1alpha1/meta.js';
 import { kubeVersions } from '../../env/assets.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
+import { kstatus } from '../../support/kstatus.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { runHealthCheck } from '../../support/lua.js';
 import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
@@ -184,6 +185,18 @@ describe('clusters applied from Git', () => {
     const pausedFromGit = structuredClone(seen.ready);
     pausedFromGit.status.phase = 'Paused';
     expect(runHealthCheck(HEALTH, pausedFromGit).status).toBe('Suspended');
+  });
+
+  it('kstatus (Flux) reads them as InProgress until Ready, Current when Ready, Failed when Failed', () => {
+    expect(kstatus(seen.fresh).status).toBe('InProgress');
+    expect(kstatus(seen.provisioning)).toEqual({
+      status: 'InProgress',
+      message: expect.stringMatching(
+        /^(InfrastructureReady|ControlPlaneReady|WorkersReady|KubeconfigPublished)/,
+      ),
+    });
+    expect(kstatus(seen.ready)).toEqual({ status: 'Current', message: 'Resource is Ready' });
+    expect(kstatus(seen.failed)).toEqual({ status: 'Failed', message: seen.failed.status.failureMessage });
   });
 
   it('tears down completely when pruned children first, then the Cluster', async () => {
