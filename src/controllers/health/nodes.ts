@@ -52,6 +52,7 @@ export async function workloadNodes(
       }),
     };
   } catch (err) {
-    return { unreachable: err instanceof Error ? err.message : String(err) };
+    const why = err instanceof Error ? err.message : String(err);
+    return { unreachable: `the workload cluster's API did not answer: ${why}` };
   }
 }

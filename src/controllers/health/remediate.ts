@@ -102,9 +102,7 @@ function candidateOf(m: Machine, verdict: Verdict | undefined): Candidate {
 function ownerCondition(plan: RemediationPlan, unreachable: string | undefined): ConditionInput {
   if (plan.held && plan.remediate.length === 0)
     return { type: ALLOWED, status: 'False', reason: plan.held.reason, message: plan.held.message };
-  const nodes = unreachable
-    ? `; Node checks wait, the workload cluster's API did not answer: ${unreachable}`
-    : '';
+  const nodes = unreachable ? `; Node checks wait: ${unreachable}` : '';
   return {
     type: ALLOWED,
     status: 'True',
