@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { waitConverged } from '../../support/converge.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, getObject, listObjects } from '../../support/operator.js';
+import { waitRemediated } from '../../support/remediation.js';
 import { capaImage, testClients } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
@@ -52,16 +53,7 @@ describe.sequential('remediation of an aws-ec2 worker whose instance was termina
     await waitConverged(kc, namespace(), NAME, 120_000);
   }, 180_000);
 
-  afterAll(async () => {
-    await kubectl(['delete', '-n', namespace(), `cluster.clusterforge.dev/${NAME}`, '--wait=false']).catch(
-      () => {},
-    );
-    await waitFor(
-      'the Cluster to be gone',
-      async () => ((await getObject(kc, 'clusters', namespace(), NAME)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    ).catch(() => {});
-  }, 180_000);
+  afterAll(async () => deleteClusterAndWait(kc, namespace(), NAME), 180_000);
 
   it('the Machine is replaced on a new instance, and says why', async () => {
     const before = await workers();
@@ -79,26 +71,8 @@ describe.sequential('remediation of an aws-ec2 worker whose instance was termina
     }
     calls.reset();
     // Seen unhealthy on its way out (HealthCheckSucceeded names the provider's reason), or already gone.
-    const seen = await waitFor(
-      `Machine ${victim.metadata.name} to be remediated`,
-      async () => {
-        const m = await getObject(kc, 'machines', namespace(), victim.metadata.name);
-        if (!m) return { gone: true };
-        return condition(m, 'OwnerRemediated')?.reason === 'Remediating' ? m : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 250 },
-    );
-    if (!('gone' in seen)) {
-      expect(condition(seen, 'HealthCheckSucceeded')).toMatchObject({
-        status: 'False',
-        reason: 'InstanceTerminated',
-      });
-    }
-    await waitFor(
-      `Machine ${victim.metadata.name} to be gone`,
-      async () => ((await getObject(kc, 'machines', namespace(), victim.metadata.name)) ? undefined : true),
-      { timeoutMs: 120_000 },
-    );
+    const health = await waitRemediated(kc, namespace(), victim.metadata.name, 120_000);
+    if (health) expect(health).toMatchObject({ status: 'False', reason: 'InstanceTerminated' });
     await waitConverged(kc, namespace(), NAME, 120_000);
     const now = await workers();
     expect(now).toHaveLength(2);

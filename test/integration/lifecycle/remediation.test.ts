@@ -14,6 +14,7 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
+import { waitRemediated } from '../../support/remediation.js';
 import { getJSON, publishedKubeconfig } from '../../support/workload.js';
 
 const kc = testKubeConfig();
@@ -171,26 +172,8 @@ describe.sequential('health checks and remediation of Simulated workers', () => 
     const [victim, ...others] = (await workers()).map((m) => m.metadata.name).sort();
     await freeze(victim!);
     // About 50 s for the node lifecycle controller to call it Unknown, 5 s more of timeout.
-    const seen = await waitFor(
-      `${victim} to be remediated`,
-      async () => {
-        const m = await getObject(kc, 'machines', namespace(), victim!);
-        if (!m) return { gone: true };
-        return condition(m, 'OwnerRemediated')?.reason === 'Remediating' ? m : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 250 },
-    );
-    if (!('gone' in seen)) {
-      expect(condition(seen, 'HealthCheckSucceeded')).toMatchObject({
-        status: 'False',
-        reason: 'NodeNotReady',
-      });
-    }
-    await waitFor(
-      `${victim} to be gone`,
-      async () => ((await getObject(kc, 'machines', namespace(), victim!)) ? undefined : true),
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
+    const health = await waitRemediated(kc, namespace(), victim!, 120_000);
+    if (health) expect(health).toMatchObject({ status: 'False', reason: 'NodeNotReady' });
     await poolReady(4);
     const now = (await workers()).map((m) => m.metadata.name);
     expect(now).not.toContain(victim);
