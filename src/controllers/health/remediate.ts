@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Cluster, HealthCheck, Machine } from '../../api/v1alpha1/index.js';
 import type { Condition } from '../../api/v1alpha1/meta.js';
 import { resources } from '../../kube/resources.js';
+import { isConflict } from '../../runtime/errors.js';
 import { type ConditionInput, getCondition, setCondition } from '../common/conditions.js';
 import type { MachineOwner } from '../common/machines.js';
 import { isMachineReady } from '../common/queries.js';
@@ -57,12 +58,16 @@ export async function healthRound(
     maxUnhealthy: policy.maxUnhealthy,
     controlPlane: owner.kind === 'ControlPlane',
   });
-  const remediated = new Set(plan.remediate);
+  const remediated = new Set<string>();
   for (const m of machines) {
-    const verdict = verdicts.get(m.metadata.name!);
-    if (verdict) await recordVerdict(deps, m, verdict, plan, remediated.has(m.metadata.name!), log);
+    const name = m.metadata.name!;
+    const verdict = verdicts.get(name);
+    if (!verdict) continue;
+    const now = plan.remediate.includes(name);
+    // Deleted only once it says Remediating: that is how later rounds count it against maxUnhealthy.
+    if ((await recordVerdict(deps, m, verdict, plan, now, log)) && now) remediated.add(name);
   }
-  for (const name of plan.remediate) {
+  for (const name of remediated) {
     await deps.writer.delete(resources.Machine, owner.metadata.namespace!, name);
     deps.events.normal(owner, 'MachineRemediated', `replacing unhealthy machine ${name}`);
   }
@@ -93,7 +98,10 @@ function candidateOf(m: Machine, verdict: Verdict | undefined): Candidate {
       ? { unhealthy: { reason: verdict.reason, message: verdict.message } }
       : {}),
     deleting: Boolean(m.metadata.deletionTimestamp),
-    remediating: getCondition(m.status?.conditions, REMEDIATED)?.reason === REMEDIATING,
+    // Deleting and unhealthy, whoever deleted it: it counts against maxUnhealthy until it is gone.
+    remediating:
+      getCondition(m.status?.conditions, REMEDIATED)?.reason === REMEDIATING ||
+      getCondition(m.status?.conditions, HEALTHY)?.status === 'False',
     ready: isMachineReady(m),
     created: m.metadata.creationTimestamp ?? '',
   };
@@ -111,7 +119,10 @@ function ownerCondition(plan: RemediationPlan, unreachable: string | undefined):
   };
 }
 
-/** The Machine's health conditions, written and evented only when they change. */
+/**
+ * The Machine's health conditions, written and evented only when they change; false when the Machine
+ * changed since the cache saw it (the next round writes them).
+ */
 async function recordVerdict(
   deps: ControllerDeps,
   m: Machine,
@@ -119,7 +130,7 @@ async function recordVerdict(
   plan: RemediationPlan,
   remediateNow: boolean,
   log: Logger,
-): Promise<void> {
+): Promise<boolean> {
   const gen = m.metadata.generation;
   const before = m.status?.conditions;
   let conditions: Condition[];
@@ -146,16 +157,22 @@ async function recordVerdict(
           message: plan.held?.message ?? 'waiting for its turn',
         };
     conditions = setCondition(conditions, remediation, gen);
-    if (getCondition(before, HEALTHY)?.status !== 'False') {
-      log.warn(
-        { machine: m.metadata.name, reason: verdict.reason, detail: verdict.message },
-        'machine unhealthy',
-      );
-      deps.events.warning(m, 'MachineUnhealthy', `${verdict.reason}: ${verdict.message}`);
-    }
-    if (remediateNow) deps.events.normal(m, REMEDIATING, 'unhealthy: deleted to be replaced by its owner');
   }
-  await deps.writer.writeStatus(resources.Machine, m, { ...m.status, conditions });
+  try {
+    await deps.writer.writeStatusIfUnchanged(resources.Machine, m, { ...m.status, conditions });
+  } catch (err) {
+    if (isConflict(err)) return false;
+    throw err;
+  }
+  if (!verdict.healthy && getCondition(before, HEALTHY)?.status !== 'False') {
+    log.warn(
+      { machine: m.metadata.name, reason: verdict.reason, detail: verdict.message },
+      'machine unhealthy',
+    );
+    deps.events.warning(m, 'MachineUnhealthy', `${verdict.reason}: ${verdict.message}`);
+  }
+  if (remediateNow) deps.events.normal(m, REMEDIATING, 'unhealthy: deleted to be replaced by its owner');
+  return true;
 }
 
 /**
