@@ -8,7 +8,7 @@ import { resources } from '../../kube/resources.js';
 import { isConflict } from '../../runtime/errors.js';
 import { type ConditionInput, getCondition, setCondition } from '../common/conditions.js';
 import type { MachineOwner } from '../common/machines.js';
-import { isMachineReady } from '../common/queries.js';
+import { controlPlaneOfCluster, isMachineReady } from '../common/queries.js';
 import type { ControllerDeps } from '../deps.js';
 import { workloadNodes } from './nodes.js';
 import { type Candidate, planRemediation, type RemediationPlan } from './remediation-plan.js';
@@ -50,9 +50,16 @@ export async function healthRound(
     ? await workloadNodes(deps, provider, cluster, log)
     : { nodes: undefined, unreachable: undefined };
   const now = new Date();
+  // No Node registers before the API serves: a worker's startup counts from then, as in Cluster API.
+  const available =
+    owner.kind === 'MachineDeployment'
+      ? getCondition(controlPlaneOfCluster(deps, cluster)?.status?.conditions, 'Available')
+      : undefined;
+  const since = available?.status === 'True' ? available.lastTransitionTime : undefined;
   const verdicts = new Map<string, Verdict>();
   for (const m of machines)
-    if (!m.metadata.deletionTimestamp) verdicts.set(m.metadata.name!, judgeMachine(m, nodes, policy, now));
+    if (!m.metadata.deletionTimestamp)
+      verdicts.set(m.metadata.name!, judgeMachine(m, nodes, policy, now, since));
   const plan = planRemediation({
     machines: machines.map((m) => candidateOf(m, verdicts.get(m.metadata.name!))),
     maxUnhealthy: policy.maxUnhealthy,

@@ -46,6 +46,8 @@ export function judgeMachine(
   nodes: readonly NodeFacts[] | undefined,
   policy: HealthPolicy,
   now: Date,
+  /** When a Node could first register (the control plane's initialization): startup counts from then. */
+  nodesPossibleSince?: string,
 ): Verdict {
   const failure = machine.status?.failureReason;
   if (failure) {
@@ -61,7 +63,9 @@ export function judgeMachine(
     if (nodeName) {
       return { healthy: false, reason: 'NodeNotFound', message: `Node ${nodeName} is gone from the cluster` };
     }
-    const waited = now.getTime() - Date.parse(machine.metadata.creationTimestamp ?? now.toISOString());
+    const created = Date.parse(machine.metadata.creationTimestamp ?? now.toISOString());
+    const possible = nodesPossibleSince ? Date.parse(nodesPossibleSince) : Number.NaN;
+    const waited = now.getTime() - (Number.isNaN(possible) ? created : Math.max(created, possible));
     if (waited >= policy.nodeStartupMs) {
       return {
         healthy: false,

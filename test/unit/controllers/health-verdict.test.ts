@@ -71,6 +71,12 @@ describe('judgeMachine', () => {
     });
   });
 
+  it('startup counts from when Nodes could first register, if that is later than the machine', () => {
+    const m = machine({ created: ago(600) });
+    expect(judgeMachine(m, [], policy, NOW, ago(60))).toEqual({ healthy: true, recheckAfterMs: 60_000 });
+    expect(judgeMachine(m, [], policy, NOW, ago(900))).toMatchObject({ healthy: false });
+  });
+
   it('a Node the machine had and that is gone is NodeNotFound at once', () => {
     expect(judgeMachine(machine({ nodeRef: 'w-1', created: ago(5) }), [], policy, NOW)).toMatchObject({
       healthy: false,
