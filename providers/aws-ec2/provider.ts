@@ -127,6 +127,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
   readonly servesWorkloadAPI = true;
+  readonly controlPlaneNodes = true;
   private readonly factory: AwsClientFactory;
   private readonly images: ImageResolver;
   private readonly states = new Map<string, ClusterState>();

@@ -66,6 +66,7 @@ export class ObjectWriter {
     name: string,
     after: object,
     before: object = {},
+    resourceVersion?: string,
   ): Promise<boolean> {
     const status = mergePatchOf(before, after);
     if (status === undefined) return false;
@@ -74,7 +75,7 @@ export class ObjectWriter {
         method: 'PATCH',
         path: resourcePath(resource, { namespace, name, subresource: 'status' }),
         query: { fieldManager: this.fieldManager },
-        body: { status },
+        body: resourceVersion ? { metadata: { resourceVersion }, status } : { status },
         contentType: MERGE_PATCH,
       });
     } catch (err) {
@@ -92,6 +93,20 @@ export class ObjectWriter {
     after: S,
   ): Promise<boolean> {
     return this.patchStatus(resource, obj.metadata.namespace!, obj.metadata.name!, after, obj.status ?? {});
+  }
+
+  /**
+   * writeStatus that fails with 409 when the object changed since the cache saw it: for a status two
+   * controllers write (a Machine's conditions: its own controller, and its owner's health check), where a
+   * merge patch of the whole conditions list from a stale copy would undo the other's write.
+   */
+  async writeStatusIfUnchanged<S extends object>(
+    resource: Resource,
+    obj: Named & { status?: S },
+    after: S,
+  ): Promise<boolean> {
+    const { namespace, name, resourceVersion } = obj.metadata;
+    return this.patchStatus(resource, namespace!, name!, after, obj.status ?? {}, resourceVersion);
   }
 
   /** A merge patch of the main resource; a resourceVersion in the body makes it conditional. */

@@ -126,6 +126,11 @@ export interface InfrastructureProvider {
    * simulated cluster (inmemory): nothing may try to reach into it (ServiceAccounts, TokenRequests).
    */
   readonly servesWorkloadAPI: boolean;
+  /**
+   * Whether a control-plane machine registers a Node (a kubelet runs on it, as on a kubeadm machine).
+   * The local provider's do not: a health check then judges them by the provider's report alone.
+   */
+  readonly controlPlaneNodes?: boolean;
 
   ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus>;
   deleteInfrastructure(ctx: ClusterContext): Promise<Progress>;

@@ -1,5 +1,6 @@
 // ControlPlane: self-managed machines (local, aws-ec2, inmemory) or a managed service (aws-eks).
 import { z } from 'zod';
+import { healthCheck } from './health-check.js';
 import {
   kindWithStatus,
   kubernetesVersion,
@@ -34,6 +35,7 @@ export const controlPlaneSpec = z
       .default({ maxSurge: 1 })
       .meta({ description: 'How control-plane machines are replaced on upgrade.' }),
     nodeDrainTimeout,
+    healthCheck,
   })
   .meta({
     description: 'The desired state of the control plane.',

@@ -9,6 +9,7 @@ import { DNS_LABEL, MAX_CLUSTER_NAME } from './meta.js';
 
 export * from './cluster.js';
 export * from './controlplane.js';
+export * from './health-check.js';
 export * from './labels.js';
 export * from './machine.js';
 export * from './machinedeployment.js';

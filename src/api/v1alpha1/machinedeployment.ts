@@ -1,5 +1,6 @@
 // MachineDeployment: a pool of worker machines (on EKS, a managed node group).
 import { z } from 'zod';
+import { healthCheck } from './health-check.js';
 import {
   DNS_LABEL,
   kindWithStatus,
@@ -30,6 +31,7 @@ export const machineDeploymentSpec = z
     version: kubernetesVersion.meta({ 'x-kubernetes-validations': versionTransitionRules }),
     machineTemplateRef: localObjectReference.meta({ description: 'The MachineTemplate of the workers.' }),
     nodeDrainTimeout,
+    healthCheck,
     strategy: z
       .object({
         maxSurge: z

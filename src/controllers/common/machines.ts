@@ -91,6 +91,17 @@ export function viewOf(m: Machine): MachineView {
   };
 }
 
+/** The rollout's views of machines; one in `deleted` was deleted in this reconcile, after the cache saw it. */
+export function viewsOf(
+  machines: readonly Machine[],
+  deleted: ReadonlySet<string> = new Set(),
+): MachineView[] {
+  return machines.map((m) => {
+    const view = viewOf(m);
+    return deleted.has(view.name) ? { ...view, deleting: true } : view;
+  });
+}
+
 /**
  * An owner being deleted: its machines all go at once (the cluster is going away, so quorum no
  * longer matters), the owner says so in `deleting` status, and its finalizer goes once none is left.

@@ -15,11 +15,12 @@ import {
   summarise,
 } from '../common/conditions.js';
 import { MachineOwnerReconciler } from '../common/machine-owner.js';
-import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewsOf } from '../common/machines.js';
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
-import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result, soonest } from '../deps.js';
+import { type HealthRound, healthRound, withRemediationCondition } from '../health/remediate.js';
 import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
 
 export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane> {
@@ -64,12 +65,14 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
 
     await syncNodeDrainTimeout(this.deps, cp.spec.nodeDrainTimeout, machines);
     let plan: RolloutPlan | undefined;
+    let health: HealthRound | undefined;
     if (this.expectations.settled(keyOf(cp), machines)) {
+      health = await healthRound(this.deps, cp, cluster, machines, log);
       plan = planRollout({
         replicas: cp.spec.replicas,
         version: cp.spec.version,
         template: templateName,
-        machines: machines.map(viewOf),
+        machines: viewsOf(machines, health?.remediated),
         maxSurge: cp.spec.rolloutStrategy.maxSurge,
         maxUnavailable: 0,
         oneAtATime: true,
@@ -94,13 +97,11 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
       }
     }
 
-    await this.deps.writer.writeStatus(
-      resources.ControlPlane,
-      cp,
-      this.status(cp, cluster.metadata.name!, templateName, plan),
-    );
+    const status = this.status(cp, cluster.metadata.name!, templateName, plan);
+    status.conditions = withRemediationCondition(status.conditions ?? [], health, cp.metadata.generation);
+    await this.deps.writer.writeStatus(resources.ControlPlane, cp, status);
     const acting = plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '';
-    return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
+    return soonest({ requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) }, health?.recheck);
   }
 
   private status(cp: ControlPlane, clusterName: string, templateName: string, plan: RolloutPlan | undefined) {

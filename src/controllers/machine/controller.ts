@@ -33,7 +33,12 @@ export class MachineReconciler {
         spec: { providerID: report.providerID },
       });
     }
-    await this.deps.writer.writeStatus(resources.Machine, machine, statusFromReport(machine, report));
+    // Conditional: the owner's health check writes this Machine's conditions too.
+    await this.deps.writer.writeStatusIfUnchanged(
+      resources.Machine,
+      machine,
+      statusFromReport(machine, report),
+    );
     if (report.progress.state === 'inProgress') return { requeueAfterMs: report.progress.requeueAfterMs };
     if (report.progress.state === 'failed') {
       const { reason, message } = report.progress;
@@ -103,7 +108,7 @@ export class MachineReconciler {
   ): Promise<Result> {
     if (!machine.metadata.finalizers?.includes(FINALIZER)) return {};
     if (machine.status?.phase !== 'Deleting') {
-      await this.deps.writer.writeStatus(resources.Machine, machine, {
+      await this.deps.writer.writeStatusIfUnchanged(resources.Machine, machine, {
         ...machine.status,
         phase: 'Deleting',
       });
@@ -142,7 +147,7 @@ export class MachineReconciler {
       if (progress.state === 'failed') {
         if (machine.status?.failureReason !== progress.reason)
           log.warn({ reason: progress.reason, detail: progress.message }, 'machine deletion failed');
-        await this.deps.writer.writeStatus(resources.Machine, machine, {
+        await this.deps.writer.writeStatusIfUnchanged(resources.Machine, machine, {
           ...machine.status,
           phase: 'Deleting',
           failureReason: progress.reason,
@@ -163,7 +168,11 @@ export class MachineReconciler {
   }
 
   private async wait(machine: Machine, reason: string, message: string): Promise<Result> {
-    await this.deps.writer.writeStatus(resources.Machine, machine, waitingStatus(machine, reason, message));
+    await this.deps.writer.writeStatusIfUnchanged(
+      resources.Machine,
+      machine,
+      waitingStatus(machine, reason, message),
+    );
     return { requeueAfterMs: 5_000 };
   }
 }

@@ -38,7 +38,7 @@ export async function drainBeforeDelete(
     }
   }
   record(deps, machine, condition, log);
-  await deps.writer.writeStatus(resources.Machine, machine, {
+  await deps.writer.writeStatusIfUnchanged(resources.Machine, machine, {
     ...machine.status,
     phase: 'Deleting',
     conditions: setCondition(machine.status?.conditions, condition, machine.metadata.generation),

@@ -9,12 +9,13 @@ import { resources } from '../../kube/resources.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { MachineOwnerReconciler } from '../common/machine-owner.js';
-import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewOf } from '../common/machines.js';
+import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewsOf } from '../common/machines.js';
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
-import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { type ControllerDeps, jittered, RESYNC_MS, type Result, soonest } from '../deps.js';
+import { type HealthRound, healthRound, withRemediationCondition } from '../health/remediate.js';
 
 export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineDeployment> {
   constructor(deps: ControllerDeps) {
@@ -44,12 +45,14 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     const templateName = md.spec.machineTemplateRef.name;
     await syncNodeDrainTimeout(this.deps, md.spec.nodeDrainTimeout, machines);
     let plan: RolloutPlan | undefined;
+    let health: HealthRound | undefined;
     if (this.expectations.settled(keyOf(md), machines)) {
+      health = await healthRound(this.deps, md, cluster, machines, log);
       plan = planRollout({
         replicas: md.spec.replicas,
         version,
         template: templateName,
-        machines: machines.map(viewOf),
+        machines: viewsOf(machines, health?.remediated),
         maxSurge: md.spec.strategy.maxSurge,
         maxUnavailable: md.spec.strategy.maxUnavailable,
         oneAtATime: false,
@@ -77,10 +80,12 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
       }
     }
 
-    await this.deps.writer.writeStatus(resources.MachineDeployment, md, this.status(md, version, plan, held));
+    const status = this.status(md, version, plan, held);
+    status.conditions = withRemediationCondition(status.conditions ?? [], health, md.metadata.generation);
+    await this.deps.writer.writeStatus(resources.MachineDeployment, md, status);
     const acting =
       plan === undefined || plan.create > 0 || plan.delete.length > 0 || plan.waiting !== '' || held !== '';
-    return { requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) };
+    return soonest({ requeueAfterMs: acting ? 2_000 : jittered(RESYNC_MS) }, health?.recheck);
   }
 
   /** A managed node group: the provider creates, scales and upgrades it; its counts are the provider's. */
