@@ -99,5 +99,13 @@ GO
   log "built $version in $((SECONDS - started)) s -> $out"
 }
 
+# Two checkouts' `make test` at once build each version once: the second waits for the first, then
+# finds the binaries in place.
+mkdir -p "$cache_root"
+exec {lock}>"$cache_root/.build.lock"
+if ! flock -n "$lock"; then
+  log "another build of the kube binaries is running; waiting for it"
+  flock "$lock"
+fi
 for v in "${versions[@]}"; do build_one "$v"; done
 printf '%s\n' "$cache_root/${versions[0]}"
