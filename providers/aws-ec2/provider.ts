@@ -10,6 +10,7 @@ import { workloadAdminClient } from '../../src/kube/workload-client.js';
 import { issueAdminCertificate, loadCertificate } from '../../src/pki/index.js';
 import type * as contract from '../../src/provider/contract.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
+import type { VersionRange } from '../../src/provider/versions.js';
 import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
@@ -51,6 +52,7 @@ import {
 import { deleteRouteTables, reconcileRouteTables } from './services/routes.js';
 import { deleteSecurityGroups, reconcileSecurityGroups } from './services/securitygroups.js';
 import { deleteSubnets, deleteVpcs, reconcileSubnets, reconcileVpc } from './services/vpc.js';
+import { KUBEADM_API_VERSION } from './userdata.js';
 
 export interface AwsEc2ProviderOptions {
   /** Reads the Secret a Cluster's credentialsRef names. Without it, only the default chain works. */
@@ -126,6 +128,10 @@ const DELETED_MEMORY_MS = 10 * 60_000;
 export class AwsEc2Provider implements contract.InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
+  readonly kubernetesVersions: VersionRange = {
+    oldest: 'v1.31',
+    why: `the machines' user data is ${KUBEADM_API_VERSION}, which kubeadm reads from v1.31 on`,
+  };
   readonly servesWorkloadAPI = true;
   private readonly factory: AwsClientFactory;
   private readonly images: ImageResolver;
