@@ -3,90 +3,24 @@ import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installCRDs } from '../../support/crds.js';
 import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
-
-type Obj = Record<string, any>;
-const API = 'clusterforge.dev/v1alpha1';
+import {
+  cluster,
+  controlPlane,
+  deployment,
+  ec2,
+  eks,
+  inNamespace,
+  machine,
+  NOISE,
+  type Obj,
+  refusal,
+  template,
+} from './objects.js';
 
 const kc = testKubeConfig();
 const client = KubernetesObjectApi.makeApiClient(kc);
 const namespace = useTestNamespace('api-validation');
-
-const cluster = (spec: Obj = { infrastructure: { local: {} } }, name = 'demo'): Obj => ({
-  apiVersion: API,
-  kind: 'Cluster',
-  metadata: { name },
-  spec: { controlPlaneRef: { name: `${name}-control-plane` }, ...spec },
-});
-const ec2 = { region: 'eu-west-1' };
-const eks = {
-  region: 'eu-west-1',
-  roleARN: 'arn:aws:iam::123456789012:role/eks',
-  nodeRoleARN: 'arn:aws:iam::123456789012:role/nodes',
-};
-const controlPlane = (spec: Obj = {}, name = 'demo-cp'): Obj => ({
-  apiVersion: API,
-  kind: 'ControlPlane',
-  metadata: { name },
-  spec: { version: 'v1.37.2', replicas: 1, machineTemplateRef: { name: 'demo-local' }, ...spec },
-});
-const template = (spec: Obj = { local: {} }, name = 'demo-local'): Obj => ({
-  apiVersion: API,
-  kind: 'MachineTemplate',
-  metadata: { name },
-  spec: { template: { spec } },
-});
-const deployment = (spec: Obj = {}, name = 'demo-workers'): Obj => ({
-  apiVersion: API,
-  kind: 'MachineDeployment',
-  metadata: { name },
-  spec: {
-    clusterName: 'demo',
-    replicas: 2,
-    version: 'v1.37.2',
-    machineTemplateRef: { name: 'demo-local' },
-    ...spec,
-  },
-});
-const machine = (spec: Obj = {}, name = 'demo-m1'): Obj => ({
-  apiVersion: API,
-  kind: 'Machine',
-  metadata: { name },
-  spec: {
-    clusterName: 'demo',
-    role: 'Worker',
-    version: 'v1.37.2',
-    machineTemplateRef: { name: 'demo-local' },
-    ...spec,
-  },
-});
-
-function withNamespace(obj: Obj): Obj {
-  return { ...obj, metadata: { ...obj.metadata, namespace: namespace() } };
-}
-
-/** The API server's message for a refused request, or undefined when it was accepted. */
-async function refusal(action: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await action();
-    return undefined;
-  } catch (err) {
-    const body = (err as { body?: unknown }).body;
-    const parsed = typeof body === 'string' ? JSON.parse(body) : body;
-    return (parsed as { message?: string })?.message ?? String(err);
-  }
-}
-
-async function exists(obj: Obj): Promise<boolean> {
-  try {
-    await client.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: withNamespace(obj).metadata });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** What a rule that reads a missing field or a malformed value adds to a refusal; never wanted. */
-const NOISE = /no such key|index out of bounds|evaluating rule|no such overload|invalid (CIDR|IP)/i;
+const { withNamespace, exists } = inNamespace(client, namespace);
 
 // [what is wrong, the object, the field the message must name, a phrase of the message]
 const invalidCreates: [string, Obj, string, string][] = [
