@@ -231,9 +231,7 @@ async function runInstance(
             VolumeSize: spec.rootVolume.sizeGiB,
             VolumeType: spec.rootVolume.type,
             ...(spec.rootVolume.iops !== undefined ? { Iops: spec.rootVolume.iops } : {}),
-            ...(spec.rootVolume.throughput !== undefined
-              ? { Throughput: spec.rootVolume.throughput }
-              : {}),
+            ...(spec.rootVolume.throughput !== undefined ? { Throughput: spec.rootVolume.throughput } : {}),
             DeleteOnTermination: true,
             Encrypted: true,
           },

@@ -31,9 +31,15 @@ export const rootVolume = z
   .object({
     sizeGiB: z.number().int().min(8).max(16384).default(40).meta({ description: 'Size in GiB.' }),
     type: z.enum(['gp2', 'gp3', 'io1', 'io2']).default('gp3').meta({ description: 'EBS volume type.' }),
-    iops: z.number().int().min(100).max(256000).optional().meta({
-      description: `Provisioned IOPS: required for io1 (${fmt(IOPS_BOUNDS.io1.min)} to ${fmt(IOPS_BOUNDS.io1.max)}) and io2 (${fmt(IOPS_BOUNDS.io2.min)} to ${fmt(IOPS_BOUNDS.io2.max)}); optional for gp3 (${fmt(IOPS_BOUNDS.gp3.min)} to ${fmt(IOPS_BOUNDS.gp3.max)}, AWS's default 3,000); not for gp2.`,
-    }),
+    iops: z
+      .number()
+      .int()
+      .min(100)
+      .max(256000)
+      .optional()
+      .meta({
+        description: `Provisioned IOPS: required for io1 (${fmt(IOPS_BOUNDS.io1.min)} to ${fmt(IOPS_BOUNDS.io1.max)}) and io2 (${fmt(IOPS_BOUNDS.io2.min)} to ${fmt(IOPS_BOUNDS.io2.max)}); optional for gp3 (${fmt(IOPS_BOUNDS.gp3.min)} to ${fmt(IOPS_BOUNDS.gp3.max)}, AWS's default 3,000); not for gp2.`,
+      }),
     throughput: z
       .number()
       .int()
@@ -67,7 +73,7 @@ export const rootVolume = z
         fieldPath: '.throughput',
       },
       {
-        rule: "!has(self.throughput) || self.throughput * 4 <= (has(self.iops) ? self.iops : 3000)",
+        rule: '!has(self.throughput) || self.throughput * 4 <= (has(self.iops) ? self.iops : 3000)',
         message:
           'gp3 takes at most 0.25 MiB/s of throughput per IOPS (3,000 IOPS when iops is not set): raise iops to at least 4 times throughput, or lower throughput',
         fieldPath: '.throughput',
