@@ -5,6 +5,7 @@
 // type up by the cluster's owned tag, so that the last pass is a sweep that finds nothing.
 // Every call is quick: it starts work and reports progress; it never waits on an AWS waiter.
 import type { Logger } from 'pino';
+import { NODE_POD_PREFIX } from '../../src/api/v1alpha1/network.js';
 import { apiMessage } from '../../src/kube/errors.js';
 import { workloadAdminClient } from '../../src/kube/workload-client.js';
 import { issueAdminCertificate, loadCertificate } from '../../src/pki/index.js';
@@ -132,6 +133,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
     oldest: 'v1.31',
     why: `the machines' user data is ${KUBEADM_API_VERSION}, which kubeadm reads from v1.31 on`,
   };
+  readonly podBlockPerNode = NODE_POD_PREFIX;
   readonly servesWorkloadAPI = true;
   private readonly factory: AwsClientFactory;
   private readonly images: ImageResolver;

@@ -124,6 +124,8 @@ export interface InfrastructureProvider {
   readonly selfManagedControlPlane: boolean;
   /** The oldest Kubernetes release it bootstraps; absent: no floor of its own (docs/api-validation.md). */
   readonly kubernetesVersions?: VersionRange;
+  /** The prefix of the pod block each node takes (kubeadm's /24); absent: nodes take none of it. */
+  readonly podBlockPerNode?: number;
   /**
    * Whether a workload cluster's API answers at the endpoint the provider reports. False for a
    * simulated cluster (inmemory): nothing may try to reach into it (ServiceAccounts, TokenRequests).

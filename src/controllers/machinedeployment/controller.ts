@@ -16,6 +16,7 @@ import { countReplicas, machineConditions, type ReplicaCounts } from '../common/
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result } from '../deps.js';
+import { missingCluster, podBlockShortfall } from './checks.js';
 
 export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineDeployment> {
   constructor(deps: ControllerDeps) {
@@ -31,12 +32,21 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     cluster: Cluster | undefined,
     log: Logger,
   ): Promise<Result> {
-    if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
+    if (!cluster) {
+      const { stalled, message } = missingCluster(md);
+      return stalled
+        ? this.stall(md, 'ClusterNotFound', message)
+        : this.wait(md, 'WaitingForCluster', message);
+    }
     const provider = this.deps.providers.for(cluster);
     const unsupported =
       provider &&
       unsupportedVersion(provider.name, provider.kubernetesVersions, 'spec.version', md.spec.version);
     if (unsupported) return this.stall(md, 'UnsupportedVersion', unsupported);
+    const shortfall =
+      provider?.podBlockPerNode !== undefined &&
+      podBlockShortfall(this.deps, cluster, md, provider.podBlockPerNode);
+    if (shortfall) return this.stall(md, 'PodBlockTooSmall', shortfall);
 
     // The version skew rule: a worker may not run a newer version than the control plane.
     const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;

@@ -9,6 +9,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVolumesCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   type EC2Client,
@@ -114,7 +115,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     workerTemplate = ec2Template(namespace, 'demo-workers', {
       instanceType: 'm7i.xlarge',
       ami: { id: image },
-      rootVolume: { sizeGiB: 60, type: 'gp3' },
+      rootVolume: { sizeGiB: 60, type: 'io2', iops: 3000 },
     });
   });
 
@@ -337,6 +338,10 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     expect(cp.InstanceType).toBe('m7i.large');
     const [w1, w2] = [await instance(instanceIdOf('w-1')), await instance(instanceIdOf('w-2'))];
     expect(w1.InstanceType).toBe('m7i.xlarge');
+    // The template's root volume, provisioned IOPS included (RunInstances' BlockDeviceMappings).
+    const rootId = w1.BlockDeviceMappings?.[0]?.Ebs?.VolumeId;
+    const root = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [rootId as string] }))).Volumes?.[0];
+    expect(root).toMatchObject({ Size: 60, VolumeType: 'io2', Iops: 3000, Encrypted: true });
     // Workers spread over the two private subnets (zones).
     expect(new Set([w1.SubnetId, w2.SubnetId]).size).toBe(2);
 
