@@ -1,6 +1,7 @@
 // The objects of the API validation tests, valid as given (each case changes one thing), and how a
 // test asks the real API server for them: a refusal's message, or whether anything was stored.
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 
 export type Obj = Record<string, any>;
 const API = 'clusterforge.dev/v1alpha1';
@@ -67,6 +68,14 @@ export async function refusal(action: () => Promise<unknown>): Promise<string | 
     const parsed = typeof body === 'string' ? JSON.parse(body) : body;
     return (parsed as { message?: string })?.message ?? String(err);
   }
+}
+
+/** That `message` is a refusal naming `field` with `phrase`, and nothing else beside it. */
+export function expectRefusal(message: string | undefined, field: string, phrase: string): void {
+  expect(message, 'the API server accepted it').toBeDefined();
+  expect(message).toContain(field);
+  expect(message).toContain(phrase);
+  expect(message, 'CEL evaluation noise beside the message').not.toMatch(NOISE);
 }
 
 /** Puts objects in the test's namespace and reads them back. */

@@ -1,13 +1,11 @@
 // A MachineDeployment naming a Cluster that does not exist says so at once, with the fix; once no
 // Cluster has come within the grace a GitOps tool needs to apply the rest, it is Stalled (kstatus:
 // Failed). When the Cluster comes after all, the pool goes on and is no longer Stalled.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
 import { MISSING_CLUSTER_GRACE_MS } from '../../../src/controllers/machinedeployment/checks.js';
-import type { RunningOperator } from '../../../src/operator/run.js';
-import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { deleteClusterAndWait, getObject, startTestOperator, waitFor } from '../../support/operator.js';
+import { deleteClusterAndWait, getObject, useTestOperator, waitFor } from '../../support/operator.js';
 import { applyClusterTemplate } from '../../support/templates.js';
 
 const kc = testKubeConfig();
@@ -19,16 +17,7 @@ const condition = (o: any, type: string) => o?.status?.conditions?.find((c: any)
 const pool = () => getObject(kc, 'machinedeployments', namespace(), POOL);
 
 describe('a MachineDeployment whose Cluster does not exist', () => {
-  let operator: RunningOperator;
-
-  beforeAll(async () => {
-    await installCRDs(kc);
-    operator = await startTestOperator(kc, namespace(), [new InMemoryProvider()]);
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-  });
+  useTestOperator(kc, namespace, () => [new InMemoryProvider()]);
 
   it('says so at once with the fix, is Stalled past the grace, and goes on when the Cluster comes', async () => {
     const manifest = {
