@@ -1,7 +1,7 @@
 // Random VALID objects of every kind, for each provider: a small seeded generator (fast-check is not
 // a dependency of the project). Each draw keeps to the rules of the CRDs as docs/api-validation.md
 // lists them, so the API server must accept all of them: pod blocks in 192.168.0.0/16, service
-// blocks in 172.16.0.0/12 and VPCs in 10.0.0.0/8 never overlap, and EBS IOPS follow the type's bounds.
+// blocks in 172.16.0.0/12 and VPCs in 10.128.0.0/9 never overlap, and EBS IOPS follow the type's bounds.
 import type { Obj } from './objects.js';
 
 const API = 'clusterforge.dev/v1alpha1';
@@ -79,7 +79,8 @@ const arn = (r: Random, kind: 'role' | 'instance-profile') =>
 
 function awsNetwork(r: Random, region: string): Obj {
   const vpcPrefix = r.int(16, 24);
-  const vpc = blockIn(r, '10.0.0.0/8', vpcPrefix);
+  // Clear of the default service block 10.96.0.0/12 too, which a cluster without clusterNetwork gets.
+  const vpc = blockIn(r, '10.128.0.0/9', vpcPrefix);
   const zones = r.some(['a', 'b', 'c', 'd', 'e', 'f'], 1, 6).map((z) => `${region}${z}`);
   const subnetPrefix = Math.min(28, vpcPrefix + 4);
   return defined({
