@@ -72,8 +72,10 @@ const hex = (r: Random, n: number) =>
   r.word(n, n, '0123456789abcdef').replace(/^./, () => r.pick(['0', 'a']));
 
 const dnsSubdomain = (r: Random) => Array.from({ length: r.int(1, 3) }, () => r.word(1, 12)).join('.');
-const labelKey = (r: Random) =>
-  (r.bool() ? `${dnsSubdomain(r)}/` : '') + r.word(1, 20, 'abcdefghij0123456789-_.') + 'x';
+const labelKey = (r: Random) => {
+  const prefix = r.bool() ? `${dnsSubdomain(r)}/` : '';
+  return `${prefix}${r.word(1, 20, 'abcdefghij0123456789-_.')}x`;
+};
 const arn = (r: Random, kind: 'role' | 'instance-profile') =>
   `arn:aws:iam::${r.word(12, 12, '0123456789').replace(/^./, '1')}:${kind}/${r.word(1, 20)}`;
 
