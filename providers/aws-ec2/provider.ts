@@ -5,11 +5,13 @@
 // type up by the cluster's owned tag, so that the last pass is a sweep that finds nothing.
 // Every call is quick: it starts work and reports progress; it never waits on an AWS waiter.
 import type { Logger } from 'pino';
+import { NODE_POD_PREFIX } from '../../src/api/v1alpha1/network.js';
 import { apiMessage } from '../../src/kube/errors.js';
 import { workloadAdminClient } from '../../src/kube/workload-client.js';
 import { issueAdminCertificate, loadCertificate } from '../../src/pki/index.js';
 import type * as contract from '../../src/provider/contract.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
+import type { VersionRange } from '../../src/provider/versions.js';
 import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
@@ -51,6 +53,7 @@ import {
 import { deleteRouteTables, reconcileRouteTables } from './services/routes.js';
 import { deleteSecurityGroups, reconcileSecurityGroups } from './services/securitygroups.js';
 import { deleteSubnets, deleteVpcs, reconcileSubnets, reconcileVpc } from './services/vpc.js';
+import { KUBEADM_API_VERSION } from './userdata.js';
 
 export interface AwsEc2ProviderOptions {
   /** Reads the Secret a Cluster's credentialsRef names. Without it, only the default chain works. */
@@ -126,6 +129,11 @@ const DELETED_MEMORY_MS = 10 * 60_000;
 export class AwsEc2Provider implements contract.InfrastructureProvider {
   readonly name = 'aws-ec2' as const;
   readonly selfManagedControlPlane = true;
+  readonly kubernetesVersions: VersionRange = {
+    oldest: 'v1.31',
+    why: `the machines' user data is ${KUBEADM_API_VERSION}, which kubeadm reads from v1.31 on`,
+  };
+  readonly podBlockPerNode = NODE_POD_PREFIX;
   readonly servesWorkloadAPI = true;
   readonly controlPlaneNodes = true;
   private readonly factory: AwsClientFactory;

@@ -8,6 +8,7 @@ import type {
   MachineDeployment,
   MachineTemplate,
 } from '../api/v1alpha1/index.js';
+import type { VersionRange } from './versions.js';
 
 /** The outcome of one provider call. */
 export type Progress =
@@ -121,6 +122,10 @@ export interface InfrastructureProvider {
   readonly name: 'local' | 'aws-ec2' | 'aws-eks' | 'inmemory';
   /** Whether the provider runs the control plane itself as machines (true) or as a managed service. */
   readonly selfManagedControlPlane: boolean;
+  /** The oldest Kubernetes release it bootstraps; absent: no floor of its own (docs/api-validation.md). */
+  readonly kubernetesVersions?: VersionRange;
+  /** The prefix of the pod block each node takes (kubeadm's /24); absent: nodes take none of it. */
+  readonly podBlockPerNode?: number;
   /**
    * Whether a workload cluster's API answers at the endpoint the provider reports. False for a
    * simulated cluster (inmemory): nothing may try to reach into it (ServiceAccounts, TokenRequests).

@@ -10,6 +10,7 @@ import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 import { type RunningOperator, startOperator } from '../../src/operator/run.js';
 import type { InfrastructureProvider } from '../../src/provider/contract.js';
 import { createLogger } from '../../src/runtime/log.js';
+import { installCRDs } from './crds.js';
 import { kubectl, testKubeConfig } from './kube.js';
 import { removeNodesUnder } from './kubelet-nodes.js';
 import { processesMentioning } from './procs.js';
@@ -36,6 +37,22 @@ export function startTestOperator(
     namespace,
     providers,
     concurrency: 2,
+  });
+}
+
+/** Before the file's tests: the CRDs and the operator watching `namespace` with `providers`; stopped after. */
+export function useTestOperator(
+  kubeConfig: KubeConfig,
+  namespace: () => string,
+  providers: () => InfrastructureProvider[],
+): void {
+  let operator: RunningOperator | undefined;
+  beforeAll(async () => {
+    await installCRDs(kubeConfig);
+    operator = await startTestOperator(kubeConfig, namespace(), providers());
+  });
+  afterAll(async () => {
+    await operator?.stop();
   });
 }
 

@@ -230,6 +230,8 @@ async function runInstance(
           Ebs: {
             VolumeSize: spec.rootVolume.sizeGiB,
             VolumeType: spec.rootVolume.type,
+            ...(spec.rootVolume.iops !== undefined ? { Iops: spec.rootVolume.iops } : {}),
+            ...(spec.rootVolume.throughput !== undefined ? { Throughput: spec.rootVolume.throughput } : {}),
             DeleteOnTermination: true,
             Encrypted: true,
           },

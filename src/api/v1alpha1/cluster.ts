@@ -173,6 +173,12 @@ export const clusterSpec = z
         reason: 'FieldValueRequired',
       },
       ...clusterNetworkRules,
+      {
+        rule: '!has(self.publish) || !has(self.publish.argoCD) || !has(self.publish.argoCD.awsRoleARN) || has(self.infrastructure.awsEKS)',
+        message:
+          'awsRoleARN is for EKS clusters only (Argo CD reaches them with AWS credentials); the other clusters are reached with the bearer token the operator writes: remove awsRoleARN',
+        fieldPath: '.publish.argoCD.awsRoleARN',
+      },
     ],
   });
 export type ClusterSpec = z.infer<typeof clusterSpec>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { awsId } from './aws.js';
 import { API_VERSION, objectMeta } from './meta.js';
 import { exactlyOneProvider, providerSettings } from './provider-settings.js';
+import { rootVolume } from './volume.js';
 
 export const localMachine = z
   .object({
@@ -43,13 +44,38 @@ export const inMemoryMachine = z
   })
   .meta({ description: 'A simulated machine of the in-memory provider.' });
 
+/** An EC2 instance type: family (m7i, m7i-flex, u-6tb1) and size (large, 2xlarge, metal). */
+const INSTANCE_TYPE = '^[a-z][a-z0-9-]*\\.[a-z0-9]+$';
+
+/** EC2 takes an instance profile by name or by ARN; a role ARN, the usual slip, is refused with the fix. */
+const instanceProfile = z
+  .string()
+  .max(2048)
+  .optional()
+  .meta({
+    description:
+      'The IAM instance profile of the instance: its name, or its ARN (arn:aws:iam::<account>:instance-profile/<name>); not a role ARN.',
+    'x-kubernetes-validations': [
+      {
+        rule: "!self.matches(r'^arn:aws[a-z-]*:iam::[0-9]{12}:role/')",
+        message:
+          'is an IAM role ARN, and EC2 takes an instance profile here: give the name or ARN of an instance profile that holds the role (aws iam list-instance-profiles-for-role --role-name <role>)',
+      },
+      {
+        rule: "self.matches(r'^arn:aws[a-z-]*:iam::[0-9]{12}:role/') || self.matches(r'^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\\w+=,.@/-]{1,128}$') || self.matches(r'^[\\w+=,.@-]{1,128}$')",
+        message:
+          'must be an instance profile name (1 to 128 of letters, digits and +=,.@_-) or an instance profile ARN (arn:aws:iam::<account>:instance-profile/<name>)',
+      },
+    ],
+  });
+
 export const awsEC2Machine = z
   .object({
     instanceType: z
       .string()
       .min(1)
       .max(64)
-      .regex(/^[a-z0-9-]+\.[a-z0-9]+$/)
+      .regex(new RegExp(INSTANCE_TYPE))
       .meta({ description: 'The EC2 instance type, for example m7i.large.' }),
     ami: z
       .object({
@@ -59,19 +85,9 @@ export const awsEC2Machine = z
       })
       .default({})
       .meta({ description: 'The machine image.' }),
-    rootVolume: z
-      .object({
-        sizeGiB: z.number().int().min(8).max(16384).default(40).meta({ description: 'Size in GiB.' }),
-        type: z.enum(['gp2', 'gp3', 'io1', 'io2']).default('gp3').meta({ description: 'EBS volume type.' }),
-      })
-      .default({ sizeGiB: 40, type: 'gp3' })
-      .meta({ description: 'The root EBS volume.' }),
+    rootVolume,
     sshKeyName: z.string().max(255).optional().meta({ description: 'The EC2 key pair to log in with.' }),
-    iamInstanceProfile: z
-      .string()
-      .max(128)
-      .optional()
-      .meta({ description: 'The IAM instance profile of the instance.' }),
+    iamInstanceProfile: instanceProfile,
     subnetID: awsId('subnet', 'subnet')
       .optional()
       .meta({ description: 'Put machines in this subnet instead of spreading them over the private ones.' }),
@@ -85,7 +101,16 @@ export const awsEKSMachine = z
       .min(1)
       .max(20)
       .default(['m7i.large'])
-      .meta({ description: 'Instance types of the managed node group.' }),
+      .meta({
+        description: 'Instance types of the managed node group, each family.size (m7i.large).',
+        'x-kubernetes-validations': [
+          {
+            rule: `self.all(t, t.matches(r'${INSTANCE_TYPE}'))`,
+            message:
+              'every instance type is an EC2 family and size joined by a dot, in lower case, for example m7i.large, c6g.2xlarge or m7i-flex.large',
+          },
+        ],
+      }),
     amiType: z
       .enum([
         'AL2023_x86_64_STANDARD',

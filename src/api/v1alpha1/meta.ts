@@ -7,6 +7,8 @@ export const API_VERSION = `${GROUP}/${VERSION}` as const;
 
 /** A DNS-1123 label: the form of a name that must also fit AWS names and tags. */
 export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+/** A DNS-1123 subdomain: DNS labels joined by dots (each label's 63 characters are a rule of its own). */
+export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** Cluster names become parts of AWS resource names (a load balancer name holds 32 characters). */
 export const MAX_CLUSTER_NAME = 40;
 
@@ -44,7 +46,7 @@ export const localObjectReference = z
       .string()
       .min(1)
       .max(253)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)
+      .regex(new RegExp(DNS_SUBDOMAIN))
       .meta({ description: 'Name of the referenced object, in the same namespace.' }),
   })
   .meta({ description: 'A reference to an object in the same namespace.' });

@@ -3,6 +3,7 @@
 // not one gets its own message and never "invalid CIDR" evaluation noise from another rule.
 import { z } from 'zod';
 import { awsId } from './aws.js';
+import { DNS_SUBDOMAIN } from './meta.js';
 
 type Rule = { rule: string; message?: string; messageExpression?: string; fieldPath?: string };
 
@@ -161,7 +162,16 @@ export const clusterNetwork = z
       .string()
       .max(253)
       .default('cluster.local')
-      .meta({ description: 'The DNS domain of services.' }),
+      .meta({
+        description: 'The DNS domain of services: a DNS subdomain such as cluster.local.',
+        'x-kubernetes-validations': [
+          {
+            rule: `self.matches(r'${DNS_SUBDOMAIN}') && self.split('.').all(l, l.size() <= 63)`,
+            message:
+              'must be a DNS subdomain: labels of lower-case letters, digits and hyphens (63 at most, neither starting nor ending with a hyphen) joined by dots, for example cluster.local',
+          },
+        ],
+      }),
   })
   .meta({
     description: "The cluster's own networks; immutable once the cluster exists.",
@@ -171,6 +181,9 @@ export const clusterNetwork = z
 /** The service blocks EKS takes (serviceIpv4Cidr): inside a private range, from /12 to /24. */
 const eksServiceBlock = (block: string) =>
   `(!isCIDR(${block}) || ((cidr('10.0.0.0/8').containsCIDR(${block}) || cidr('172.16.0.0/12').containsCIDR(${block}) || cidr('192.168.0.0/16').containsCIDR(${block})) && cidr(${block}).prefixLength() >= 12 && cidr(${block}).prefixLength() <= 24))`;
+
+/** The prefix of the pod block each node of a kubeadm cluster gets: nodes fit 2^(24 - prefix) times. */
+export const NODE_POD_PREFIX = 24;
 
 /** CEL on the Cluster's spec, for a provider `p` (awsEC2 or awsEKS): its own VPC's block, when it has one. */
 const ownVPC = (p: string) =>
@@ -199,6 +212,12 @@ export const clusterNetworkRules: Rule[] = [
     messageExpression: `'overlaps the VPC block ' + ${vpcBlock(p)} + ': service addresses must not be VPC addresses, choose a block outside it'`,
     fieldPath: '.clusterNetwork.services.cidrBlocks',
   })),
+  {
+    // kubeadm's controller manager gives each node a /24 of the pod block (--node-cidr-mask-size).
+    rule: `!(${hasNetwork}) || !has(self.infrastructure.awsEC2) || self.clusterNetwork.pods.cidrBlocks.all(b, !isCIDR(b) || cidr(b).prefixLength() <= ${NODE_POD_PREFIX})`,
+    message: `each aws-ec2 node takes a /${NODE_POD_PREFIX} of the pod block: use a /${NODE_POD_PREFIX} (one node) or larger, for example 192.168.0.0/16 (256 nodes)`,
+    fieldPath: '.clusterNetwork.pods.cidrBlocks',
+  },
   {
     rule: `!(${hasNetwork}) || !has(self.infrastructure.awsEKS) || self.clusterNetwork.services.cidrBlocks.all(b, ${eksServiceBlock('b')})`,
     message:

@@ -29,6 +29,35 @@ const registrationName = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
   .optional();
 
+/** A label key: an optional DNS-subdomain prefix and a slash, then a name of 1 to 63 characters. */
+const LABEL_KEY =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+const labelKeys = z
+  .array(
+    z
+      .string()
+      .max(317)
+      .meta({
+        description: 'A label key of the Cluster (team, example.com/owner).',
+        'x-kubernetes-validations': [
+          {
+            rule: "!self.contains('=')",
+            message:
+              "names a label by its key only: write team, not team=platform; the value is the Cluster's own",
+          },
+          {
+            rule: `self.contains('=') || self.matches(r'${LABEL_KEY}')`,
+            message:
+              'must be a label key: an optional DNS prefix and a slash, then 1 to 63 letters, digits, -, _ or . starting and ending with a letter or digit (team, example.com/owner)',
+          },
+        ],
+      }),
+  )
+  .max(32)
+  .optional()
+  .meta({ description: "Keys of the Cluster's own labels copied onto the registration." });
+
 const publishTarget = (target: PublishTarget) => {
   const { tool, defaultNamespace = "the Cluster's" }: PublishTargetInfo = PUBLISH_TARGETS[target];
   return z.object({
@@ -38,11 +67,7 @@ const publishTarget = (target: PublishTarget) => {
     namespace: registrationName.meta({
       description: `The namespace of the management cluster the ${tool} registration is written to; default ${defaultNamespace}.`,
     }),
-    labels: z
-      .array(z.string().max(317))
-      .max(32)
-      .optional()
-      .meta({ description: "Keys of the Cluster's own labels copied onto the registration." }),
+    labels: labelKeys,
   });
 };
 

@@ -68,14 +68,18 @@ export function conditionOfProgress(
   };
 }
 
-/** The object's conditions with Ready=False and why: what a reconcile writes while it waits. */
+/** The conditions without Stalled: a reconcile that waits or goes on is no longer stuck. */
+export const notStalled = (list: Condition[] | undefined): Condition[] =>
+  (list ?? []).filter((c) => c.type !== 'Stalled');
+
+/** The object's conditions with Ready=False and why (and no Stalled): what a reconcile writes while it waits. */
 export function notReady(
   obj: { metadata: { generation?: number }; status?: { conditions?: Condition[] } },
   reason: string,
   message: string,
 ): Condition[] {
   return setCondition(
-    obj.status?.conditions,
+    notStalled(obj.status?.conditions),
     { type: 'Ready', status: 'False', reason, message },
     obj.metadata.generation,
   );

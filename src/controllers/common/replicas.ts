@@ -2,7 +2,7 @@
 
 import type { Machine } from '../../api/v1alpha1/index.js';
 import type { Condition } from '../../api/v1alpha1/meta.js';
-import { conditionOf, setCondition } from './conditions.js';
+import { conditionOf, notStalled, setCondition } from './conditions.js';
 import { isMachineReady } from './queries.js';
 import type { RolloutPlan } from './rollout.js';
 
@@ -33,7 +33,7 @@ export function machineConditions(
   plan: RolloutPlan | undefined,
   generation: number | undefined,
 ): Condition[] {
-  let conditions = existing;
+  let conditions = notStalled(existing);
   const ready = counts.readyReplicas === desired && counts.replicas === desired;
   conditions = setCondition(
     conditions,

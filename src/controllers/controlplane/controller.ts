@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Cluster, ControlPlane, ControlPlaneStatus } from '../../api/v1alpha1/index.js';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
+import { unsupportedVersion } from '../../provider/versions.js';
 import { keyOf } from '../../runtime/object-key.js';
 import {
   conditionOf,
@@ -42,6 +43,13 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
     const provider = this.deps.providers.for(cluster);
     if (!provider)
       return this.wait(cp, 'ProviderNotEnabled', "this operator does not run the cluster's provider");
+    const unsupported = unsupportedVersion(
+      provider.name,
+      provider.kubernetesVersions,
+      'spec.version',
+      cp.spec.version,
+    );
+    if (unsupported) return this.stall(cp, 'UnsupportedVersion', unsupported);
     const templateName = cp.spec.machineTemplateRef?.name;
     // Said before any wait for infrastructure: the CRD cannot know the provider, and the field cannot
     // be added later (a control plane does not switch between managed and self-managed).

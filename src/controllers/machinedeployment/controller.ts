@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Cluster, MachineDeployment, MachineDeploymentStatus } from '../../api/v1alpha1/index.js';
 import { CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, FINALIZER } from '../../api/v1alpha1/labels.js';
 import { resources } from '../../kube/resources.js';
+import { unsupportedVersion } from '../../provider/versions.js';
 import { keyOf } from '../../runtime/object-key.js';
 import { getCondition, setCondition, summarise } from '../common/conditions.js';
 import { MachineOwnerReconciler } from '../common/machine-owner.js';
@@ -16,6 +17,7 @@ import { planRollout, type RolloutPlan } from '../common/rollout.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result, soonest } from '../deps.js';
 import { type HealthRound, healthRound, withRemediationCondition } from '../health/remediate.js';
+import { missingCluster, podBlockShortfall } from './checks.js';
 
 export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineDeployment> {
   constructor(deps: ControllerDeps) {
@@ -31,14 +33,27 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     cluster: Cluster | undefined,
     log: Logger,
   ): Promise<Result> {
-    if (!cluster) return this.wait(md, 'WaitingForCluster', `Cluster ${md.spec.clusterName} does not exist`);
+    if (!cluster) {
+      const { stalled, message } = missingCluster(md);
+      return stalled
+        ? this.stall(md, 'ClusterNotFound', message)
+        : this.wait(md, 'WaitingForCluster', message);
+    }
+    const provider = this.deps.providers.for(cluster);
+    const unsupported =
+      provider &&
+      unsupportedVersion(provider.name, provider.kubernetesVersions, 'spec.version', md.spec.version);
+    if (unsupported) return this.stall(md, 'UnsupportedVersion', unsupported);
+    const shortfall =
+      provider?.podBlockPerNode !== undefined &&
+      podBlockShortfall(this.deps, cluster, md, provider.podBlockPerNode);
+    if (shortfall) return this.stall(md, 'PodBlockTooSmall', shortfall);
 
     // The version skew rule: a worker may not run a newer version than the control plane.
     const cpVersion = controlPlaneOfCluster(this.deps, cluster)?.status?.version;
     if (!cpVersion) return this.wait(md, 'WaitingForControlPlane', 'the control plane has no machines yet');
     const version = compareVersions(md.spec.version, cpVersion) <= 0 ? md.spec.version : cpVersion;
     const held = version !== md.spec.version ? `waiting for the control plane to run ${md.spec.version}` : '';
-    const provider = this.deps.providers.for(cluster);
     if (provider && !provider.selfManagedControlPlane) return this.reconcileNodePool(md, cluster, held, log);
 
     const machines = machinesOfDeployment(this.deps, md);

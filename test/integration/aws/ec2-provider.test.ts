@@ -9,6 +9,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVolumesCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   type EC2Client,
@@ -69,7 +70,19 @@ const ingressOf = (permissions: IpPermission[] | undefined) =>
 describe('aws-ec2 provider against the AWS API emulator', () => {
   const namespace = uniqueNamespace('ec2');
   const calls = new CallCounter();
-  const factory = new AwsClientFactory({ onCall: calls.record });
+  // What RunInstances was asked for: the emulator keeps no IOPS or throughput of a volume made there.
+  const runInputs: any[] = [];
+  const factory = new AwsClientFactory({
+    onCall: calls.record,
+    onClient: (client) =>
+      (client.middlewareStack as any).add(
+        (next: (args: any) => Promise<unknown>, context: { commandName?: string }) => async (args: any) => {
+          if (context.commandName === 'RunInstancesCommand') runInputs.push(args.input);
+          return next(args);
+        },
+        { step: 'initialize', name: 'testRunInstancesInput' },
+      ),
+  });
   let provider = new AwsEc2Provider({ clients: factory });
   let cluster: Cluster;
   let certs: ClusterCertificates;
@@ -114,7 +127,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     workerTemplate = ec2Template(namespace, 'demo-workers', {
       instanceType: 'm7i.xlarge',
       ami: { id: image },
-      rootVolume: { sizeGiB: 60, type: 'gp3' },
+      rootVolume: { sizeGiB: 60, type: 'gp3', iops: 4000, throughput: 250 },
     });
   });
 
@@ -337,6 +350,19 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     expect(cp.InstanceType).toBe('m7i.large');
     const [w1, w2] = [await instance(instanceIdOf('w-1')), await instance(instanceIdOf('w-2'))];
     expect(w1.InstanceType).toBe('m7i.xlarge');
+    // The template's root volume, provisioned IOPS and throughput included (BlockDeviceMappings).
+    const rootId = w1.BlockDeviceMappings?.[0]?.Ebs?.VolumeId;
+    const root = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [rootId as string] }))).Volumes?.[0];
+    expect(root).toMatchObject({ Size: 60, VolumeType: 'gp3', Encrypted: true });
+    const workerRuns = runInputs.filter((i) => i.InstanceType === 'm7i.xlarge');
+    expect(workerRuns.length).toBeGreaterThan(0);
+    for (const input of workerRuns) {
+      expect(input.BlockDeviceMappings[0].Ebs).toMatchObject({
+        VolumeType: 'gp3',
+        Iops: 4000,
+        Throughput: 250,
+      });
+    }
     // Workers spread over the two private subnets (zones).
     expect(new Set([w1.SubnetId, w2.SubnetId]).size).toBe(2);
 

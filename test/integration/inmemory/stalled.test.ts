@@ -2,14 +2,12 @@
 // spec.machineTemplateRef for a provider that runs the control plane as machines is Stalled, with the
 // fix in its message, within seconds of being applied, and no machine is made for it.
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
-import type { RunningOperator } from '../../../src/operator/run.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { getObject, listObjects, startTestOperator, waitFor } from '../../support/operator.js';
+import { getObject, listObjects, useTestOperator, waitFor } from '../../support/operator.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('stalled');
@@ -18,16 +16,7 @@ const NAME = 'no-template';
 const condition = (o: any, type: string) => o?.status?.conditions?.find((c: any) => c.type === type);
 
 describe('a self-managed ControlPlane without a machine template', () => {
-  let operator: RunningOperator;
-
-  beforeAll(async () => {
-    await installCRDs(kc);
-    operator = await startTestOperator(kc, namespace(), [new InMemoryProvider()]);
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-  });
+  useTestOperator(kc, namespace, () => [new InMemoryProvider()]);
 
   it('is Stalled at once, says how to fix it, and gets no machine', async () => {
     const text = renderTemplate(await readFile('templates/inmemory/cluster-template.yaml', 'utf8'), {
