@@ -1,49 +1,41 @@
-// Random VALID objects of every kind, for each provider: a small seeded generator (fast-check is not
-// a dependency of the project). Each draw keeps to the rules of the CRDs as docs/api-validation.md
-// lists them, so the API server must accept all of them: pod blocks in 192.168.0.0/16, service
-// blocks in 172.16.0.0/12 and VPCs in 10.128.0.0/9 never overlap, and EBS IOPS follow the type's bounds.
+// Random VALID objects of every kind, for each provider, drawn through fast-check (its seed, replay
+// path and shrinking). Each draw keeps to the rules of the CRDs as docs/api-validation.md lists them,
+// so the API server must accept all of them: pod blocks in 192.168.0.0/16, service blocks in
+// 172.16.0.0/12 and VPCs in 10.128.0.0/9 never overlap, and EBS IOPS follow the type's bounds.
+import fc from 'fast-check';
 import type { Obj } from './objects.js';
 
 const API = 'clusterforge.dev/v1alpha1';
 
-/** mulberry32: a tiny seeded generator, enough for test data. */
+/** The draws the generators below make, each one a fast-check arbitrary (so failures shrink). */
 export class Random {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  constructor(private readonly g: fc.GeneratorValue) {}
   int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
+    return this.g(fc.integer, { min, max });
   }
   bool(): boolean {
-    return this.next() < 0.5;
+    return this.g(fc.boolean);
   }
   pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)] as T;
+    return this.g(() => fc.constantFrom(...items));
   }
   /** Some of `items`, each at most once, in their order. */
   some<T>(items: readonly T[], min = 0, max = items.length): T[] {
-    const n = this.int(min, max);
-    const chosen = new Set<number>();
-    while (chosen.size < n) chosen.add(this.int(0, items.length - 1));
-    return [...chosen].sort((a, b) => a - b).map((i) => items[i] as T);
+    return this.g(() => fc.subarray([...items], { minLength: min, maxLength: max }));
   }
   maybe<T>(make: () => T): T | undefined {
     return this.bool() ? make() : undefined;
   }
+  /** A word starting with a letter, of min to max characters of `alphabet`. */
   word(min: number, max: number, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'): string {
-    const first = 'abcdefghijklmnopqrstuvwxyz';
-    let s = first[this.int(0, first.length - 1)] as string;
-    const n = this.int(min, max);
-    while (s.length < n) s += alphabet[this.int(0, alphabet.length - 1)];
-    return s;
+    const first = this.pick([...'abcdefghijklmnopqrstuvwxyz']);
+    const rest = this.g(() =>
+      fc.array(fc.constantFrom(...alphabet), {
+        minLength: Math.max(0, min - 1),
+        maxLength: Math.max(0, max - 1),
+      }),
+    );
+    return first + rest.join('');
   }
 }
 
