@@ -8,7 +8,7 @@ import { crashPointsOf } from '../../../src/crash/points.js';
 import { ec2Lifecycle } from '../../support/crash/ec2.js';
 import { testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
 import { capaImage } from '../aws/fixtures.js';
-import { walkAll, walkCrashPoints } from './walk.js';
+import { pointsToWalk, walkCrashPoints } from './walk.js';
 
 const VERSION = 'v1.37.2';
 const namespace = useTestNamespace('crash-ec2');
@@ -28,7 +28,7 @@ beforeAll(async () => {
 describe.sequential('the aws-ec2 lifecycle through a crash at each point', () => {
   walkCrashPoints({
     namespace,
-    points: walkAll() ? EVERY : SUBSET,
+    points: pointsToWalk(EVERY, SUBSET),
     lifecycle: ({ name }) =>
       ec2Lifecycle({
         kc: testKubeConfig(),

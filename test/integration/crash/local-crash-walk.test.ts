@@ -5,7 +5,7 @@ import { describe } from 'vitest';
 import { crashPointsOf } from '../../../src/crash/points.js';
 import { localLifecycle } from '../../support/crash/local.js';
 import { testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
-import { walkAll, walkCrashPoints } from './walk.js';
+import { pointsToWalk, walkCrashPoints } from './walk.js';
 
 const namespace = useTestNamespace('crash-local');
 // Simulated workers run no node-init.sh. etcd@2: the first member added by the scale, the duplicate
@@ -16,7 +16,7 @@ const SUBSET = ['spawn:etcd@2', 'kube-create:Machine', 'status:Machine'];
 describe.sequential('the local lifecycle through a crash at each point', () => {
   walkCrashPoints({
     namespace,
-    points: walkAll() ? EVERY : SUBSET,
+    points: pointsToWalk(EVERY, SUBSET),
     lifecycle: ({ name, stateDir }) =>
       localLifecycle({
         kc: testKubeConfig(),

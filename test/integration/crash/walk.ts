@@ -3,7 +3,7 @@
 // point (CLUSTERFORGE_CRASH_AT), is started again without it, and must converge with a clean audit.
 //
 // `make test` walks a representative subset; CLUSTERFORGE_CRASH_WALK=all (`make test-crash`) walks
-// every point of the table (src/crash/points.ts) the lifecycle reaches.
+// every point of the table (src/crash/points.ts) the lifecycle reaches; a list of points, just those.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,14 @@ import { kubectl, testKubeConfig, testKubeconfigPath } from '../../support/kube.
 import { listObjects, waitFor } from '../../support/operator.js';
 import { spawnOperator } from '../../support/operator-process.js';
 
-export const walkAll = (): boolean => process.env.CLUSTERFORGE_CRASH_WALK === 'all';
+/** `all`, or a comma-separated list of points to walk instead of the subset (to look at one). */
+const WALK = process.env.CLUSTERFORGE_CRASH_WALK ?? '';
+
+/** The points to walk: all of `every` for `all`, the ones named in the variable, else `subset`. */
+export function pointsToWalk(every: string[], subset: string[]): string[] {
+  if (WALK === 'all') return every;
+  return WALK ? WALK.split(',').map((p) => p.trim()) : subset;
+}
 
 export interface WalkOptions {
   namespace: () => string;
