@@ -1,4 +1,6 @@
 // The crash switch's grammar and its table: a name outside the table is refused, not ignored.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CRASH_POINTS, crashPointsOf, parseCrashSwitch } from '../../../src/crash/points.js';
 
@@ -27,5 +29,12 @@ describe('CLUSTERFORGE_CRASH_AT', () => {
     expect(ec2).toContain('status:Cluster');
     expect(ec2).not.toContain('spawn:etcd');
     expect(new Set([...local, ...ec2])).toEqual(new Set(Object.keys(CRASH_POINTS)));
+  });
+});
+
+describe('docs/crash-safety.md', () => {
+  it('lists every crash point of the table', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/crash-safety.md'), 'utf8');
+    expect(Object.keys(CRASH_POINTS).filter((p) => !doc.includes(`\`${p}\``))).toEqual([]);
   });
 });
