@@ -3,30 +3,22 @@
 // point is armed, so an unarmed operator's clients are what they were.
 import { crashArmed, crashPointNamed } from './points.js';
 
-/** What this needs of an SDK v3 client: its middleware stack. */
-interface WithMiddleware {
-  middlewareStack: {
-    add: (
-      mw: (
-        next: (args: unknown) => Promise<unknown>,
-        context: { commandName?: string },
-      ) => (args: unknown) => Promise<unknown>,
-      opts: { step: 'initialize'; name: string; override?: boolean },
-    ) => void;
-  };
-}
+type Handler = (args: unknown) => Promise<unknown>;
+type Middleware = (next: Handler, context: { commandName?: string }) => Handler;
+/** The one thing used of an SDK v3 client (the factory types its clients; this file needs no SDK). */
+type Stack = { middlewareStack: { add(mw: Middleware, where: { step: 'initialize'; name: string }): void } };
 
 /** For AwsClientFactoryOptions.onClient; undefined when no crash point is armed. */
 export function awsCrashPoints(): ((client: object) => void) | undefined {
   if (!crashArmed) return undefined;
   return (client) => {
-    (client as WithMiddleware).middlewareStack.add(
+    (client as Stack).middlewareStack.add(
       (next, context) => async (args) => {
         const answer = await next(args);
         crashPointNamed(`aws:${String(context.commandName ?? '').replace(/Command$/, '')}`);
         return answer;
       },
-      { step: 'initialize', name: 'clusterforgeCrashPoints', override: true },
+      { step: 'initialize', name: 'clusterforgeCrashPoints' },
     );
   };
 }

@@ -4,14 +4,12 @@
 // up; after the delete nothing tagged for the cluster is left.
 import { readFile } from 'node:fs/promises';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
-import { kubectlOk } from '../../../src/devenv/kubectl.js';
 import { renderTemplate } from '../../../src/templates/render.js';
 import { ownedInventory } from '../../integration/aws/fixtures.js';
-import { describeCluster, waitConverged } from '../converge.js';
-import { getObject, listObjects, waitFor } from '../operator.js';
+import { listObjects } from '../operator.js';
 import type { Lifecycle } from './driver.js';
+import { type ClusterRef, clusterSteps } from './steps.js';
 
 const MACHINE_TAG = 'clusterforge.dev/machine';
 
@@ -36,60 +34,30 @@ async function instancesByMachine(tagKey: string): Promise<Map<string, { id: str
   }
 }
 
-export function ec2Lifecycle(opts: {
-  kc: KubeConfig;
-  kubeconfigPath: string;
-  namespace: string;
-  name: string;
-  version: string;
-  timeoutMs?: number;
-}): Lifecycle {
+export function ec2Lifecycle(
+  opts: ClusterRef & {
+    version: string;
+  },
+): Lifecycle {
   const { kc, namespace, name } = opts;
-  const timeoutMs = opts.timeoutMs ?? 120_000;
   const tagKey = clusterTagKey({ namespace, name });
-  const kubectl = (args: string[], input?: string) =>
-    kubectlOk(opts.kubeconfigPath, ['-n', namespace, ...args], input === undefined ? {} : { input });
-  const converged = async () => {
-    await waitConverged(kc, namespace, name, timeoutMs);
-  };
+  const { kubectl, converging, deleting } = clusterSteps(opts);
   return {
     steps: [
-      {
-        name: 'create',
-        act: async () => {
-          const template = await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8');
-          const vars = {
-            CLUSTER_NAME: name,
-            NAMESPACE: namespace,
-            AWS_AZ_COUNT: '2',
-            CONTROL_PLANE_MACHINE_COUNT: '1',
-            WORKER_MACHINE_COUNT: '1',
-            KUBERNETES_VERSION: opts.version,
-          };
-          await kubectl(['apply', '-f', '-'], renderTemplate(template, vars));
-        },
-        settled: converged,
-      },
-      {
-        name: 'scale',
-        act: async () => {
-          await kubectl(['scale', `machinedeployment/${name}-workers`, '--replicas=2']);
-        },
-        settled: converged,
-      },
-      {
-        name: 'delete',
-        act: async () => {
-          await kubectl(['delete', `cluster.clusterforge.dev/${name}`, '--wait=false']);
-        },
-        settled: async () => {
-          await waitFor(
-            `cluster ${name} to be gone`,
-            async () => ((await getObject(kc, 'clusters', namespace, name)) ? undefined : true),
-            { timeoutMs, describe: () => describeCluster(kc, namespace, name) },
-          );
-        },
-      },
+      converging('create', async () => {
+        const template = await readFile('templates/aws-ec2/cluster-template.yaml', 'utf8');
+        const vars = {
+          CLUSTER_NAME: name,
+          NAMESPACE: namespace,
+          AWS_AZ_COUNT: '2',
+          CONTROL_PLANE_MACHINE_COUNT: '1',
+          WORKER_MACHINE_COUNT: '1',
+          KUBERNETES_VERSION: opts.version,
+        };
+        await kubectl(['apply', '-f', '-'], renderTemplate(template, vars));
+      }),
+      converging('scale', () => kubectl(['scale', `machinedeployment/${name}-workers`, '--replicas=2'])),
+      deleting(),
     ],
     async audit(step) {
       const problems: string[] = [];

@@ -4,13 +4,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { kubectlOk } from '../../../src/devenv/kubectl.js';
 import { renderTemplate } from '../../../src/templates/render.js';
-import { describeCluster, waitConverged } from '../converge.js';
-import { getObject, listObjects, waitFor } from '../operator.js';
+import { listObjects } from '../operator.js';
 import { processesMentioning } from '../procs.js';
 import type { Lifecycle } from './driver.js';
+import { type ClusterRef, clusterSteps } from './steps.js';
 
 const CONTROL_PLANE_ROLES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
@@ -28,63 +26,32 @@ function classify(cmdline: string): { role: string; machine?: string } {
   return machine ? { role, machine } : { role };
 }
 
-export function localLifecycle(opts: {
-  kc: KubeConfig;
-  kubeconfigPath: string;
-  namespace: string;
-  name: string;
-  stateDir: string;
-  /** Control-plane machines after the scale step (from 1). Default 3. */
-  controlPlanes?: number;
-  timeoutMs?: number;
-}): Lifecycle {
+export function localLifecycle(
+  opts: ClusterRef & {
+    stateDir: string;
+    /** Control-plane machines after the scale step (from 1). Default 3. */
+    controlPlanes?: number;
+  },
+): Lifecycle {
   const { kc, namespace, name } = opts;
-  const timeoutMs = opts.timeoutMs ?? 120_000;
   const clusterDir = join(opts.stateDir, 'local', namespace, name);
-  const kubectl = (args: string[], input?: string) =>
-    kubectlOk(opts.kubeconfigPath, ['-n', namespace, ...args], input === undefined ? {} : { input });
-  const converged = async () => {
-    await waitConverged(kc, namespace, name, timeoutMs);
-  };
+  const { kubectl, converging, deleting } = clusterSteps(opts);
   return {
     steps: [
-      {
-        name: 'create',
-        act: async () => {
-          const template = await readFile('templates/local/cluster-template.yaml', 'utf8');
-          const vars = { CLUSTER_NAME: name, NAMESPACE: namespace, LOCAL_WORKER: 'Simulated' };
-          await kubectl(
-            ['apply', '-f', '-'],
-            renderTemplate(template, { ...vars, WORKER_MACHINE_COUNT: '1' }),
-          );
-        },
-        settled: converged,
-      },
-      {
-        name: 'scale',
-        act: async () => {
-          await kubectl([
-            'scale',
-            `controlplane/${name}-control-plane`,
-            `--replicas=${opts.controlPlanes ?? 3}`,
-          ]);
-          await kubectl(['scale', `machinedeployment/${name}-workers`, '--replicas=2']);
-        },
-        settled: converged,
-      },
-      {
-        name: 'delete',
-        act: async () => {
-          await kubectl(['delete', `cluster.clusterforge.dev/${name}`, '--wait=false']);
-        },
-        settled: async () => {
-          await waitFor(
-            `cluster ${name} to be gone`,
-            async () => ((await getObject(kc, 'clusters', namespace, name)) ? undefined : true),
-            { timeoutMs, describe: () => describeCluster(kc, namespace, name) },
-          );
-        },
-      },
+      converging('create', async () => {
+        const template = await readFile('templates/local/cluster-template.yaml', 'utf8');
+        const vars = { CLUSTER_NAME: name, NAMESPACE: namespace, LOCAL_WORKER: 'Simulated' };
+        await kubectl(['apply', '-f', '-'], renderTemplate(template, { ...vars, WORKER_MACHINE_COUNT: '1' }));
+      }),
+      converging('scale', async () => {
+        await kubectl([
+          'scale',
+          `controlplane/${name}-control-plane`,
+          `--replicas=${opts.controlPlanes ?? 3}`,
+        ]);
+        await kubectl(['scale', `machinedeployment/${name}-workers`, '--replicas=2']);
+      }),
+      deleting(),
     ],
     async audit(step) {
       const problems: string[] = [];
