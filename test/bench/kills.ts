@@ -27,7 +27,7 @@ import { progress, repo } from './support.js';
 /** Kills per provider: together at least the hundred the issue asks for. */
 const KILLS_PER_PROVIDER = 55;
 /** How long an operator lives before it is killed: from its spawn (the tsx start takes ~2 s). */
-const LIFE_MS = { min: 1_500, max: 7_000 };
+const LIFE_MS = { min: 2_000, max: 8_000 };
 
 /** mulberry32: a small seeded generator, so that a run can be repeated. */
 function seeded(seed: number): () => number {
