@@ -68,8 +68,9 @@ export function walkCrashPoints(opts: WalkOptions): void {
       `converges with nothing doubled or left after a crash at ${crashAt}`,
       async () => {
         const point = crashAt.split('@')[0] as string;
+        // At most 30 characters: a ControlPlane's name (<cluster>-control-plane) has 50.
         const name = `w${i}-${point.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`
-          .slice(0, 40)
+          .slice(0, 30)
           .replace(/-$/, '');
         const logFile = join(stateDir, `${name}.log`);
         const start = (env: Record<string, string>) =>
