@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 include mk/env.mk
 
-.PHONY: help deps build generate check-generated lint typecheck test test-unit test-integration bench bench-scale demo demo-down
+.PHONY: help deps build generate check-generated lint typecheck test test-unit test-integration test-crash bench bench-scale demo demo-down
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ test-unit: deps ## Unit tests only (no servers)
 
 test-integration: deps kube-assets aws-emulator ## Integration and end-to-end tests (real kube-apiserver, etcd, AWS emulator)
 	npx vitest run --project integration
+
+# `make test` walks a subset of the crash points; this walks all of them (docs/crash-safety.md).
+test-crash: deps kube-assets aws-emulator ## Kill the operator at every crash point of a local and an aws-ec2 lifecycle (~15 min)
+	CLUSTERFORGE_CRASH_WALK=all npx vitest run test/integration/crash/local-crash-walk.test.ts
+	CLUSTERFORGE_CRASH_WALK=all npx vitest run test/integration/crash/ec2-crash-walk.test.ts
 
 test: deps kube-assets aws-emulator lint typecheck check-generated build ## Everything CI runs: lint, type-check, every test
 	npx vitest run

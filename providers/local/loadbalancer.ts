@@ -95,6 +95,7 @@ export async function ensureLoadBalancer(
     cwd: cluster.dir,
     log: log.child({ what: 'load balancer' }),
     crashLoopReason: 'LoadBalancerCrashLoop',
+    crashPoint: 'spawn:load-balancer',
   });
   if (!proc.running) return proc.progress;
   if (proc.started) return inProgress('load balancer started', 500);

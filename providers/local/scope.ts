@@ -1,5 +1,6 @@
 // What one provider call about one machine works with: its folders, its record, the cluster's.
 import type { Logger } from 'pino';
+import { type CrashPoint, isCrashPoint } from '../../src/crash/points.js';
 import type { Progress } from '../../src/provider/contract.js';
 import type { ProcessSlot, SpawnOptions } from '../../src/supervisor/index.js';
 import type { KubeBinaries } from './binaries.js';
@@ -24,6 +25,12 @@ export async function saveMachine(scope: MachineScope): Promise<void> {
   await writeJson(scope.paths.record, scope.record);
 }
 
+/** 'kubelet node' → spawn:kubelet-node; only names the crash-point table has are armed. */
+function spawnPointOf(what: string): CrashPoint | undefined {
+  const name = `spawn:${what.replaceAll(' ', '-')}`;
+  return isCrashPoint(name) ? name : undefined;
+}
+
 /** Keeps one process of a machine running (processes.ts); its crash loop is `ProcessCrashLoop`. */
 export async function ensureProcess(
   scope: MachineScope,
@@ -39,6 +46,7 @@ export async function ensureProcess(
     save: () => saveMachine(scope),
     log: scope.log.child({ what }),
     crashLoopReason: 'ProcessCrashLoop',
+    crashPoint: spawnPointOf(what),
   });
 }
 

@@ -16,7 +16,7 @@
 //
 // <root> is $CLUSTERFORGE_STATE_DIR, else $XDG_STATE_HOME/clusterforge, else ~/.local/state/clusterforge.
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessRecord, ProcessSlot } from '../../src/supervisor/index.js';
@@ -189,10 +189,20 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** Writes a file so that a reader sees the old or the new content, never a half-written one. */
+/**
+ * Writes a file so that a reader sees the old or the new content, never a half-written one. The
+ * content is flushed to disk before the rename: a record of intent (a process about to be spawned)
+ * must outlive a lost host as well as a killed operator.
+ */
 export async function writeFileAtomic(path: string, content: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(tmp, content, { mode });
+  const file = await open(tmp, 'w', mode);
+  try {
+    await file.writeFile(content);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(tmp, path);
 }
 

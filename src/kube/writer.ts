@@ -3,6 +3,7 @@
 // changed, so a controller never rewrites what the user owns and an idle cluster makes no writes.
 // Requests go through the runtime's KubeClient, so /metrics counts them with the informers' own.
 import type { V1Secret } from '@kubernetes/client-node';
+import { crashArmed, crashPointNamed } from '../crash/points.js';
 import { isConflict, isNotFound } from '../runtime/errors.js';
 import { type KubeClient, type ResourceRef, resourcePath } from '../runtime/transport.js';
 import { mergePatchOf } from './merge-patch.js';
@@ -43,12 +44,14 @@ export class ObjectWriter {
   }
 
   async create<T extends Named>(resource: Resource, obj: T): Promise<T> {
-    return this.client.request<T>({
+    const created = await this.client.request<T>({
       method: 'POST',
       path: resourcePath(resource, { namespace: obj.metadata.namespace }),
       query: { fieldManager: this.fieldManager },
       body: { apiVersion: apiVersionOf(resource), kind: resource.kind, ...obj },
     });
+    if (crashArmed) crashPointNamed(`kube-create:${resource.kind}`);
+    return created;
   }
 
   /** Deletes, treating "already gone" as success. Returns whether the object existed. */
@@ -83,6 +86,7 @@ export class ObjectWriter {
       if (isNotFound(err)) return false;
       throw err;
     }
+    if (crashArmed) crashPointNamed(`status:${resource.kind}`);
     return true;
   }
 

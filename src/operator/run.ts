@@ -1,4 +1,5 @@
 // Starts the operator: the manager (leader election, health, metrics), the providers, the controllers.
+
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { AwsClientFactory } from '../../providers/aws-common/clients.js';
@@ -8,6 +9,7 @@ import { AwsEksProvider } from '../../providers/aws-eks/provider.js';
 import { InMemoryProvider } from '../../providers/inmemory/provider.js';
 import { LocalProvider } from '../../providers/local/provider.js';
 import type { ControllerDeps } from '../controllers/deps.js';
+import { awsCrashPoints } from '../crash/aws.js';
 import { type SecretDataReader, secretDataReader } from '../kube/secret-data.js';
 import { ObjectWriter } from '../kube/writer.js';
 import type { InfrastructureProvider } from '../provider/contract.js';
@@ -56,7 +58,11 @@ export function defaultProviders(
   secrets?: SecretDataReader,
   metrics: RuntimeMetrics = defaultMetrics(),
 ): InfrastructureProvider[] {
-  const awsClients = new AwsClientFactory({ onCall: metrics.observeAwsCall });
+  const onClient = awsCrashPoints();
+  const awsClients = new AwsClientFactory({
+    onCall: metrics.observeAwsCall,
+    ...(onClient ? { onClient } : {}),
+  });
   return [
     new LocalProvider(),
     new AwsEc2Provider({ secrets, clients: awsClients, images: imageLookupFromEnv() }),

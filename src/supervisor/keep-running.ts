@@ -1,6 +1,7 @@
 // Keeping one detached process running from code that may not block and may crash at any line (a
 // reconciler): each call adopts what runs, or takes the next step to start it, and says which.
 import { readFile } from 'node:fs/promises';
+import { type CrashPoint, crashPoint } from '../crash/points.js';
 import { startDetached } from './detached.js';
 import { livePids, type ProcessRecord } from './record.js';
 import type { SpawnOptions } from './spawn.js';
@@ -23,6 +24,8 @@ export interface KeepRunningOptions extends SpawnOptions {
   maxCrashes?: number;
   /** How long a process in a crash loop waits before its next start. Default 30 s. */
   crashLoopBackoffMs?: number;
+  /** The test-only crash point right after the spawn, before its pid is saved (src/crash/points.ts). */
+  crashPoint?: CrashPoint;
 }
 
 export type KeepRunningResult =
@@ -81,6 +84,7 @@ export async function keepRunning(slot: ProcessSlot, opts: KeepRunningOptions): 
   slot.process = { argv, startedAt: new Date().toISOString(), logPath: opts.logPath };
   await opts.save();
   const started = startDetached(opts.what, argv, opts);
+  if (opts.crashPoint) crashPoint(opts.crashPoint);
   slot.process = started.record;
   await opts.save();
   return { state: 'started', pid: started.pid };

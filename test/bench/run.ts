@@ -1,6 +1,6 @@
 // `npm run bench [-- local|aws-ec2|aws-eks]`: how fast the operator brings clusters up and what it
 // costs, per provider (test/bench/local.ts, aws-ec2.ts, aws-eks.ts); `npm run bench -- scale` runs the
-// scale bench (scale/index.ts) on its own. Prints figures; asserts nothing
+// scale bench (scale/index.ts) and `npm run bench -- kills [seed]` the kill run (kills.ts) on their own. Prints figures; asserts nothing
 // (speed is measured here, never in a timed test). Bounded: every wait has a deadline, and everything started
 // here (API server, etcd, the AWS API emulator, the operator) is stopped at the end.
 //
@@ -16,6 +16,7 @@ import { startKubeEnv } from '../env/kube-env.js';
 import { startMoto } from '../env/moto.js';
 import { benchAwsEc2, prepareImage } from './aws-ec2.js';
 import { benchAwsEks } from './aws-eks.js';
+import { benchKills } from './kills.js';
 import { benchLocal } from './local.js';
 import { benchScale } from './scale/index.js';
 import { type OperatorProcess, repo, run, startOperatorProcess } from './support.js';
@@ -31,10 +32,17 @@ async function main() {
     for (const row of rows) console.log(row);
     return;
   }
+  // The kill run, too, brings its own API server and emulator: `kills [seed]`.
+  if (asked[0] === 'kills' && asked.length <= 2) {
+    const rows = await benchKills(Number(asked[1] ?? 1));
+    console.log(`\nclusterforge bench (${new Date().toISOString()}, node ${process.version})`);
+    for (const row of rows) console.log(row);
+    return;
+  }
   const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length > 0)
     throw new Error(
-      `unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}, and scale on its own`,
+      `unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}, and scale or kills [seed] on their own`,
     );
   const sections = asked.length > 0 ? asked : [...SECTIONS];
 

@@ -22,6 +22,8 @@ export function spawnOperator(opts: {
   args?: string[];
   /** LOG_LEVEL; default info. */
   logLevel?: string;
+  /** More environment (e.g. CLUSTERFORGE_CRASH_AT, the AWS emulator's). */
+  env?: Record<string, string>;
 }): OperatorProcess {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const child = spawn(
@@ -38,7 +40,12 @@ export function spawnOperator(opts: {
     ],
     {
       cwd: repo,
-      env: { ...process.env, CLUSTERFORGE_STATE_DIR: opts.stateDir, LOG_LEVEL: opts.logLevel ?? 'info' },
+      env: {
+        ...process.env,
+        CLUSTERFORGE_STATE_DIR: opts.stateDir,
+        LOG_LEVEL: opts.logLevel ?? 'info',
+        ...opts.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -9,6 +9,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 /** Lowest first. A folder may import from folders of its own rank or lower. */
 const RANK: Record<string, number> = {
   api: 0,
+  crash: 0,
   net: 1,
   runtime: 1,
   supervisor: 1,
