@@ -6,6 +6,7 @@
 #   make aws-emulator                     # install moto[server] unless moto_server is on PATH
 #   make node-packages                    # containerd, runc, CNI plugins for real nodes (apt-get when missing)
 #   make node-images                      # build the pause and hello images (hack/node-images.sh, once per content)
+#   make promtool                         # build promtool for the alert-rule tests (hack/promtool.sh, once per version)
 
 KUBE_VERSIONS ?=
 PYTHON ?= python3
@@ -65,8 +66,14 @@ node-packages: ## Install containerd, runc and the CNI plugins a real node needs
 node-images: ## Build the node images (pause, hello) as OCI archives into the cache; prints their folder
 	@hack/node-images.sh
 
-# The integration tests include that test, and the local provider's tests of real nodes.
-test test-integration: lua kstatus node-packages node-images
+# promtool, for the tests of the alert rules in docs/observability/; only its path is printed on stdout.
+.PHONY: promtool
+promtool: ## Build promtool from the Prometheus Go module into the cache; prints its path
+	@hack/promtool.sh
+
+# The integration tests include those tests (kstatus and Lua for the health checks, promtool for the
+# alert rules), and the local provider's tests of real nodes.
+test test-integration: lua kstatus node-packages node-images promtool
 
 # The operator image, built without a daemon or a base-image pull (hack/operator-image.sh; the
 # Containerfile says the same for docker/podman users). Only the archive's path is printed on stdout.

@@ -20,7 +20,7 @@ import {
   wholeNumber,
   withKubeFlags,
 } from './common.js';
-import { type Applied, displayName, serverSideApply } from './install/apply.js';
+import { type Applied, displayName, hasServiceMonitorCRD, serverSideApply } from './install/apply.js';
 import {
   AWS_CREDENTIALS_SECRET,
   FIELD_MANAGER,
@@ -49,7 +49,12 @@ interface InitFlags extends KubeFlags {
   wait: boolean;
   waitTimeout: number;
   shards: number;
+  serviceMonitor: ServiceMonitorWhen;
 }
+
+/** When init adds a ServiceMonitor for the metrics Service. */
+const SERVICE_MONITOR_WHEN = ['auto', 'always', 'never'] as const;
+type ServiceMonitorWhen = (typeof SERVICE_MONITOR_WHEN)[number];
 
 const EXAMPLES = `
 Examples:
@@ -94,6 +99,14 @@ export function initCommand(): Command {
           .default(1),
       )
       .addOption(
+        new Option(
+          '--service-monitor <when>',
+          'add a ServiceMonitor (Prometheus Operator) for the metrics Service: auto = when its CRD is installed (never with --dry-run)',
+        )
+          .choices(SERVICE_MONITOR_WHEN)
+          .default('auto'),
+      )
+      .addOption(
         outputOption(['yaml', 'json'], 'print objects (with --dry-run) or the results as yaml or json'),
       )
       .addOption(
@@ -116,17 +129,20 @@ export function initCommand(): Command {
 async function runInit(flags: InitFlags): Promise<void> {
   const version = packageVersion();
   const providers = parseProviders(flags.infrastructure);
-  const objects = installObjects({
-    namespace: flags.namespace,
-    image: flags.image ?? `ghcr.io/clusterforge/clusterforge:v${version}`,
-    providers,
-    version,
-    env: process.env,
-    crdDir: new URL('crds/', packageRoot()),
-    shards: flags.shards,
-  });
+  const objectsFor = (serviceMonitor: boolean) =>
+    installObjects({
+      namespace: flags.namespace,
+      image: flags.image ?? `ghcr.io/clusterforge/clusterforge:v${version}`,
+      providers,
+      version,
+      env: process.env,
+      crdDir: new URL('crds/', packageRoot()),
+      shards: flags.shards,
+      serviceMonitor,
+    });
 
   if (flags.dryRun) {
+    const objects = objectsFor(flags.serviceMonitor === 'always');
     if (objects.some((o) => o.kind === 'Secret')) {
       process.stderr.write(
         `warning: the output holds your AWS credentials in the Secret ${AWS_CREDENTIALS_SECRET}; encrypt it (SOPS, Sealed Secrets) before it goes into Git\n`,
@@ -137,6 +153,13 @@ async function runInit(flags: InitFlags): Promise<void> {
   }
 
   const { client, server } = await connect(flags);
+  let withMonitor = flags.serviceMonitor === 'always';
+  try {
+    if (flags.serviceMonitor === 'auto') withMonitor = await hasServiceMonitorCRD(client);
+  } catch (err) {
+    throw toCliError(err, server);
+  }
+  const objects = objectsFor(withMonitor);
   // With -o, stdout carries the results only; progress goes to stderr.
   const out = flags.output ? process.stderr : process.stdout;
   const say = (line: string) => out.write(`${line}\n`);

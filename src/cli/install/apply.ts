@@ -46,7 +46,33 @@ const KINDS: Record<string, Kind> = {
     namespaced: true,
   },
   'apps/v1/Deployment': { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  'v1/Service': { group: '', version: 'v1', plural: 'services', namespaced: true },
+  'monitoring.coreos.com/v1/ServiceMonitor': {
+    group: 'monitoring.coreos.com',
+    version: 'v1',
+    plural: 'servicemonitors',
+    namespaced: true,
+  },
 };
+
+/** The CRD that makes a ServiceMonitor possible (the Prometheus Operator's). */
+export const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
+
+/** Whether the API server knows ServiceMonitors: its CRD exists. */
+export async function hasServiceMonitorCRD(client: KubeClient): Promise<boolean> {
+  try {
+    await client.request({
+      method: 'GET',
+      path: resourcePath(KINDS['apiextensions.k8s.io/v1/CustomResourceDefinition'] as Kind, {
+        name: SERVICE_MONITOR_CRD,
+      }),
+    });
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
 
 export function kindOf(obj: KubeObject): Kind {
   const kind = KINDS[`${obj.apiVersion}/${obj.kind}`];

@@ -1,5 +1,6 @@
 // Everything `clusterforge init` installs, as plain objects: the CRDs, the namespace, the operator's
-// ServiceAccount and RBAC, the AWS credentials Secret (for the AWS providers), and the Deployment.
+// ServiceAccount and RBAC, the AWS credentials Secret (for the AWS providers), the Deployment, its
+// metrics Service, and a ServiceMonitor where the Prometheus Operator's CRD is installed.
 // Pure apart from reading crds/; `init --dry-run -o yaml` prints exactly these.
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -31,6 +32,8 @@ export interface InstallOptions {
   crdDir: URL;
   /** Operator replicas, each owning a share of the clusters (`--shards`); 1 = one leader-elected replica. */
   shards?: number;
+  /** Add a ServiceMonitor (Prometheus Operator) for the metrics Service; its CRD must exist. */
+  serviceMonitor?: boolean;
 }
 
 /** Required for the AWS providers; the others are copied when set. */
@@ -168,7 +171,39 @@ export function installObjects(opts: InstallOptions): KubeObject[] {
     });
   }
   objects.push(operatorDeployment(opts, common));
+  objects.push(metricsService(opts, common));
+  if (opts.serviceMonitor) objects.push(serviceMonitor(opts, common));
   return objects;
+}
+
+/**
+ * /metrics of every replica behind one Service. Named like the Deployment, so that a ServiceMonitor's
+ * scrape job is `clusterforge-operator`, the job the alert rules of docs/observability/ expect.
+ */
+function metricsService(opts: InstallOptions, common: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: OPERATOR_NAME, namespace: opts.namespace, labels: { ...common, ...selectorLabels } },
+    spec: {
+      selector: selectorLabels,
+      ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Tells a Prometheus Operator to scrape that Service; only applied where its CRD is installed. */
+function serviceMonitor(opts: InstallOptions, common: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: OPERATOR_NAME, namespace: opts.namespace, labels: common },
+    spec: {
+      selector: { matchLabels: selectorLabels },
+      namespaceSelector: { matchNames: [opts.namespace] },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+    },
+  };
 }
 
 function operatorDeployment(opts: InstallOptions, common: Record<string, string>): KubeObject {

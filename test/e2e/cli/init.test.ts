@@ -2,8 +2,11 @@
 // the dry run is what kubectl applies, AWS credentials come from the environment, and the rollout wait
 // reports progress and times out with its own exit code (no kube-controller-manager runs here, so a
 // Deployment never rolls out).
+
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../env/assets.js';
 import { kubectl, testKubeConfig, testKubeconfigPath, uniqueName } from '../../support/kube.js';
 import { runCli } from './cli.js';
 
@@ -34,6 +37,7 @@ const installed = (ns: string) => [
   `Role ${ns}/clusterforge-operator-leader-election`,
   `RoleBinding ${ns}/clusterforge-operator-leader-election`,
   `Deployment ${ns}/clusterforge-operator`,
+  `Service ${ns}/clusterforge-operator`,
 ];
 
 describe('init', () => {
@@ -173,6 +177,47 @@ describe('init', () => {
     expect(waited.stdout).toMatch(/\[\s*\d+\.\ds\] Deployment clusterforge-operator has no status yet/);
     expect(waited.stderr).toContain('timed out after 3s waiting for Deployment');
     expect(waited.stderr).toContain('--wait=false');
+  });
+
+  it('adds a ServiceMonitor for the metrics Service once the Prometheus Operator CRD is installed', async () => {
+    const ns = operatorNamespace('cf-monitor');
+    const args = ['init', '--kubeconfig', testKubeconfigPath(), '-n', ns, '--wait=false'];
+    const crd = join(repoRoot, 'test/fixtures/servicemonitor-crd.yaml');
+    const installedCrd = await kubectl(['apply', '-f', crd]);
+    expect(installedCrd.code, installedCrd.stderr).toBe(0);
+    try {
+      await kubectl(['wait', '--for=condition=Established', '-f', crd, '--timeout=30s']);
+      const withCrd = await runCli(args);
+      expect(withCrd.code, withCrd.stderr).toBe(0);
+      expect(withCrd.stdout).toMatch(new RegExp(`ServiceMonitor ${ns}/clusterforge-operator\\s+created`));
+      const monitor = await kubectl([
+        'get',
+        '-n',
+        ns,
+        'servicemonitors.monitoring.coreos.com',
+        'clusterforge-operator',
+        '-o',
+        'json',
+      ]);
+      expect(monitor.code, monitor.stderr).toBe(0);
+      expect(JSON.parse(monitor.stdout).spec.endpoints).toEqual([
+        { port: 'metrics', path: '/metrics', interval: '30s' },
+      ]);
+      const service = await core.readNamespacedService({ name: 'clusterforge-operator', namespace: ns });
+      expect(service.spec?.ports?.map((p) => [p.name, p.port])).toEqual([['metrics', 8080]]);
+      // --service-monitor=never leaves it out even where the CRD is.
+      const without = await runCli([...args, '--service-monitor=never', '-o', 'json']);
+      expect(without.code, without.stderr).toBe(0);
+      expect(JSON.parse(without.stdout).items.map((i: { kind: string }) => i.kind)).not.toContain(
+        'ServiceMonitor',
+      );
+    } finally {
+      await kubectl(['delete', '-f', crd, '--ignore-not-found']);
+    }
+    // --service-monitor=always where the CRD is not: the API server refuses it, and init names the object.
+    const refused = await runCli([...args, '--service-monitor=always']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('ServiceMonitor');
   });
 
   it('refuses a kubeconfig that does not exist with exit code 5', async () => {

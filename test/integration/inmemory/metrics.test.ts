@@ -1,8 +1,12 @@
 // /metrics of a real operator as Prometheus scrapes it: a Ready in-memory cluster's series, gone with the
-// cluster; and docs/observability.md naming exactly the metrics the operator exports.
+// cluster; docs/observability.md naming exactly the metrics the operator exports; and the dashboard
+// and alert rules of docs/observability/ querying only those.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
+import { dashboardQueries } from '../../../src/operator/observability/dashboard.js';
+import { RULES_FILE } from '../../../src/operator/observability/generate.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
@@ -48,6 +52,25 @@ describe.sequential('the fleet metrics of a running operator', () => {
     );
     expect(exported.length).toBeGreaterThan(40);
     expect([...documented].sort()).toEqual([...exported].sort());
+  });
+
+  it('exports every metric the dashboard and the alert rules query', async () => {
+    const exported = new Map(
+      [...(await scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    const rules = parse(await readFile(RULES_FILE, 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+    const queries = [...dashboardQueries(), ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
+    const named = new Set(
+      queries.flatMap((q) => [...q.matchAll(/\bclusterforge_[a-z0-9_]+/g)].map((m) => m[0])),
+    );
+    // A histogram is queried through its _bucket, _sum and _count series.
+    const missing = [...named].filter((name) => {
+      if (exported.has(name)) return false;
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      return exported.get(base) !== 'histogram';
+    });
+    expect(named.size).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
   });
 
   it('says a Ready cluster is Ready, with its provider, version and replicas', async () => {

@@ -13,7 +13,7 @@ const base = {
 };
 
 describe('installObjects', () => {
-  it('holds the CRDs, then the namespace, RBAC and the Deployment; no Secret without an AWS provider', () => {
+  it('holds the CRDs, then the namespace, RBAC, the Deployment and its Service; no Secret without an AWS provider', () => {
     const objects = installObjects({ ...base, providers: ['local'] });
     expect(objects.map((o) => o.kind)).toEqual([
       ...Array(5).fill('CustomResourceDefinition'),
@@ -24,7 +24,24 @@ describe('installObjects', () => {
       'Role',
       'RoleBinding',
       'Deployment',
+      'Service',
     ]);
+  });
+
+  it('points the metrics Service and the ServiceMonitor at the pods metrics port', () => {
+    const objects = installObjects({ ...base, providers: ['local'], serviceMonitor: true });
+    const deployment = objects.find((o) => o.kind === 'Deployment') as any;
+    const service = objects.find((o) => o.kind === 'Service') as any;
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as any;
+    const podLabels = deployment.spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(service.spec.selector)) expect(podLabels[k]).toBe(v);
+    expect(service.spec.ports[0].targetPort).toBe(deployment.spec.template.spec.containers[0].ports[0].name);
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) {
+      expect(service.metadata.labels[k]).toBe(v);
+    }
+    expect(monitor.spec.endpoints[0].port).toBe(service.spec.ports[0].name);
+    // The scrape job is the Service's name: the one the alert rules expect.
+    expect(service.metadata.name).toBe('clusterforge-operator');
   });
 
   it('has no wildcard in any rule, and the Lease rules only in the namespace', () => {
