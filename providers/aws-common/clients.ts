@@ -7,6 +7,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { STSClient } from '@aws-sdk/client-sts';
 import type { StaticCredentials } from './credentials.js';
 import { iamPrefixOf } from './errors.js';
+import { noBlindRetryOfCreates } from './lost-answers.js';
 
 /** One AWS API call, as the factory's observer sees it (once per call, not per retry). */
 export interface AwsCall {
@@ -89,6 +90,7 @@ export class AwsClients {
       },
       { step: 'initialize', name: 'clusterforgeOperation', override: true },
     );
+    noBlindRetryOfCreates(client as unknown as Parameters<typeof noBlindRetryOfCreates>[0]);
     this.opts.onClient?.(client, service);
     return client;
   }

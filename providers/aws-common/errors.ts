@@ -1,6 +1,7 @@
 // AWS error codes in one place: what an error means for a reconcile.
 // - `*.NotFound` (and the other "no such thing" codes) means the resource is absent;
 // - throttling requeues with back-off;
+// - a create whose answer was lost (lost-answers.ts) requeues soon: the next pass looks for what it made;
 // - a denied action fails with the action named, so the reconcile stops hammering AWS with it;
 // - a dependency that still exists requeues, naming what blocks;
 // - a request AWS will never accept fails with AWS's own code and message;
@@ -27,6 +28,7 @@ export type AwsErrorKind =
   | 'duplicate'
   | 'quota'
   | 'invalidRequest'
+  | 'answerLost'
   | 'transient';
 
 export interface ClassifiedAwsError {
@@ -164,6 +166,7 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   if (code.endsWith('.NotFound') || code.endsWith('.Malformed.NotFound') || NOT_FOUND_CODES.has(code)) {
     return { kind: 'notFound', ...base };
   }
+  if (code === 'AnswerLost') return { kind: 'answerLost', ...base };
   if (THROTTLING_CODES.has(code) || code.startsWith('Throttling') || e.$retryable?.throttling) {
     return { kind: 'throttled', ...base };
   }
@@ -218,6 +221,8 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
         `AWS throttled the request while ${doing} (${c.code}); backing off`,
         throttleDelayMs(random),
       );
+    case 'answerLost':
+      return inProgress(`${doing}: ${c.message}; looking for what it made before asking again`, 2_000);
     case 'denied':
       return failed(
         'AccessDenied',
