@@ -204,6 +204,18 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
   }
 }
 
+/**
+ * Resolves when the call succeeds or fails with one of `codes`, answers that say the wanted state
+ * already holds (a retried detach: `Gateway.NotAttached`); any other error is thrown.
+ */
+export async function alreadySo(call: Promise<unknown>, ...codes: string[]): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (!codes.includes(awsErrorCode(err))) throw err;
+  }
+}
+
 /** Back-off for throttling: 15 to 30 s, jittered so that many clusters do not retry in step. */
 export function throttleDelayMs(random = Math.random): number {
   return 15_000 + Math.floor(random() * 15_000);

@@ -61,11 +61,15 @@ const readBody = (req: IncomingMessage): Promise<Buffer> =>
     req.on('error', reject);
   });
 
+/** Calls that change something: every action but the reads (Describe, List, Get). */
+export const isMutation = (name: AwsRequestName): boolean => !/^(Describe|List|Get)/.test(name.action);
+
 export class AwsFaultProxy {
   readonly injected: InjectedFault[] = [];
   /** Every request seen, by `service:action`. */
   readonly seen = new Map<string, number>();
   private rules: Rule[] = [];
+  private firsts?: { test: (name: AwsRequestName) => boolean; kind: FaultKind; hit: Set<string> };
   private chaos?: { opts: RandomFaults; random: () => number };
   private requestCount = 0;
 
@@ -92,6 +96,17 @@ export class AwsFaultProxy {
     return this;
   }
 
+  /** The first request of every action that passes `test` gets `kind` (after the targeted rules). */
+  failFirstOfEach(test: (name: AwsRequestName) => boolean, kind: FaultKind = 'drop'): this {
+    this.firsts = { test, kind, hit: new Set() };
+    return this;
+  }
+
+  /** The actions failFirstOfEach has hit, sorted. */
+  firstsHit(): string[] {
+    return [...(this.firsts?.hit ?? [])].sort();
+  }
+
   /** Random faults from here on (undefined: none). Targeted rules still come first. */
   randomly(opts: RandomFaults | undefined): this {
     this.chaos = opts ? { opts, random: seededRandom(opts.seed) } : undefined;
@@ -105,6 +120,7 @@ export class AwsFaultProxy {
 
   clear(): void {
     this.rules = [];
+    this.firsts = undefined;
     this.chaos = undefined;
     this.injected.length = 0;
     this.seen.clear();
@@ -166,6 +182,11 @@ export class AwsFaultProxy {
     if (rule) {
       rule.left--;
       return rule.kind;
+    }
+    const firsts = this.firsts;
+    if (firsts && !firsts.hit.has(name.action) && firsts.test(name)) {
+      firsts.hit.add(name.action);
+      return firsts.kind;
     }
     if (!this.chaos || (this.chaos.opts.actions && !this.chaos.opts.actions(name))) return undefined;
     // One draw per request, so the seed alone fixes which request gets which fault.
