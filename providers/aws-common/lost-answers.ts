@@ -4,6 +4,7 @@
 // creates such an error is not retried by the SDK: it reaches the reconcile as AnswerLost, and the
 // reconcile's next pass looks for the resource (by ClientToken, owned tags or name) before creating.
 // Throttling and 4xx answers are left alone: AWS refused the request, nothing was made.
+import { classifyAwsError } from './errors.js';
 
 /** The operations that make a resource: RunInstances, CreateVpc, AllocateAddress, CreateCluster... */
 const MAKES_A_RESOURCE = /^(Create|Run|Allocate)/;
@@ -21,6 +22,8 @@ interface WireError {
 /** Whether the request may have been acted on although no answer says so. */
 export function answerWasLost(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
+  // EC2 throttles with HTTP 503: refused, nothing made.
+  if (classifyAwsError(err).kind === 'throttled') return false;
   const e = err as WireError;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;

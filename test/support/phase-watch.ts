@@ -1,7 +1,7 @@
 // Watches the Clusters and Machines of a namespace for the whole of a test and remembers every
-// Failed phase and every condition message they showed: a Failed that lasts a moment is seen (a watch
-// gets every change; a poll could step over it), and the messages tell what a user was shown while
-// the operator backed off.
+// failure they showed (the Failed phase, a failureReason) and every condition message: a failure
+// that lasts a moment is seen (a watch gets every change; a poll could step over it), and the
+// messages tell what a user was shown while the operator backed off.
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 
@@ -12,7 +12,7 @@ export interface SeenFailure {
 }
 
 export interface PhaseWatch {
-  /** Every time an object was seen in phase Failed, with its conditions' reasons and messages. */
+  /** Every time an object was seen Failed or with a failureReason, with what it said. */
   readonly failures: SeenFailure[];
   /** Every distinct "reason: message" of a condition that was not True. */
   readonly messages: Set<string>;
@@ -41,8 +41,11 @@ export function watchPhases(
         { allowWatchBookmarks: false },
         (_type, o: any) => {
           for (const m of notTrue(o)) messages.add(m);
-          if (o?.status?.phase === 'Failed') {
-            failures.push({ kind: o.kind, name: o.metadata?.name, reasons: notTrue(o).join('; ') });
+          // A failure a user is shown: the Failed phase, or a failure reason (a failed deletion keeps
+          // the phase Deleting and says why in status.failureReason).
+          if (o?.status?.phase === 'Failed' || o?.status?.failureReason) {
+            const why = [o.status.failureReason, o.status.failureMessage, ...notTrue(o)].filter(Boolean);
+            failures.push({ kind: o.kind, name: o.metadata?.name, reasons: why.join('; ') });
           }
         },
         // The server ends watches now and then: start again until stopped.
