@@ -192,6 +192,22 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   return { kind: 'transient', ...base };
 }
 
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+const LOST_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/**
+ * Whether the request may have been acted on although no answer says so: a 5xx, a reset connection,
+ * a timeout. Not a throttle (EC2 throttles with HTTP 503): AWS refused it, nothing was made.
+ */
+export function answerWasLost(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  if (classifyAwsError(err).kind === 'throttled') return false;
+  const e = err as AwsLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return LOST_CODES.has(e.code ?? '') || (status === undefined && LOST_NAMES.has(e.name ?? ''));
+}
+
 export const isNotFound = (err: unknown): boolean => classifyAwsError(err).kind === 'notFound';
 
 /** Resolves to undefined when the call says the resource does not exist. */
@@ -232,9 +248,14 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
       return inProgress(
         `AWS throttled the request while ${doing} (${c.code}); backing off`,
         throttleDelayMs(random),
+        'Throttled',
       );
     case 'answerLost':
-      return inProgress(`${doing}: ${c.message}; looking for what it made before asking again`, 2_000);
+      return inProgress(
+        `${doing}: ${c.message}; looking for what it made before asking again`,
+        2_000,
+        'AnswerLost',
+      );
     case 'denied':
       return failed(
         'AccessDenied',
@@ -261,7 +282,11 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
         `${doing}: ${c.code}: ${c.message}`,
       );
     default:
-      return inProgress(`${doing}: ${c.code}: ${c.message}; retrying`, 10_000);
+      return inProgress(
+        `${doing}: ${c.code}: ${c.message}; retrying`,
+        10_000,
+        answerWasLost(err) ? 'ServiceUnavailable' : undefined,
+      );
   }
 }
 

@@ -4,30 +4,15 @@
 // creates such an error is not retried by the SDK: it reaches the reconcile as AnswerLost, and the
 // reconcile's next pass looks for the resource (by ClientToken, owned tags or name) before creating.
 // Throttling and 4xx answers are left alone: AWS refused the request, nothing was made.
-import { classifyAwsError } from './errors.js';
+import { answerWasLost } from './errors.js';
 
 /** The operations that make a resource: RunInstances, CreateVpc, AllocateAddress, CreateCluster... */
 const MAKES_A_RESOURCE = /^(Create|Run|Allocate)/;
 
-const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
-const LOST_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-
 interface WireError {
   name?: string;
   code?: string;
-  message?: string;
   $metadata?: { httpStatusCode?: number };
-}
-
-/** Whether the request may have been acted on although no answer says so. */
-export function answerWasLost(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  // EC2 throttles with HTTP 503: refused, nothing made.
-  if (classifyAwsError(err).kind === 'throttled') return false;
-  const e = err as WireError;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return LOST_CODES.has(e.code ?? '') || (status === undefined && LOST_NAMES.has(e.name ?? ''));
 }
 
 /**

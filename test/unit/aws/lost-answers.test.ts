@@ -3,12 +3,12 @@
 // (refused, nothing made). The SDK's own clients, with a request handler in place of the network.
 import { DescribeVpcsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, progressFromAwsError } from '../../../providers/aws-common/errors.js';
 import {
-  AnswerLost,
   answerWasLost,
-  noBlindRetryOfCreates,
-} from '../../../providers/aws-common/lost-answers.js';
+  classifyAwsError,
+  progressFromAwsError,
+} from '../../../providers/aws-common/errors.js';
+import { AnswerLost, noBlindRetryOfCreates } from '../../../providers/aws-common/lost-answers.js';
 
 type Answer = 'reset' | 'throttle' | 'http500' | 'ok';
 
