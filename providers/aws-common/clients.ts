@@ -34,17 +34,17 @@ export interface AwsClientFactoryOptions {
 
 export type AwsSdkClient = EC2Client | ElasticLoadBalancingV2Client | EKSClient | STSClient;
 
-interface AnyClient {
+/** What the factory's own middleware needs of an SDK client. */
+export interface MiddlewareHost {
   middlewareStack: {
     add: (
       mw: (
         next: (args: unknown) => Promise<unknown>,
         context: { commandName?: string },
       ) => (args: unknown) => Promise<unknown>,
-      opts: { step: 'initialize'; name: string; override?: boolean },
+      opts: { step: 'initialize' | 'deserialize'; name: string; priority?: 'high'; override?: boolean },
     ) => void;
   };
-  destroy(): void;
 }
 
 /** The clients of one region and credential set; each is made on first use. */
@@ -75,7 +75,7 @@ export class AwsClients {
     const service = iamPrefixOf(serviceId);
     const region = this.region;
     const onCall = this.opts.onCall;
-    (client as unknown as AnyClient).middlewareStack.add(
+    (client as unknown as MiddlewareHost).middlewareStack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
         onCall?.({ service, operation, region });
@@ -90,7 +90,7 @@ export class AwsClients {
       },
       { step: 'initialize', name: 'clusterforgeOperation', override: true },
     );
-    noBlindRetryOfCreates(client as unknown as Parameters<typeof noBlindRetryOfCreates>[0]);
+    noBlindRetryOfCreates(client as unknown as MiddlewareHost);
     this.opts.onClient?.(client, service);
     return client;
   }

@@ -4,6 +4,7 @@
 // creates such an error is not retried by the SDK: it reaches the reconcile as AnswerLost, and the
 // reconcile's next pass looks for the resource (by ClientToken, owned tags or name) before creating.
 // Throttling and 4xx answers are left alone: AWS refused the request, nothing was made.
+import type { MiddlewareHost } from './clients.js';
 import { answerWasLost } from './errors.js';
 
 /** The operations that make a resource: RunInstances, CreateVpc, AllocateAddress, CreateCluster... */
@@ -37,23 +38,11 @@ function described(err: WireError): string {
   return status ? `${code} (HTTP ${status})` : code;
 }
 
-interface Stack {
-  middlewareStack: {
-    add: (
-      mw: (
-        next: (args: unknown) => Promise<unknown>,
-        context: { commandName?: string },
-      ) => (args: unknown) => Promise<unknown>,
-      opts: { step: 'deserialize'; name: string; priority: 'high'; override?: boolean },
-    ) => void;
-  };
-}
-
 /**
  * Installs the rule on one SDK client: inside the retry loop (the deserialize step, around the
  * parser), a lost answer to a create becomes AnswerLost.
  */
-export function noBlindRetryOfCreates(client: Stack): void {
+export function noBlindRetryOfCreates(client: MiddlewareHost): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? '').replace(/Command$/, '');

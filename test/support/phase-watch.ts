@@ -14,8 +14,10 @@ export interface SeenFailure {
 export interface PhaseWatch {
   /** Every time an object was seen Failed or with a failureReason, with what it said. */
   readonly failures: SeenFailure[];
-  /** Every distinct "reason: message" of a condition that was not True. */
+  /** Every distinct "type=reason: message" of a condition that was not True. */
   readonly messages: Set<string>;
+  /** The distinct reasons of those conditions. */
+  reasons(): string[];
   stop(): void;
 }
 
@@ -60,6 +62,7 @@ export function watchPhases(
   return {
     failures,
     messages,
+    reasons: () => [...new Set([...messages].map((m) => /^\w+=(\w*):/.exec(m)?.[1] ?? ''))],
     stop() {
       stopped = true;
       for (const a of aborts) a.abort();

@@ -14,10 +14,9 @@ import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js
 import { realClusterCA } from '../../support/moto-eks.js';
 import { deleteClusterAndWait, waitFor } from '../../support/operator.js';
 import { type PhaseWatch, watchPhases } from '../../support/phase-watch.js';
-import { applyClusterTemplate } from '../../support/templates.js';
 import { auditEc2, auditEks } from './fault-audit.js';
 import { ownedInventory, REGION } from './fixtures.js';
-import { operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { applyEksCluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('eks-faults');
@@ -51,15 +50,7 @@ describe.sequential('an aws-eks cluster while AWS answers are lost, throttled an
   async function lifecycle(name: string): Promise<void> {
     const tagKey = clusterTagKey({ namespace: namespace(), name });
     const eksName = eksClusterName({ namespace: namespace(), name });
-    await applyClusterTemplate('aws-eks', {
-      CLUSTER_NAME: name,
-      NAMESPACE: namespace(),
-      EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
-      EKS_NODE_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-nodes',
-      AWS_AZ_COUNT: '2',
-      WORKER_MACHINE_COUNT: '2',
-      KUBERNETES_VERSION: VERSION,
-    });
+    await applyEksCluster(namespace(), name, { version: VERSION, workers: 2 });
     await waitConverged(kc, namespace(), name, 150_000);
     const up = { ...(await auditEc2(tagKey)), eks: await auditEks(tagKey) };
     expect([...up.duplicates, ...up.eks.duplicates]).toEqual([]);
@@ -98,8 +89,9 @@ describe.sequential('an aws-eks cluster while AWS answers are lost, throttled an
     expect(p().pending()).toEqual([]);
     expect(p().firstsHit()).toEqual(expect.arrayContaining([...CHANGES, ...DELETES]));
     // What a user saw while the operator backed off: conditions whose reason says why.
-    const reasons = [...(phases?.messages ?? [])].map((m) => /^\w+=(\w*):/.exec(m)?.[1]);
-    expect(reasons).toEqual(expect.arrayContaining(['Throttled', 'ServiceUnavailable', 'AnswerLost']));
+    expect(phases?.reasons()).toEqual(
+      expect.arrayContaining(['Throttled', 'ServiceUnavailable', 'AnswerLost']),
+    );
     figures.push(p().report('every call that changes something losing its first answer'));
   }, 420_000);
 
