@@ -1,7 +1,7 @@
-// Watches the Clusters and Machines of a namespace for the whole of a test and remembers every
-// failure they showed (the Failed phase, a failureReason) and every condition message: a failure
-// that lasts a moment is seen (a watch gets every change; a poll could step over it), and the
-// messages tell what a user was shown while the operator backed off.
+// Watches the Clusters, ControlPlanes, MachineDeployments and Machines of a namespace for the whole
+// of a test and remembers every failure they showed (the Failed phase, a failureReason) and every
+// condition message: a failure that lasts a moment is seen (a watch gets every change; a poll could
+// step over it), and the messages tell what a user was shown while the operator backed off.
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
 
