@@ -29,7 +29,7 @@ const notTrue = (o: any): string[] =>
 export function watchPhases(
   kc: KubeConfig,
   namespace: string,
-  plurals = ['clusters', 'machines'],
+  plurals = ['clusters', 'controlplanes', 'machinedeployments', 'machines'],
 ): PhaseWatch {
   const failures: SeenFailure[] = [];
   const messages = new Set<string>();
