@@ -7,6 +7,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { STSClient } from '@aws-sdk/client-sts';
 import type { StaticCredentials } from './credentials.js';
 import { iamPrefixOf } from './errors.js';
+import { noBlindRetryOfCreates } from './lost-answers.js';
 
 /** One AWS API call, as the factory's observer sees it (once per call, not per retry). */
 export interface AwsCall {
@@ -33,17 +34,17 @@ export interface AwsClientFactoryOptions {
 
 export type AwsSdkClient = EC2Client | ElasticLoadBalancingV2Client | EKSClient | STSClient;
 
-interface AnyClient {
+/** What the factory's own middleware needs of an SDK client. */
+export interface MiddlewareHost {
   middlewareStack: {
     add: (
       mw: (
         next: (args: unknown) => Promise<unknown>,
         context: { commandName?: string },
       ) => (args: unknown) => Promise<unknown>,
-      opts: { step: 'initialize'; name: string; override?: boolean },
+      opts: { step: 'initialize' | 'deserialize'; name: string; priority?: 'high'; override?: boolean },
     ) => void;
   };
-  destroy(): void;
 }
 
 /** The clients of one region and credential set; each is made on first use. */
@@ -74,7 +75,7 @@ export class AwsClients {
     const service = iamPrefixOf(serviceId);
     const region = this.region;
     const onCall = this.opts.onCall;
-    (client as unknown as AnyClient).middlewareStack.add(
+    (client as unknown as MiddlewareHost).middlewareStack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
         onCall?.({ service, operation, region });
@@ -89,6 +90,7 @@ export class AwsClients {
       },
       { step: 'initialize', name: 'clusterforgeOperation', override: true },
     );
+    noBlindRetryOfCreates(client as unknown as MiddlewareHost);
     this.opts.onClient?.(client, service);
     return client;
   }

@@ -1,6 +1,7 @@
 // AWS error codes in one place: what an error means for a reconcile.
 // - `*.NotFound` (and the other "no such thing" codes) means the resource is absent;
 // - throttling requeues with back-off;
+// - a create whose answer was lost (lost-answers.ts) requeues soon: the next pass looks for what it made;
 // - a denied action fails with the action named, so the reconcile stops hammering AWS with it;
 // - a dependency that still exists requeues, naming what blocks;
 // - a request AWS will never accept fails with AWS's own code and message;
@@ -27,6 +28,7 @@ export type AwsErrorKind =
   | 'duplicate'
   | 'quota'
   | 'invalidRequest'
+  | 'answerLost'
   | 'transient';
 
 export interface ClassifiedAwsError {
@@ -164,6 +166,7 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   if (code.endsWith('.NotFound') || code.endsWith('.Malformed.NotFound') || NOT_FOUND_CODES.has(code)) {
     return { kind: 'notFound', ...base };
   }
+  if (code === 'AnswerLost') return { kind: 'answerLost', ...base };
   if (THROTTLING_CODES.has(code) || code.startsWith('Throttling') || e.$retryable?.throttling) {
     return { kind: 'throttled', ...base };
   }
@@ -189,6 +192,22 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   return { kind: 'transient', ...base };
 }
 
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+const LOST_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/**
+ * Whether the request may have been acted on although no answer says so: a 5xx, a reset connection,
+ * a timeout. Not a throttle (EC2 throttles with HTTP 503): AWS refused it, nothing was made.
+ */
+export function answerWasLost(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  if (classifyAwsError(err).kind === 'throttled') return false;
+  const e = err as AwsLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return LOST_CODES.has(e.code ?? '') || (status === undefined && LOST_NAMES.has(e.name ?? ''));
+}
+
 export const isNotFound = (err: unknown): boolean => classifyAwsError(err).kind === 'notFound';
 
 /** Resolves to undefined when the call says the resource does not exist. */
@@ -198,6 +217,18 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
+  }
+}
+
+/**
+ * Resolves when the call succeeds or fails with one of `codes`, answers that say the wanted state
+ * already holds (a retried detach: `Gateway.NotAttached`); any other error is thrown.
+ */
+export async function alreadySo(call: Promise<unknown>, ...codes: string[]): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (!codes.includes(awsErrorCode(err))) throw err;
   }
 }
 
@@ -217,6 +248,13 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
       return inProgress(
         `AWS throttled the request while ${doing} (${c.code}); backing off`,
         throttleDelayMs(random),
+        'Throttled',
+      );
+    case 'answerLost':
+      return inProgress(
+        `${doing}: ${c.message}; looking for what it made before asking again`,
+        2_000,
+        'AnswerLost',
       );
     case 'denied':
       return failed(
@@ -244,7 +282,11 @@ export function progressFromAwsError(err: unknown, doing: string, random = Math.
         `${doing}: ${c.code}: ${c.message}`,
       );
     default:
-      return inProgress(`${doing}: ${c.code}: ${c.message}; retrying`, 10_000);
+      return inProgress(
+        `${doing}: ${c.code}: ${c.message}; retrying`,
+        10_000,
+        answerWasLost(err) ? 'ServiceUnavailable' : undefined,
+      );
   }
 }
 

@@ -13,14 +13,21 @@ import type { VersionRange } from './versions.js';
 /** The outcome of one provider call. */
 export type Progress =
   | { state: 'done' }
-  | { state: 'inProgress'; requeueAfterMs: number; message: string }
+  | {
+      state: 'inProgress';
+      requeueAfterMs: number;
+      message: string;
+      /** Why it waits, when that is worth a condition reason of its own (`Throttled`); else the caller's. */
+      reason?: string;
+    }
   | { state: 'failed'; reason: string; message: string };
 
 export const done = (): Progress => ({ state: 'done' });
-export const inProgress = (message: string, requeueAfterMs = 2_000): Progress => ({
+export const inProgress = (message: string, requeueAfterMs = 2_000, reason?: string): Progress => ({
   state: 'inProgress',
   requeueAfterMs,
   message,
+  ...(reason ? { reason } : {}),
 });
 export const failed = (reason: string, message: string): Progress => ({ state: 'failed', reason, message });
 

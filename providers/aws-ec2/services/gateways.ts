@@ -14,7 +14,7 @@ import {
   type InternetGateway,
   ReleaseAddressCommand,
 } from '@aws-sdk/client-ec2';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { alreadySo, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { ROLE_TAG, roleOf } from '../../aws-common/tags.js';
 import { type Ec2Scope, ready, type StepOutcome, type SubnetRecord, waiting } from '../scope.js';
@@ -57,7 +57,11 @@ export async function reconcileInternetGateway(s: Ec2Scope): Promise<StepOutcome
     if (!id) throw new Error('CreateInternetGateway answered without a gateway');
     s.log.info({ internetGateway: id }, 'created internet gateway');
   }
-  await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpc.id }));
+  // Already attached: the answer to an earlier attach was lost (the next pass sees the attachment).
+  await alreadySo(
+    ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpc.id })),
+    'Resource.AlreadyAssociated',
+  );
   s.state.internetGatewayId = id;
   return ready;
 }
@@ -204,7 +208,10 @@ export async function deleteInternetGateways(s: Ec2Scope): Promise<string[]> {
     let blocked: string | undefined;
     for (const attachment of igw.Attachments ?? []) {
       blocked ??= await tryDelete(`internet gateway ${id} (detaching from ${attachment.VpcId})`, () =>
-        ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: attachment.VpcId })),
+        alreadySo(
+          ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: attachment.VpcId })),
+          'Gateway.NotAttached',
+        ),
       );
     }
     return blocked;

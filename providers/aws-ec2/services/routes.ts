@@ -11,7 +11,7 @@ import {
   ReplaceRouteTableAssociationCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
+import { alreadySo, awsErrorCode, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { isOwned, roleOf } from '../../aws-common/tags.js';
 import { type Ec2Scope, ready, type StepOutcome, waiting } from '../scope.js';
@@ -80,8 +80,12 @@ async function ensureRouteTable(
         ? route.GatewayId === target.gatewayId
         : route.NatGatewayId === target.natGatewayId);
     if (!route) {
-      await ec2.send(
-        new CreateRouteCommand({ RouteTableId: tableId, DestinationCidrBlock: ANYWHERE, ...wanted }),
+      // Already there: made by a create whose answer was lost; the next pass checks its target.
+      await alreadySo(
+        ec2.send(
+          new CreateRouteCommand({ RouteTableId: tableId, DestinationCidrBlock: ANYWHERE, ...wanted }),
+        ),
+        'RouteAlreadyExists',
       );
     } else if (!matches) {
       await ec2.send(

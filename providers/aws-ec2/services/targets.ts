@@ -7,7 +7,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { done, inProgress, type Progress } from '../../../src/provider/contract.js';
-import { unlessNotFound } from '../../aws-common/errors.js';
+import { alreadySo, unlessNotFound } from '../../aws-common/errors.js';
 import { API_SERVER_PORT, type Ec2Scope } from '../scope.js';
 
 type TargetState = 'healthy' | 'initial' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'absent';
@@ -84,11 +84,15 @@ export async function leaveTargetGroup(
   if (target === 'draining')
     return inProgress(`instance ${id} is draining from the API load balancer`, 5_000);
   if (target !== 'unused' && target !== 'absent') {
-    await s.clients.elbv2.send(
-      new DeregisterTargetsCommand({
-        TargetGroupArn: targetGroupArn,
-        Targets: [{ Id: id, Port: API_SERVER_PORT }],
-      }),
+    // InvalidTarget: not a target (any more), e.g. the answer to an earlier deregister was lost.
+    await alreadySo(
+      s.clients.elbv2.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: [{ Id: id, Port: API_SERVER_PORT }],
+        }),
+      ),
+      'InvalidTarget',
     );
     s.state.registered.delete(id);
     s.log.info({ instance: id }, 'deregistered from the API server target group');

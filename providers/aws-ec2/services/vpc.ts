@@ -15,7 +15,7 @@ import {
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
-import { isNotFound, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
+import { awsErrorCode, isNotFound, ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { ROLE_TAG } from '../../aws-common/tags.js';
 import { subdivide } from '../cidr.js';
 import { type Ec2Scope, ready, type StepOutcome, type SubnetRecord, waiting } from '../scope.js';
@@ -146,6 +146,43 @@ export async function planSubnets(s: Ec2Scope, vpcCidr: string): Promise<Planned
   ]);
 }
 
+/**
+ * Creates one planned subnet. A conflict with a block the cluster already owns in the VPC is that
+ * subnet: made by a create whose answer was lost, and not listed yet. Any other conflict is thrown.
+ */
+async function createSubnet(s: Ec2Scope, vpcId: string, p: PlannedSubnet): Promise<Subnet | undefined> {
+  const ec2 = s.clients.ec2;
+  const kind = p.public ? 'public' : 'private';
+  try {
+    const out = await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: p.cidr,
+        AvailabilityZone: p.zone,
+        TagSpecifications: [
+          s.tagSpec('subnet', `${s.name}-subnet-${kind}-${p.zone}`, `subnet-${kind}`, {
+            // For the Kubernetes AWS cloud provider: where to put load balancers.
+            [p.public ? 'kubernetes.io/role/elb' : 'kubernetes.io/role/internal-elb']: '1',
+          }),
+        ],
+      }),
+    );
+    return out.Subnet;
+  } catch (err) {
+    if (awsErrorCode(err) !== 'InvalidSubnet.Conflict') throw err;
+    const same = await ec2.send(
+      new DescribeSubnetsCommand({ Filters: s.filters({ [ROLE_TAG]: `subnet-${kind}` }, vpcId) }),
+    );
+    const ours = s.mine(same.Subnets).find((x) => x.CidrBlock === p.cidr);
+    if (!ours) throw err;
+    s.log.info(
+      { subnet: ours.SubnetId, cidr: p.cidr },
+      'the subnet was made by a create whose answer was lost',
+    );
+    return ours;
+  }
+}
+
 export async function reconcileSubnets(s: Ec2Scope): Promise<StepOutcome> {
   const ec2 = s.clients.ec2;
   const vpc = s.state.vpc;
@@ -193,21 +230,7 @@ export async function reconcileSubnets(s: Ec2Scope): Promise<StepOutcome> {
     }
     let subnet = owned.find((o) => o.CidrBlock === p.cidr);
     if (!subnet) {
-      const kind = p.public ? 'public' : 'private';
-      const out = await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpc.id,
-          CidrBlock: p.cidr,
-          AvailabilityZone: p.zone,
-          TagSpecifications: [
-            s.tagSpec('subnet', `${s.name}-subnet-${kind}-${p.zone}`, `subnet-${kind}`, {
-              // For the Kubernetes AWS cloud provider: where to put load balancers.
-              [p.public ? 'kubernetes.io/role/elb' : 'kubernetes.io/role/internal-elb']: '1',
-            }),
-          ],
-        }),
-      );
-      subnet = out.Subnet;
+      subnet = await createSubnet(s, vpc.id, p);
       if (!subnet?.SubnetId) throw new Error('CreateSubnet answered without a subnet');
       s.log.info({ subnet: subnet.SubnetId, cidr: p.cidr, zone: p.zone, public: p.public }, 'created subnet');
     }

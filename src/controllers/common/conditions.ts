@@ -63,7 +63,7 @@ export function conditionOfProgress(
   return {
     type,
     status: 'False',
-    reason: p.state === 'inProgress' ? inProgressReason : p.reason,
+    reason: p.state === 'inProgress' ? (p.reason ?? inProgressReason) : p.reason,
     message: p.message,
   };
 }

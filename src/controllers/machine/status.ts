@@ -21,7 +21,12 @@ export function statusFromReport(machine: Machine, report: MachineStatusReport):
     phase = report.providerID ? 'Provisioned' : 'Provisioning';
     conditions = setCondition(
       conditions,
-      { type: 'InfrastructureReady', status: 'False', reason: 'Provisioning', message: p.message },
+      {
+        type: 'InfrastructureReady',
+        status: 'False',
+        reason: p.reason ?? 'Provisioning',
+        message: p.message,
+      },
       gen,
     );
   } else {

@@ -139,7 +139,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     } else if (p.state === 'inProgress') {
       status.conditions = setCondition(
         status.conditions,
-        { type: 'MachinesReady', status: 'False', reason: 'Reconciling', message: p.message },
+        { type: 'MachinesReady', status: 'False', reason: p.reason ?? 'Reconciling', message: p.message },
         md.metadata.generation,
       );
       status.conditions = setCondition(

@@ -21,9 +21,8 @@ import { waitConverged } from '../../support/converge.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { realClusterCA } from '../../support/moto-eks.js';
 import { deleteClusterAndWait, getObject, listObjects, waitFor } from '../../support/operator.js';
-import { applyClusterTemplate } from '../../support/templates.js';
 import { ownedInventory, REGION } from './fixtures.js';
-import { operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { applyEksCluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('eks-op');
@@ -58,15 +57,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
 
   it('comes up Ready from the template: an ACTIVE EKS cluster and a managed node group, no Machines', async () => {
     calls.reset();
-    await applyClusterTemplate('aws-eks', {
-      CLUSTER_NAME: NAME,
-      NAMESPACE: namespace(),
-      EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
-      EKS_NODE_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-nodes',
-      AWS_AZ_COUNT: '2',
-      WORKER_MACHINE_COUNT: '2',
-      KUBERNETES_VERSION: VERSION,
-    });
+    await applyEksCluster(namespace(), NAME, { version: VERSION, workers: 2 });
     const cluster = await waitConverged(kc, namespace(), NAME, 120_000);
     figures.push(calls.format('apply to Ready (EKS control plane, 1 node group of 2, 2 zones)'));
 

@@ -74,3 +74,20 @@ export function applyEc2Cluster(
     KUBERNETES_VERSION: shape.version,
   });
 }
+
+/** The aws-eks template (two zones, the node group's role as eks-operator.test.ts checks it), applied with kubectl. */
+export function applyEksCluster(
+  namespace: string,
+  name: string,
+  shape: { version: string; workers: number },
+): Promise<void> {
+  return applyClusterTemplate('aws-eks', {
+    CLUSTER_NAME: name,
+    NAMESPACE: namespace,
+    EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-control-plane',
+    EKS_NODE_ROLE_ARN: 'arn:aws:iam::123456789012:role/eks-nodes',
+    AWS_AZ_COUNT: '2',
+    WORKER_MACHINE_COUNT: String(shape.workers),
+    KUBERNETES_VERSION: shape.version,
+  });
+}

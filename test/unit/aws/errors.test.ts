@@ -68,6 +68,7 @@ describe('classifyAwsError', () => {
       state: 'inProgress',
       requeueAfterMs: 22_500,
       message: 'AWS throttled the request while creating the VPC (RequestLimitExceeded); backing off',
+      reason: 'Throttled',
     });
     expect(throttleDelayMs(() => 0)).toBe(15_000);
     expect(throttleDelayMs(() => 0.9999)).toBeLessThan(30_000);
@@ -141,8 +142,10 @@ describe('classifyAwsError', () => {
   });
 
   it('retries server errors and anything that is not an AWS answer', () => {
+    // A 5xx is a condition reason of its own while the reconcile backs off, never a failure.
     expect(progressFromAwsError(ec2Error('InternalError', 'oops', 500), 'x')).toMatchObject({
       state: 'inProgress',
+      reason: 'ServiceUnavailable',
     });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     expect(classifyAwsError(refused).kind).toBe('transient');
