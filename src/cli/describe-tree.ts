@@ -94,8 +94,9 @@ function replicasText(o: Obj): string {
 function phaseOf(o: Obj, kind: string): string {
   if (o.status?.phase) return o.status.phase;
   if (o.metadata.deletionTimestamp) return 'Deleting';
-  // A Machine the operator has not looked at yet.
-  if (kind === 'Machine' && !o.status) return 'Pending';
+  // A Machine the operator has not looked at yet: its status is the API server's default, with
+  // observedGeneration 0 (docs/gitops/health.md), or absent where the CRD predates that default.
+  if (kind === 'Machine' && !o.status?.observedGeneration) return 'Pending';
   return '';
 }
 
