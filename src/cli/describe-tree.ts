@@ -33,6 +33,7 @@ export interface Obj {
     readyReplicas?: number;
     updatedReplicas?: number;
     version?: string;
+    observedGeneration?: number;
   };
 }
 

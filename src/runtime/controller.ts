@@ -6,7 +6,9 @@
 //   never handed to it.
 // - Outcome of a reconcile: a result with requeueAfterMs -> reconcile again after that long (back-off
 //   reset); a plain result -> done (back-off reset); TerminalError -> not requeued (back-off reset; the
-//   reconciler records the reason in status); any other throw -> requeue with per-key back-off.
+//   reconciler records the reason in status); any other throw -> requeue with per-key back-off. A key
+//   that failed only because the API server was unreachable goes back at once when the primary
+//   informer reaches the server again (reconnect-retry.ts), whatever its back-off had grown to.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isConflict, isTerminalError, isTransientError } from './errors.js';
@@ -16,6 +18,7 @@ import { isUnreachableError } from './log-errors.js';
 import { FailureLog } from './log-limiter.js';
 import { defaultMetrics, type ReconcileResult, type RuntimeMetrics } from './metrics.js';
 import { formatKey, type KubeObject, type ObjectKey, parseKey } from './object-key.js';
+import { ReconnectRetry } from './reconnect-retry.js';
 import { type Priority, WorkQueue, type WorkQueueOptions } from './workqueue.js';
 
 export type { ObjectKey } from './object-key.js';
@@ -103,6 +106,7 @@ export class Controller<P extends KubeObject = KubeObject> {
   private queue: WorkQueue | undefined;
   private unsubscribe: Array<() => void> = [];
   private untrackQueue: (() => void) | undefined;
+  private reconnectRetry: ReconnectRetry | undefined;
   private running: Promise<void> | undefined;
   private abortStart: AbortController | undefined;
 
@@ -138,6 +142,13 @@ export class Controller<P extends KubeObject = KubeObject> {
     const queue = new WorkQueue(this.queueOptions);
     this.queue = queue;
     this.untrackQueue = this.metrics.trackQueue(this.name, queue);
+    this.reconnectRetry = new ReconnectRetry(
+      () => this.informer.stats,
+      (key) => {
+        queue.forget(key);
+        queue.add(key);
+      },
+    );
     // What the first list brings is a start-up look, behind any change made since (see workqueue.ts).
     const atStart = (initialList: boolean): Priority => (initialList ? 'low' : 'high');
     const enqueue = (key: ObjectKey, priority: Priority): void =>
@@ -189,6 +200,7 @@ export class Controller<P extends KubeObject = KubeObject> {
     await queue.shutDown({ dropQueued: true });
     await this.running;
     this.untrackQueue?.();
+    this.reconnectRetry?.stop();
     this.queue = undefined;
     this.running = undefined;
     this.log.info('controller stopped');
@@ -234,6 +246,7 @@ export class Controller<P extends KubeObject = KubeObject> {
     try {
       const res = await this.reconciler.reconcile(objectKey, log);
       queue.forget(key);
+      this.reconnectRetry?.settled(key);
       this.failureLog.recovered('reconciled after failures', about, key);
       const after = res?.requeueAfterMs;
       if (after !== undefined && after > 0) {
@@ -245,7 +258,10 @@ export class Controller<P extends KubeObject = KubeObject> {
     } catch (err) {
       // Failures are rate-limited per object, except that an unreachable API server is one failure of the
       // whole controller however many objects see it (src/runtime/log-limiter.ts).
-      const failureKey = isUnreachableError(err) ? '' : key;
+      const unreachable = isUnreachableError(err);
+      const failureKey = unreachable ? '' : key;
+      if (unreachable) this.reconnectRetry?.unreachable(key);
+      else this.reconnectRetry?.settled(key);
       if (isTerminalError(err)) {
         queue.forget(key);
         result = 'terminal';
@@ -271,7 +287,7 @@ export class Controller<P extends KubeObject = KubeObject> {
           queue.addRateLimited(key);
           const fields = { ...about, err, retries: queue.numRequeues(key) };
           const msg = 'reconcile failed; retrying with back-off';
-          if (isTransientError(err) || isUnreachableError(err)) this.failureLog.warn(fields, msg, failureKey);
+          if (isTransientError(err) || unreachable) this.failureLog.warn(fields, msg, failureKey);
           else this.failureLog.error(fields, msg, failureKey);
         }
       }
