@@ -3,11 +3,9 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/runtime/log.js';
-import { Manager } from '../../../src/runtime/manager.js';
-import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { proxiedManager } from './proxied-manager.js';
 
 interface Line {
   level: string;
@@ -37,23 +35,16 @@ describe('failure logs while the API server is unreachable', () => {
       });
     for (const name of ['a', 'b', 'c']) await create(name);
 
-    const proxy = await TcpProxy.start(testKubeConfig().getCurrentCluster()?.server ?? '');
-    cleanup.push(() => proxy.close());
-    const kc = proxy.kubeConfig(testKubeConfig());
     const text: string[] = [];
     const log = createLogger({
       name: 'clusterforge',
       destination: { write: (line: string) => void text.push(line) },
     });
-    const manager = new Manager({
-      kubeConfig: kc,
+    const { proxy, kc, manager } = await proxiedManager(cleanup, {
       log,
-      address: null,
-      metrics: new RuntimeMetrics({ processMetrics: false }),
       // Short back-offs: many more retries in the outage than lines are allowed.
       informerDefaults: { backoffBaseMs: 100, backoffMaxMs: 1000 },
     });
-    cleanup.push(() => manager.stop());
     const primary = manager.informer<V1ConfigMap>({
       group: '',
       version: 'v1',

@@ -4,11 +4,9 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/runtime/log.js';
-import { Manager } from '../../../src/runtime/manager.js';
-import { RuntimeMetrics } from '../../../src/runtime/metrics.js';
 import { KubeClient } from '../../../src/runtime/transport.js';
 import { testKubeConfig, useTestNamespace } from '../../support/kube.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { proxiedManager } from './proxied-manager.js';
 
 const OUTAGE_MS = 15_000;
 const NAMES = ['a', 'b', 'c'];
@@ -25,16 +23,9 @@ describe('reconciles after an API server outage', () => {
     for (const name of NAMES) {
       await api.createNamespacedConfigMap({ namespace: namespace(), body: { metadata: { name } } });
     }
-    const proxy = await TcpProxy.start(testKubeConfig().getCurrentCluster()?.server ?? '');
-    cleanup.push(() => proxy.close());
-    const kc = proxy.kubeConfig(testKubeConfig());
-    const manager = new Manager({
-      kubeConfig: kc,
+    const { proxy, kc, manager } = await proxiedManager(cleanup, {
       log: createLogger({ name: 'clusterforge', level: 'silent' }),
-      address: null,
-      metrics: new RuntimeMetrics({ processMetrics: false }),
     });
-    cleanup.push(() => manager.stop());
     const configMaps = manager.informer<V1ConfigMap>({
       group: '',
       version: 'v1',
