@@ -2,9 +2,9 @@
 // and namespace flags (resolved as kubectl resolves them), output formats and colours.
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
+import type { Kubeconfig } from '../kube/kubeconfig/config.js';
 import { connectionErrorCode, KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
 
@@ -173,19 +173,19 @@ export function namespaceOption(): Option {
   );
 }
 
-export function resolveNamespace(kc: KubeConfig, flag: string | undefined): string {
+export function resolveNamespace(kc: Kubeconfig, flag: string | undefined): string {
   if (flag) return flag;
   const context = kc.getContextObject(kc.getCurrentContext());
   return context?.namespace || 'default';
 }
 
 /**
- * A KubeConfig and a KubeClient for the management cluster; a failure to find one is exit code 5.
- * @kubernetes/client-node is loaded here, not at start-up: `generate` and `--help` never need it.
+ * A Kubeconfig and a KubeClient for the management cluster; a failure to find one is exit code 5.
+ * @kubernetes/client-node's KubeConfig is not loaded: only the operator asks for it (kc.toClientNode()).
  */
 export async function connect(
   flags: KubeFlags,
-): Promise<{ kc: KubeConfig; client: KubeClient; server: string }> {
+): Promise<{ kc: Kubeconfig; client: KubeClient; server: string }> {
   const { loadKubeConfig } = await import('./kubeconfig.js');
   const kc = loadKubeConfig(flags);
   const client = new KubeClient(kc, { userAgent: 'clusterforge-cli', timeoutMs: flags.requestTimeout ?? 0 });

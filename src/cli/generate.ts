@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { DNS_LABEL, MAX_CLUSTER_NAME } from '../api/v1alpha1/meta.js';
+import { DNS_LABEL, MAX_CLUSTER_NAME } from '../api/v1alpha1/group.js';
 import { listVariables, MissingVariablesError, renderTemplate } from '../templates/render.js';
 import {
   action,

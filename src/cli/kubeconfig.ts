@@ -1,11 +1,13 @@
 // Finds the management cluster's kubeconfig as kubectl does: --kubeconfig (which must exist), then the
 // files of KUBECONFIG that exist (merged, the first wins), then ~/.kube/config, then the in-cluster
 // service account; --context picks a context. Finding none is exit code 5 with the fix, where
-// client-node would quietly fall back to http://localhost:8080.
+// client-node would quietly fall back to http://localhost:8080. Loaded with src/kube/kubeconfig/, not
+// client-node's KubeConfig: that one costs most of a second of start-up (see config.ts there).
 import { accessSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Kubeconfig, type KubeconfigData } from '../kube/kubeconfig/config.js';
+import { inClusterKubeconfig, mergeKubeconfigs, readKubeconfigFile } from '../kube/kubeconfig/load.js';
 import { CliError, ExitCode } from './common.js';
 
 export interface KubeconfigFlags {
@@ -26,12 +28,11 @@ function exists(path: string): boolean {
 }
 
 /** Reads one file; a missing or unparsable file is one line naming it (and the flag it came from). */
-function loadFile(path: string, from: string): KubeConfig {
-  const kc = new KubeConfig();
+function loadFile(path: string, from: string): KubeconfigData {
   if (!exists(path))
     throw new CliError(`the kubeconfig ${path} (${from}) does not exist`, ExitCode.unreachable, KUBE_FIX);
   try {
-    kc.loadFromFile(path);
+    return readKubeconfigFile(path);
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
     throw new CliError(
@@ -40,24 +41,15 @@ function loadFile(path: string, from: string): KubeConfig {
       KUBE_FIX,
     );
   }
-  return kc;
 }
 
-function findKubeConfig(flag: string | undefined): KubeConfig {
+function findKubeConfig(flag: string | undefined): KubeconfigData {
   if (flag) return loadFile(flag, '--kubeconfig');
   const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter((f) => f && exists(f));
-  if (fromEnv.length > 0) {
-    const [first, ...rest] = fromEnv.map((f) => loadFile(f, 'KUBECONFIG'));
-    for (const kc of rest) first?.mergeConfig(kc, true);
-    if (first) return first;
-  }
+  if (fromEnv.length > 0) return mergeKubeconfigs(fromEnv.map((f) => loadFile(f, 'KUBECONFIG')));
   const home = join(homedir(), '.kube', 'config');
   if (!process.env.KUBECONFIG && exists(home)) return loadFile(home, '~/.kube/config');
-  if (process.env.KUBERNETES_SERVICE_HOST && exists(SERVICE_ACCOUNT_TOKEN)) {
-    const kc = new KubeConfig();
-    kc.loadFromCluster();
-    return kc;
-  }
+  if (process.env.KUBERNETES_SERVICE_HOST && exists(SERVICE_ACCOUNT_TOKEN)) return inClusterKubeconfig();
   const looked = process.env.KUBECONFIG
     ? `none of the files of KUBECONFIG (${process.env.KUBECONFIG}) exists`
     : `KUBECONFIG is not set, ${home} does not exist and this is not a pod`;
@@ -68,8 +60,8 @@ function findKubeConfig(flag: string | undefined): KubeConfig {
   );
 }
 
-export function loadKubeConfig(flags: KubeconfigFlags): KubeConfig {
-  const kc = findKubeConfig(flags.kubeconfig);
+export function loadKubeConfig(flags: KubeconfigFlags): Kubeconfig {
+  const kc = new Kubeconfig(findKubeConfig(flags.kubeconfig));
   if (flags.context) {
     if (!kc.getContextObject(flags.context)) {
       throw new CliError(

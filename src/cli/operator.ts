@@ -153,7 +153,7 @@ export function operatorCommand(): Command {
           import('../runtime/log.js'),
         ]);
         const running = await startOperator({
-          kubeConfig: kc,
+          kubeConfig: await kc.toClientNode(),
           log: createLogger({ name: 'clusterforge' }),
           metricsBindAddress: flags.metricsBindAddress,
           leaderElect: flags.leaderElect,

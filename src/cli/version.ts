@@ -1,6 +1,6 @@
 // `clusterforge version` and `clusterforge --version`: what this build is, and which API it serves.
 import { Command } from 'commander';
-import { API_VERSION } from '../api/v1alpha1/meta.js';
+import { API_VERSION } from '../api/v1alpha1/group.js';
 import { packageVersion } from './common.js';
 
 export function versionInfo(): { clusterforge: string; api: string; node: string } {

@@ -1,5 +1,5 @@
 // Where each kind of ours lives in the API: group, version, plural.
-import { GROUP, VERSION } from '../api/v1alpha1/meta.js';
+import { GROUP, VERSION } from '../api/v1alpha1/group.js';
 
 export interface Resource {
   group: string;

@@ -22,6 +22,12 @@ import { applyDeadlines } from './deadlines.js';
 import { connectionDropped, KubeApiError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 
+/**
+ * What a KubeClient needs of a kubeconfig: client-node's KubeConfig (the operator), or the CLI's lighter
+ * Kubeconfig (src/kube/kubeconfig/), which does not load client-node's generated models at start-up.
+ */
+export type KubeConfigSource = Pick<KubeConfig, 'getCurrentCluster' | 'applyToHTTPSOptions'>;
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
@@ -185,7 +191,7 @@ export class KubeClient {
   private readonly bucket: TokenBucket | undefined;
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeConfigSource,
     opts: KubeClientOptions = {},
   ) {
     this.observe = opts.observe;

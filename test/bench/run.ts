@@ -1,6 +1,7 @@
 // `npm run bench [-- local|aws-ec2|aws-eks]`: how fast the operator brings clusters up and what it
 // costs, per provider (test/bench/local.ts, aws-ec2.ts, aws-eks.ts); `npm run bench -- scale` runs the
-// scale bench (scale/index.ts) and `npm run bench -- kills [seed]` the kill run (kills.ts) on their own. Prints figures; asserts nothing
+// scale bench (scale/index.ts), `npm run bench -- kills [seed]` the kill run (kills.ts) and
+// `npm run bench -- cli [runs]` the CLI's start-up against kubectl's (cli.ts) on their own. Prints figures; asserts nothing
 // (speed is measured here, never in a timed test). Bounded: every wait has a deadline, and everything started
 // here (API server, etcd, the AWS API emulator, the operator) is stopped at the end.
 //
@@ -16,6 +17,7 @@ import { startKubeEnv } from '../env/kube-env.js';
 import { startMoto } from '../env/moto.js';
 import { benchAwsEc2, prepareImage } from './aws-ec2.js';
 import { benchAwsEks } from './aws-eks.js';
+import { benchCli } from './cli.js';
 import { benchKills } from './kills.js';
 import { benchLocal } from './local.js';
 import { benchScale } from './scale/index.js';
@@ -39,10 +41,17 @@ async function main() {
     for (const row of rows) console.log(row);
     return;
   }
+  // The CLI bench, too: one API server, kubectl, and the built CLI: `cli [runs]`.
+  if (asked[0] === 'cli' && asked.length <= 2) {
+    const rows = await benchCli(asked[1]);
+    console.log(`\nclusterforge bench (${new Date().toISOString()}, node ${process.version})`);
+    for (const row of rows) console.log(row);
+    return;
+  }
   const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length > 0)
     throw new Error(
-      `unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}, and scale or kills [seed] on their own`,
+      `unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}, and scale, kills [seed] or cli [runs] on their own`,
     );
   const sections = asked.length > 0 ? asked : [...SECTIONS];
 

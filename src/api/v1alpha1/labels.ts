@@ -1,6 +1,6 @@
 // The labels, annotations, finalizer and owner references of the clusterforge.dev/v1alpha1 API:
 // what ties a cluster's objects together, for the controllers and for anyone who reads them.
-import { API_VERSION } from './meta.js';
+import { API_VERSION } from './group.js';
 
 /** Label on everything a cluster owns (Cluster API uses cluster.x-k8s.io/cluster-name). */
 export const CLUSTER_NAME_LABEL = 'clusterforge.dev/cluster-name';

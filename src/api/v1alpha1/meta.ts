@@ -1,16 +1,8 @@
 // Shapes shared by every kind of the clusterforge.dev/v1alpha1 API.
 import { z } from 'zod';
+import { API_VERSION, DNS_LABEL, DNS_SUBDOMAIN, GROUP, MAX_CLUSTER_NAME, VERSION } from './group.js';
 
-export const GROUP = 'clusterforge.dev';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}` as const;
-
-/** A DNS-1123 label: the form of a name that must also fit AWS names and tags. */
-export const DNS_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
-/** A DNS-1123 subdomain: DNS labels joined by dots (each label's 63 characters are a rule of its own). */
-export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-/** Cluster names become parts of AWS resource names (a load balancer name holds 32 characters). */
-export const MAX_CLUSTER_NAME = 40;
+export { API_VERSION, DNS_LABEL, DNS_SUBDOMAIN, GROUP, MAX_CLUSTER_NAME, VERSION };
 
 /** A Kubernetes release as `v1.MINOR.PATCH`. */
 const KUBERNETES_VERSION = '^v1\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$';

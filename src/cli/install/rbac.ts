@@ -2,7 +2,7 @@
 // src/controllers calls, and nothing else (no wildcard). When a controller starts calling something new,
 // add it here; test/e2e/cli/rbac.test.ts runs a whole local cluster lifecycle under these rules and fails
 // on any 403.
-import { GROUP } from '../../api/v1alpha1/meta.js';
+import { GROUP } from '../../api/v1alpha1/group.js';
 
 export interface PolicyRule {
   apiGroups: string[];
