@@ -1,12 +1,13 @@
 // What every `clusterforge` command shares: exit codes, errors that carry their fix, the kubeconfig
 // and namespace flags (resolved as kubectl resolves them), output formats and colours.
-import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
 import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import type { Kubeconfig } from '../kube/kubeconfig/config.js';
 import { connectionErrorCode, KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
+
+export { packageRoot, packageVersion } from './package-root.js';
 
 /** The exit codes of every command; docs/cli.md lists them for users. */
 export const ExitCode = {
@@ -249,34 +250,6 @@ export function colourEnabled(stream: NodeJS.WriteStream = process.stdout): bool
 
 export function paint(colour: Colour, text: string, stream: NodeJS.WriteStream = process.stdout): string {
   return colourEnabled(stream) ? styleText(colour, text) : text;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Files shipped with the package
-
-/**
- * The folder holding package.json, crds/ and templates/: the nearest folder above this module whose
- * package.json is clusterforge's (src/cli under tsx, dist/src/cli when built, or a bundle).
- */
-export function packageRoot(): URL {
-  let dir = new URL('./', import.meta.url);
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string };
-      if (pkg.name === 'clusterforge') return dir;
-    } catch {
-      // No package.json here: look further up.
-    }
-    const parent = new URL('../', dir);
-    if (parent.href === dir.href) break;
-    dir = parent;
-  }
-  throw new Error('cannot find the clusterforge package folder (with crds/ and templates/)');
-}
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('package.json', packageRoot()), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 /** "5s", "3m", "2h", "4d": the age of a timestamp, as kubectl prints it. */

@@ -2,11 +2,14 @@
 // equivalent on the same kube-apiserver (issue #15: `get kubeconfig` within 2x kubectl). Each pair runs
 // interleaved, once unmeasured first (kubectl fills its discovery cache then), then `runs` times each
 // (default 21); the figure is the median wall time of the whole process. Bare `node -e 0` is printed
-// too: the part of the CLI's time that no change to the CLI can remove.
+// too: the part of the CLI's time that no change to the CLI can remove. With GNU time (/usr/bin/time)
+// each figure has the process's CPU time beside it: on a busy machine the wall times of short processes
+// say more about the machine than about the command.
 //
 // CLUSTERFORGE_BENCH_CLI=path/to/bin/clusterforge.js measures another build (e.g. an older commit's).
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKubeEnv } from '../env/kube-env.js';
@@ -22,11 +25,22 @@ interface Pair {
   note: string;
 }
 
-/** One run's wall time in ms; a non-zero exit is an error (a bench of a failing command means nothing). */
-function timeOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** GNU time, when there: the CPU time a run took, which the machine's other load disturbs far less. */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+interface Sample {
+  wallMs: number;
+  /** User + system CPU time of the process (GNU time), or undefined without it. */
+  cpuMs: number | undefined;
+}
+
+/** One run; a non-zero exit is an error (a bench of a failing command means nothing). */
+async function timeOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  const out = join(tmpdir(), `clusterforge-bench-cli-${process.pid}.time`);
+  const [file, argv] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', out, cmd, ...args]] : [cmd, args];
+  const wallMs = await new Promise<number>((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => {
       err += d;
@@ -38,6 +52,22 @@ function timeOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
     });
   });
+  if (!GNU_TIME) return { wallMs, cpuMs: undefined };
+  const [user, sys] = (await readFile(out, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
+  await rm(out, { force: true });
+  return { wallMs, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000 };
+}
+
+/** "412 ms (cpu 230 ms)": the medians of a set of runs. */
+function medians(samples: Sample[]): { wall: number; cpu: number | undefined; text: string } {
+  const wall = median(samples.map((s) => s.wallMs));
+  const cpus = samples.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
+  const cpu = cpus.length > 0 ? median(cpus) : undefined;
+  return {
+    wall,
+    cpu,
+    text: `${wall.toFixed(0)} ms${cpu === undefined ? '' : ` (cpu ${cpu.toFixed(0)} ms)`}`,
+  };
 }
 
 /** The unmeasured first run, tried again while the server still answers 429 for new CRDs' storage. */
@@ -119,23 +149,25 @@ export async function benchCli(runsArg?: string): Promise<string[]> {
       `cli bench: median wall time of ${runs} runs each, interleaved, against one kube-apiserver ${kube.version} (target: at most ${TARGET_RATIO}x kubectl)`,
       `  cli: ${cli}`,
     ];
-    const node: number[] = [];
+    const node: Sample[] = [];
     for (let i = 0; i < runs; i++) node.push(await timeOnce(process.execPath, ['-e', '0'], env));
-    rows.push(`  node -e 0 (start-up floor of any node CLI): ${median(node).toFixed(0)} ms`);
+    rows.push(`  node -e 0 (start-up floor of any node CLI): ${medians(node).text}`);
     for (const pair of pairs) {
       progress(`cli: ${pair.name}`);
       await warmUp(process.execPath, [cli, ...pair.clusterforge], env);
       await warmUp('kubectl', pair.kubectl, env);
-      const ours: number[] = [];
-      const theirs: number[] = [];
+      const ours: Sample[] = [];
+      const theirs: Sample[] = [];
       for (let i = 0; i < runs; i++) {
         ours.push(await timeOnce(process.execPath, [cli, ...pair.clusterforge], env));
         theirs.push(await timeOnce('kubectl', pair.kubectl, env));
       }
-      const ratio = median(ours) / median(theirs);
+      const [a, b] = [medians(ours), medians(theirs)];
+      const ratio = a.wall / b.wall;
+      const cpuRatio = a.cpu !== undefined && b.cpu ? `, cpu ${(a.cpu / b.cpu).toFixed(2)}x` : '';
       rows.push(
-        `  clusterforge ${pair.name}: ${median(ours).toFixed(0)} ms, kubectl ${median(theirs).toFixed(0)} ms: ` +
-          `${ratio.toFixed(2)}x (${ratio <= TARGET_RATIO ? 'within' : 'over'} ${TARGET_RATIO}x) [${pair.note}]`,
+        `  clusterforge ${pair.name}: ${a.text}, kubectl ${b.text}: ${ratio.toFixed(2)}x${cpuRatio} ` +
+          `(wall ${ratio <= TARGET_RATIO ? 'within' : 'over'} ${TARGET_RATIO}x) [${pair.note}]`,
       );
     }
     return rows;
