@@ -5,7 +5,7 @@
 // Node; the Secret is gone once a Node with the machine's provider ID is registered, or once the
 // Machine is deleted. No kubeadm runs on the emulator's instances, so the test API server stands in
 // for the workload cluster's API, and the Node a kubelet would register is created by the test.
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
@@ -43,6 +43,40 @@ const TIMEOUT = 60_000;
 const TTL_MS = 30_000;
 const VERSION = 'v1.37.2';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Review {
+  status: { userInfo: { username: string; groups?: string[] } };
+}
+/** Who the API server takes a bearer of `token` for (a SelfSubjectReview); throws on 401. */
+async function signInWith(token: string): Promise<Review['status']['userInfo']> {
+  const cluster = testKubeConfig().getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'bootstrap', token }],
+    contexts: [{ name: 'bootstrap', cluster: cluster.name, user: 'bootstrap' }],
+    currentContext: 'bootstrap',
+  });
+  const review = await new KubeClient(kc, { timeoutMs: 5_000 }).request<Review>({
+    method: 'POST',
+    path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
+  return review.status.userInfo;
+}
+
+/** Until `check` passes (the API server's token authenticator reads Secrets through a cache). */
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+}
 
 describe('aws-ec2: a join token per machine, short-lived, gone after the join', () => {
   const namespace = uniqueNamespace('ec2-jt');
@@ -169,7 +203,14 @@ describe('aws-ec2: a join token per machine, short-lived, gone after the join', 
     const expiration = Date.parse(secretText(s, 'expiration'));
     expect(expiration).toBeGreaterThan(Date.now());
     expect(expiration).toBeLessThanOrEqual(before + TTL_MS + 1_000);
-    expect(await userDataToken(w)).toBe(`${id}.${secretText(s, 'token-secret')}`);
+    const token = await userDataToken(w);
+    expect(token).toBe(`${id}.${secretText(s, 'token-secret')}`);
+    // The API server (bootstrap token authentication on, as kubeadm sets it) takes it for a joiner.
+    await eventually(async () => {
+      const user = await signInWith(token);
+      expect(user.username).toBe(`system:bootstrap:${id}`);
+      expect(user.groups).toContain('system:bootstrappers:kubeadm:default-node-token');
+    });
   });
 
   it('another worker gets a token of its own; a restart makes no second Secret', async () => {
@@ -217,8 +258,12 @@ describe('aws-ec2: a join token per machine, short-lived, gone after the join', 
     const name = `jt-${namespace}-w1`;
     nodes.push(name);
     await core.createNode({ body: { metadata: { name }, spec: { providerID } } });
+    const token = await userDataToken(w);
     await ensure(w);
     expect(await joinTokenSecrets(kc, w)).toEqual([]);
+    await eventually(async () => {
+      await expect(signInWith(token)).rejects.toThrow();
+    });
     // The other workers have no Node: their tokens stay.
     expect(await joinTokenSecrets(kc, machine('demo-w2'))).toHaveLength(1);
   });
