@@ -73,7 +73,8 @@ export interface AwsEc2ProviderOptions {
   periods?: Partial<Ec2Periods>;
   /**
    * How to reach a workload cluster's API as its admin (to set kubeadm-config's kubernetesVersion
-   * before an upgrade). Default: through the load balancer with an admin certificate.
+   * before an upgrade; for the join tokens). Default: through the load balancer with an admin
+   * certificate.
    */
   workloadClient?: (admin: contract.KubeconfigMaterial) => KubeClient;
   /** How long a joining machine's bootstrap token is valid, extended while it has not joined. Default 15 min. */
