@@ -16,6 +16,8 @@ import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
 import { classifyAwsError, progressFromError } from '../aws-common/errors.js';
+import { JoinTokens } from './join-tokens/join-tokens.js';
+import { DEFAULT_TOKEN_TTL_MS, kubeadmTTL } from './join-tokens/token.js';
 import {
   API_SERVER_PORT,
   type ClusterState,
@@ -71,9 +73,12 @@ export interface AwsEc2ProviderOptions {
   periods?: Partial<Ec2Periods>;
   /**
    * How to reach a workload cluster's API as its admin (to set kubeadm-config's kubernetesVersion
-   * before an upgrade). Default: through the load balancer with an admin certificate.
+   * before an upgrade; for the join tokens). Default: through the load balancer with an admin
+   * certificate.
    */
   workloadClient?: (admin: contract.KubeconfigMaterial) => KubeClient;
+  /** How long a joining machine's bootstrap token is valid, extended while it has not joined. Default 15 min. */
+  joinTokenTTLMs?: number;
 }
 
 interface Step {
@@ -144,6 +149,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
   private readonly verifyIntervalMs: number;
   private readonly periods: Ec2Periods;
   private readonly workloadClient: (admin: contract.KubeconfigMaterial) => KubeClient;
+  private readonly tokens: JoinTokens;
 
   constructor(private readonly opts: AwsEc2ProviderOptions = {}) {
     this.factory = opts.clients ?? new AwsClientFactory();
@@ -152,6 +158,10 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
     this.periods = { ...DEFAULT_EC2_PERIODS, ...opts.periods };
     this.workloadClient =
       opts.workloadClient ?? ((admin) => workloadAdminClient(admin, 'clusterforge-aws-ec2'));
+    this.tokens = new JoinTokens(
+      async (ctx) => this.workloadClient(await this.kubeconfig(ctx)),
+      opts.joinTokenTTLMs ?? DEFAULT_TOKEN_TTL_MS,
+    );
   }
 
   /** The scope of one call, or the Progress that says why there is none. */
@@ -283,7 +293,12 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
       if ('waiting' in infra) return { progress: inProgress(infra.waiting, 5_000), ready: false };
       const held = await this.prepareVersion(s, ctx);
       if (held) return { progress: held, ready: false };
-      return await ensureInstance(s, ctx, infra, this.images);
+      const report = await ensureInstance(s, ctx, infra, this.images, {
+        ttl: kubeadmTTL(this.tokens.ttlMs),
+        forLaunch: (role) => this.tokens.forLaunch(ctx, role, s.log),
+      });
+      if (report.providerID) await this.tokens.tend(ctx, report.providerID, s.log);
+      return report;
     } catch (err) {
       const progress = progressFromError(
         err,
@@ -328,6 +343,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
     if (!(s instanceof Ec2Scope)) return s;
     try {
       if (ctx.machine.spec.role === 'ControlPlane' && !s.state.targetGroupArn) await discoverLoadBalancing(s);
+      await this.tokens.remove(ctx, s.log);
       return await deleteInstance(s, ctx, s.state.targetGroupArn);
     } catch (err) {
       const progress = progressFromError(

@@ -4,9 +4,9 @@
 // - workers `kubeadm join`.
 // Control-plane machines carry the cluster's CA material (keys included), so every one of them signs
 // with the same CAs the operator holds; workers carry no key at all, only the CA's public-key hash and
-// the join token. The user data is a jinja template for cloud-init: the node name, provider ID and
+// the machine's own join token (join-tokens/: short-lived, one per machine). The user data is a jinja template for cloud-init: the node name, provider ID and
 // address come from the instance metadata at boot.
-import { createHash, createHmac, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ClusterCertificates } from '../../src/provider/contract.js';
 
@@ -29,25 +29,10 @@ export interface BootstrapInput {
   serviceCIDR: string;
   serviceDomain: string;
   certificates: ClusterCertificates;
-  /** The bootstrap token (`abcdef.0123456789abcdef`). */
+  /** The machine's bootstrap token (`abcdef.0123456789abcdef`): its join token, or init's own. */
   token: string;
-}
-
-const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-function tokenChars(bytes: Buffer, count: number): string {
-  let out = '';
-  for (let i = 0; i < count; i++) out += TOKEN_ALPHABET[(bytes[i] as number) % TOKEN_ALPHABET.length];
-  return out;
-}
-
-/**
- * The cluster's kubeadm bootstrap token, derived from its CA key and UID: the same on every call (no
- * state to keep), unguessable without the CA key, and different for every cluster.
- */
-export function bootstrapToken(certs: ClusterCertificates, clusterUID: string): string {
-  const mac = createHmac('sha256', certs.ca.key).update(`kubeadm-bootstrap-token/${clusterUID}`).digest();
-  return `${tokenChars(mac.subarray(0, 6), 6)}.${tokenChars(mac.subarray(6, 22), 16)}`;
+  /** For `init`: how long the token kubeadm init makes from `token` is valid (`900s`). */
+  tokenTTL: string;
 }
 
 /** `sha256:<hex>` of the CA certificate's SubjectPublicKeyInfo, as kubeadm's caCertHashes want. */
@@ -79,8 +64,9 @@ function kubeadmDocuments(input: BootstrapInput): object[] {
         bootstrapTokens: [
           {
             token: input.token,
-            description: 'clusterforge: joins machines of this cluster',
-            ttl: '0s',
+            // Short-lived (else kubeadm's default token lives 24 h): joins use tokens of their own.
+            description: 'clusterforge: made by kubeadm init, used by no join',
+            ttl: input.tokenTTL,
             usages: ['signing', 'authentication'],
             groups: ['system:bootstrappers:kubeadm:default-node-token'],
           },

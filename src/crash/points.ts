@@ -41,6 +41,11 @@ export const CRASH_POINTS = {
   'status:ControlPlane': kube("a ControlPlane's status was written"),
   'status:MachineDeployment': kube("a MachineDeployment's status was written"),
   'status:Machine': kube("a Machine's status was written"),
+  'workload-create:bootstrap-token': {
+    scope: 'aws-ec2',
+    after:
+      "a joining machine's bootstrap token Secret was made in the workload cluster; its instance is not launched yet",
+  },
   'aws:CreateVpc': aws('CreateVpc'),
   'aws:CreateSubnet': aws('CreateSubnet'),
   'aws:CreateInternetGateway': aws('CreateInternetGateway'),

@@ -204,6 +204,9 @@ export function apiServerArgs(opts: {
     `--client-ca-file=${pki('ca.crt')}`,
     '--authorization-mode=RBAC',
     '--anonymous-auth=true',
+    // Bootstrap token Secrets in kube-system authenticate, as on a kubeadm cluster (the aws-ec2
+    // join-token test signs in with the token a machine's user data carries).
+    '--enable-bootstrap-token-auth=true',
     `--service-account-issuer=${SA_ISSUER}`,
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AwsClientFactory } from '../../providers/aws-common/clients.js';
 import { AwsEc2Provider } from '../../providers/aws-ec2/provider.js';
 import { imageLookupFromEnv } from '../../providers/aws-ec2/services/images.js';
+import { workloadClientFromEnv } from '../../providers/aws-ec2/workload-from-env.js';
 import { AwsEksProvider } from '../../providers/aws-eks/provider.js';
 import { InMemoryProvider } from '../../providers/inmemory/provider.js';
 import { LocalProvider } from '../../providers/local/provider.js';
@@ -52,7 +53,8 @@ export interface RunningOperator {
 /**
  * `secrets` reads the Secrets that AWS clusters name in their credentialsRef. The AWS providers share
  * one client factory, whose every call is counted in `metrics` (clusterforge_aws_api_calls_total).
- * Machine image lookup reads CLUSTERFORGE_AWS_IMAGE_OWNERS / _NAME_FORMAT (docs/providers/aws.md).
+ * Machine image lookup reads CLUSTERFORGE_AWS_IMAGE_OWNERS / _NAME_FORMAT (docs/providers/aws.md);
+ * CLUSTERFORGE_AWS_EC2_WORKLOAD_KUBECONFIG (tests only) stands in for the workload clusters' API.
  */
 export function defaultProviders(
   secrets?: SecretDataReader,
@@ -65,7 +67,12 @@ export function defaultProviders(
   });
   return [
     new LocalProvider(),
-    new AwsEc2Provider({ secrets, clients: awsClients, images: imageLookupFromEnv() }),
+    new AwsEc2Provider({
+      secrets,
+      clients: awsClients,
+      images: imageLookupFromEnv(),
+      ...workloadClientFromEnv(),
+    }),
     new AwsEksProvider({ secrets, clients: awsClients }),
     new InMemoryProvider(),
   ];

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_OWNERS_ENV } from '../../providers/aws-ec2/services/images.js';
+import { WORKLOAD_KUBECONFIG_ENV } from '../../providers/aws-ec2/workload-from-env.js';
 import { kubectlOk } from '../../src/devenv/kubectl.js';
 import { processesUnder, signalGroup } from '../../src/supervisor/index.js';
 import { awsEmulatorEnv } from '../env/global-setup.js';
@@ -83,7 +84,12 @@ export async function benchKills(seed: number): Promise<string[]> {
             namespace,
             stateDir,
             logFile: join(stateDir, `${namespace}.log`),
-            env: { ...aws, [IMAGE_OWNERS_ENV]: imageOwner, ...extra },
+            env: {
+              ...aws,
+              [IMAGE_OWNERS_ENV]: imageOwner,
+              [WORKLOAD_KUBECONFIG_ENV]: env.kubeconfigPath,
+              ...extra,
+            },
           });
         const chaos = {
           budget: KILLS_PER_PROVIDER - tally.kills,

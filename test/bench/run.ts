@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_OWNERS_ENV } from '../../providers/aws-ec2/services/images.js';
+import { WORKLOAD_KUBECONFIG_ENV } from '../../providers/aws-ec2/workload-from-env.js';
 import { processesUnder } from '../../src/supervisor/index.js';
 import { awsEmulatorEnv } from '../env/global-setup.js';
 import { startKubeEnv } from '../env/kube-env.js';
@@ -87,6 +88,8 @@ async function main() {
       ...aws,
       CLUSTERFORGE_STATE_DIR: stateDir,
       [IMAGE_OWNERS_ENV]: account,
+      // The emulator's load balancers answer nothing: the bench's API server stands in (join tokens).
+      [WORKLOAD_KUBECONFIG_ENV]: env.kubeconfigPath,
     });
     if (sections.includes('local')) rows.push(...(await benchLocal(env.kubeConfig, operator, kubectl)));
     if (sections.includes('aws-ec2')) rows.push(...(await benchAwsEc2(env.kubeConfig, operator, kubectl)));

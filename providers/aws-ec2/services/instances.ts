@@ -21,8 +21,9 @@ import {
 import { ProviderFailure, unlessNotFound } from '../../aws-common/errors.js';
 import { clientToken } from '../../aws-common/names.js';
 import { MACHINE_ROLE_TAG, MACHINE_TAG, MACHINE_UID_TAG, tagsToRecord } from '../../aws-common/tags.js';
+import type { TokenSource } from '../join-tokens/join-tokens.js';
 import { API_SERVER_PORT, type Ec2Scope, type SubnetRecord } from '../scope.js';
-import { type BootstrapRole, bootstrapToken, renderUserData, USER_DATA_LIMIT } from '../userdata.js';
+import { type BootstrapRole, renderUserData, USER_DATA_LIMIT } from '../userdata.js';
 import { tryDelete } from './common.js';
 import type { ImageResolver } from './images.js';
 import { ensureRegistered, leaveTargetGroup } from './targets.js';
@@ -164,6 +165,7 @@ async function runInstance(
   infra: MachineInfrastructure,
   images: ImageResolver,
   live: Instance[],
+  boot: { role: BootstrapRole; token: string; tokenTTL: string },
 ): Promise<Instance> {
   const machine = ctx.machine;
   const spec = ctx.template.spec.template.spec.awsEC2;
@@ -180,9 +182,8 @@ async function runInstance(
     instanceType: spec.instanceType,
   });
   const network = s.cluster.spec.clusterNetwork;
-  const role = bootstrapRole(ctx, live);
   const userData = renderUserData({
-    role,
+    role: boot.role,
     clusterName: s.name,
     kubernetesVersion: machine.spec.version,
     endpoint: { host: infra.endpointHost, port: API_SERVER_PORT },
@@ -190,7 +191,8 @@ async function runInstance(
     serviceCIDR: network.services.cidrBlocks[0] as string,
     serviceDomain: network.serviceDomain,
     certificates,
-    token: bootstrapToken(certificates, s.id.uid),
+    token: boot.token,
+    tokenTTL: boot.tokenTTL,
   });
   if (Buffer.byteLength(userData) > USER_DATA_LIMIT) {
     throw new ProviderFailure(
@@ -254,7 +256,7 @@ async function runInstance(
       machine: name,
       instance: instance.InstanceId,
       role: machine.spec.role,
-      bootstrap: role,
+      bootstrap: boot.role,
       image: image.id,
     },
     'launched instance',
@@ -267,6 +269,7 @@ export async function ensureInstance(
   ctx: MachineContext,
   infra: MachineInfrastructure,
   images: ImageResolver,
+  tokens: TokenSource,
 ): Promise<MachineStatusReport> {
   let instance = await findInstance(s, ctx, false);
   if (!instance) {
@@ -286,7 +289,13 @@ export async function ensureInstance(
     }
     // One more look, never from a cached listing, right before the create.
     const live = await listInstances(s, true);
-    instance = live.find((i) => belongsTo(i, ctx)) ?? (await runInstance(s, ctx, infra, images, live));
+    instance = live.find((i) => belongsTo(i, ctx));
+    if (!instance) {
+      const role = bootstrapRole(ctx, live);
+      const token = await tokens.forLaunch(role);
+      if ('progress' in token) return { progress: token.progress, ready: false };
+      instance = await runInstance(s, ctx, infra, images, live, { role, ...token, tokenTTL: tokens.ttl });
+    }
   }
   const id = instance.InstanceId as string;
   s.state.instances.set(machineUid(ctx), id);
@@ -331,12 +340,9 @@ export async function deleteInstance(
   targetGroupArn: string | undefined,
 ): Promise<Progress> {
   const instance = await findInstance(s, ctx, true);
-  const forget = () => {
+  if (!instance) {
     s.state.instances.delete(machineUid(ctx));
     delete s.state.instanceList;
-  };
-  if (!instance) {
-    forget();
     return done();
   }
   const id = instance.InstanceId as string;

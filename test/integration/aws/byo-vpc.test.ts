@@ -24,9 +24,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
-import type { Cluster } from '../../../src/api/v1alpha1/index.js';
+import type { Cluster, Machine } from '../../../src/api/v1alpha1/index.js';
 import { generateClusterCertificates } from '../../../src/pki/index.js';
 import type { ClusterCertificates } from '../../../src/provider/contract.js';
+import { testKubeConfig } from '../../support/kube.js';
 import { driveUntilDone } from '../local/fixtures.js';
 import {
   awsCluster,
@@ -41,6 +42,7 @@ import {
   testClients,
   uniqueNamespace,
 } from './fixtures.js';
+import { deleteJoinTokenSecrets, workloadStandIn } from './workload-stand-in.js';
 
 const TIMEOUT = 60_000;
 const counts = (inv: Inventory) => Object.fromEntries(Object.entries(inv).map(([k, v]) => [k, v.length]));
@@ -52,7 +54,12 @@ const USER_TAGS = [
 describe('aws-ec2 with a VPC and subnets given by ID', () => {
   const namespace = uniqueNamespace('byo');
   const calls = new CallCounter();
-  const provider = new AwsEc2Provider({ clients: new AwsClientFactory({ onCall: calls.record }) });
+  const kc = testKubeConfig();
+  const provider = new AwsEc2Provider({
+    clients: new AwsClientFactory({ onCall: calls.record }),
+    ...workloadStandIn(kc),
+  });
+  const launched: Machine[] = [];
   let ec2: EC2Client;
   let elbv2: ElasticLoadBalancingV2Client;
   let vpcId: string;
@@ -109,6 +116,7 @@ describe('aws-ec2 with a VPC and subnets given by ID', () => {
   });
 
   afterAll(async () => {
+    await deleteJoinTokenSecrets(kc, launched); // its instance went with the infrastructure
     provider.destroy();
     // The test's own network goes last, so nothing is left in the shared emulator.
     await ec2
@@ -182,6 +190,7 @@ describe('aws-ec2 with a VPC and subnets given by ID', () => {
       ami: { id: await someImage() },
     });
     const machine = awsMachine(onSubnets, 'on-subnets-w-1', 'Worker', template);
+    launched.push(machine);
     const ctx = machineCtx(onSubnets, certs, machine, template);
     const report = await driveUntilDone('worker', () => provider.ensureMachine(ctx), TIMEOUT);
     const id = report.providerID?.split('/').at(-1) as string;

@@ -15,6 +15,7 @@ import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js
 import { getObject, listObjects, waitFor } from '../../support/operator.js';
 import { capaImage, ownedInventory, testClients } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { workloadStandIn } from './workload-stand-in.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-drift');
@@ -31,6 +32,7 @@ describe.sequential('drift on an idle aws-ec2 cluster', () => {
     async (counter) =>
       new AwsEc2Provider({
         ...operatorProviderDeps(kc, counter),
+        ...workloadStandIn(kc),
         images: { owners: [await capaImage(VERSION, '1700000100')] },
         periods: { instanceViewTtlMs: 2_000 },
       }),

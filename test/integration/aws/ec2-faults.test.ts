@@ -15,6 +15,7 @@ import { type PhaseWatch, watchPhases } from '../../support/phase-watch.js';
 import { auditEc2 } from './fault-audit.js';
 import { capaImage, ownedInventory } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { workloadStandIn } from './workload-stand-in.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-faults');
@@ -66,6 +67,7 @@ describe.sequential('an aws-ec2 cluster while AWS answers are lost, throttled an
     phases = watchPhases(kc, namespace());
     return new AwsEc2Provider({
       ...operatorProviderDeps(kc, counter, proxy.onClient()),
+      ...workloadStandIn(kc),
       images: { owners: [await capaImage(VERSION)] },
     });
   });

@@ -49,7 +49,8 @@ describe('aws-ec2: kubeadm-config follows a control-plane upgrade', () => {
   const core = kc.makeApiClient(CoreV1Api);
   const factory = new AwsClientFactory();
   const provider = new AwsEc2Provider({ clients: factory, workloadClient: () => new KubeClient(kc) });
-  // The same cluster, but its API cannot be reached: nothing must be launched then.
+  // The same cluster, but its API cannot be reached: nothing must be launched then (a joining machine
+  // needs that API for its join token too: ec2-join-tokens.test.ts).
   const cut = new AwsEc2Provider({
     clients: factory,
     workloadClient: (admin) => {
@@ -122,7 +123,7 @@ describe('aws-ec2: kubeadm-config follows a control-plane upgrade', () => {
     expect(await instancesOfMachine(tagKey, 'demo-cp-a')).toHaveLength(1);
     const second = awsMachine(cluster, 'demo-cp-b', 'ControlPlane', template, OLD);
     machines.push(second);
-    await ensure(cut, second); // needs no workload API: nothing to change
+    await ensure(provider, second); // the workload API for its join token; kubeadm-config is left
     expect(await instancesOfMachine(tagKey, 'demo-cp-b')).toHaveLength(1);
     expect((await kubeadmVersion()).kubernetesVersion).toBe(OLD);
   });

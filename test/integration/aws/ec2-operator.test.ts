@@ -14,6 +14,7 @@ import { deleteClusterAndWait, listObjects, waitFor } from '../../support/operat
 import { publishedKubeconfig } from '../../support/workload.js';
 import { awsCluster, capaImage, clusterCtx, ownedInventory, uniqueNamespace } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { workloadStandIn } from './workload-stand-in.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-op');
@@ -27,6 +28,7 @@ describe.sequential('an aws-ec2 cluster through the operator', () => {
     async (counter) =>
       new AwsEc2Provider({
         ...operatorProviderDeps(kc, counter),
+        ...workloadStandIn(kc),
         images: { owners: [await capaImage(VERSION)] },
       }),
   );

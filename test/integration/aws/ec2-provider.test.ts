@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
-import { bootstrapToken, caCertHash, KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
+import { caCertHash, KUBEADM_CONFIG_PATH } from '../../../providers/aws-ec2/userdata.js';
 import type { Cluster, Machine, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
 import { generateClusterCertificates, loadCertificate } from '../../../src/pki/index.js';
 import type {
@@ -36,6 +36,7 @@ import type {
   MachineContext,
   MachineStatusReport,
 } from '../../../src/provider/contract.js';
+import { testKubeConfig } from '../../support/kube.js';
 import { deleteMachineFully, driveUntilDone, ensureMachineReady } from '../local/fixtures.js';
 import {
   awsCluster,
@@ -51,6 +52,12 @@ import {
   testClients,
   uniqueNamespace,
 } from './fixtures.js';
+import {
+  deleteJoinTokenSecrets,
+  joinTokenSecrets,
+  secretText,
+  workloadStandIn,
+} from './workload-stand-in.js';
 
 const TIMEOUT = 60_000;
 
@@ -69,6 +76,9 @@ const ingressOf = (permissions: IpPermission[] | undefined) =>
 
 describe('aws-ec2 provider against the AWS API emulator', () => {
   const namespace = uniqueNamespace('ec2');
+  const kc = testKubeConfig();
+  // The workload cluster's API (join tokens, kubeadm-config): the test API server stands in.
+  const standIn = workloadStandIn(kc);
   const calls = new CallCounter();
   // What RunInstances was asked for: the emulator keeps no IOPS or throughput of a volume made there.
   const runInputs: any[] = [];
@@ -83,7 +93,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
         { step: 'initialize', name: 'testRunInstancesInput' },
       ),
   });
-  let provider = new AwsEc2Provider({ clients: factory });
+  let provider = new AwsEc2Provider({ clients: factory, ...standIn });
   let cluster: Cluster;
   let certs: ClusterCertificates;
   let cpTemplate: MachineTemplate;
@@ -131,7 +141,8 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     });
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await deleteJoinTokenSecrets(kc, Object.values(machines));
     provider.destroy();
     ec2?.destroy();
     elbv2?.destroy();
@@ -309,7 +320,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     expect(again).toEqual({ progress: { state: 'done' }, endpoint });
     expect(calls.total()).toBe(0); // seen complete a moment ago: trusted until the next verification
 
-    provider = new AwsEc2Provider({ clients: factory });
+    provider = new AwsEc2Provider({ clients: factory, ...standIn });
     const restarted = await provider.ensureInfrastructure(clusterCtx(cluster));
     expect(restarted).toEqual({ progress: { state: 'done' }, endpoint });
     figures.push(calls.format('ensureInfrastructure after a restart, nothing to do'));
@@ -380,7 +391,11 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     expect(init.documents.map((d) => d.kind)).toEqual(['InitConfiguration', 'ClusterConfiguration']);
     const [initConfig, clusterConfig] = init.documents as [Record<string, any>, Record<string, any>];
     expect(initConfig.apiVersion).toBe('kubeadm.k8s.io/v1beta4');
-    expect(initConfig.bootstrapTokens[0].token).toBe(bootstrapToken(certs, cluster.metadata.uid as string));
+    // init's own token, short-lived: every join has a token of its own.
+    expect(initConfig.bootstrapTokens[0]).toMatchObject({
+      token: expect.stringMatching(/^[a-z0-9]{6}\./),
+      ttl: '900s',
+    });
     expect(clusterConfig).toMatchObject({
       clusterName: 'demo',
       kubernetesVersion: 'v1.33.1',
@@ -404,14 +419,21 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     expect(init.cloudConfig.runcmd[0]).toMatch(/^kubeadm init --config \/run\/kubeadm\/kubeadm\.yaml/);
 
     // ... and kubeadm join on the workers, with no key of any CA.
-    for (const w of [w1, w2]) {
+    const joinTokens = new Set<string>();
+    for (const [name, w] of [
+      ['w-1', w1],
+      ['w-2', w2],
+    ] as const) {
       const join = await bootstrapOf(ec2, w.InstanceId as string);
+      const [secret] = await joinTokenSecrets(kc, machines[name] as Machine);
+      const token = `${secretText(secret!, 'token-id')}.${secretText(secret!, 'token-secret')}`;
+      joinTokens.add(token);
       expect(join.documents.map((d) => d.kind)).toEqual(['JoinConfiguration']);
       const config = join.documents[0] as Record<string, any>;
       expect(config.controlPlane).toBeUndefined();
       expect(config.discovery.bootstrapToken).toEqual({
         apiServerEndpoint: `${endpoint.host}:6443`,
-        token: bootstrapToken(certs, cluster.metadata.uid as string),
+        token,
         caCertHashes: [caCertHash(certs.ca.cert)],
       });
       expect(join.paths).toEqual([KUBEADM_CONFIG_PATH]);
@@ -420,6 +442,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
       }
       expect(join.cloudConfig.runcmd[0]).toMatch(/^kubeadm join --config/);
     }
+    expect(joinTokens.size).toBe(2); // a token per machine
   });
 
   it('a second control-plane machine joins the control plane', async () => {
@@ -438,7 +461,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     calls.reset();
     for (const name of Object.keys(machines))
       expect((await provider.ensureMachine(ctxOf(name))).ready).toBe(true);
-    provider = new AwsEc2Provider({ clients: factory });
+    provider = new AwsEc2Provider({ clients: factory, ...standIn });
     for (const name of Object.keys(machines))
       expect((await provider.ensureMachine(ctxOf(name))).ready).toBe(true);
     expect(calls.count('RunInstances')).toBe(0);
@@ -448,7 +471,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
     machines['w-3'] = awsMachine(cluster, 'demo-w-3', 'Worker', workerTemplate);
     const first = await provider.ensureMachine(ctxOf('w-3'));
     expect(first.providerID).toMatch(/^aws:\/\/\/us-east-1[ab]\/i-/);
-    provider = new AwsEc2Provider({ clients: factory });
+    provider = new AwsEc2Provider({ clients: factory, ...standIn });
     reports['w-3'] = await machineReady(provider, ctxOf('w-3'));
     expect(reports['w-3'].providerID).toBe(first.providerID);
     expect(calls.count('RunInstances')).toBe(1);
@@ -529,7 +552,7 @@ describe('aws-ec2 provider against the AWS API emulator', () => {
       volume: [],
     });
     // And once more, from a new process: nothing to do.
-    provider = new AwsEc2Provider({ clients: factory });
+    provider = new AwsEc2Provider({ clients: factory, ...standIn });
     expect(await provider.deleteInfrastructure(clusterCtx(cluster))).toEqual({ state: 'done' });
   });
 });

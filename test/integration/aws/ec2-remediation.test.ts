@@ -14,6 +14,7 @@ import { deleteClusterAndWait, getObject, listObjects } from '../../support/oper
 import { waitRemediated } from '../../support/remediation.js';
 import { capaImage, testClients } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps, useAwsOperator } from './operator-setup.js';
+import { workloadStandIn } from './workload-stand-in.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-remediation');
@@ -30,6 +31,7 @@ describe.sequential('remediation of an aws-ec2 worker whose instance was termina
     async (counter) =>
       new AwsEc2Provider({
         ...operatorProviderDeps(kc, counter),
+        ...workloadStandIn(kc),
         images: { owners: [await capaImage(VERSION, '1700000100')] },
         periods: { instanceViewTtlMs: 2_000 },
       }),

@@ -38,13 +38,13 @@ import {
 import { AwsEc2Provider } from '../../../providers/aws-ec2/provider.js';
 import { KUBEADM_CONFIG_MAP } from '../../../providers/aws-ec2/services/kubeadm-config.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
-import { KubeClient } from '../../../src/runtime/transport.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { deleteClusterAndWait, getObject, listObjects, startTestOperator } from '../../support/operator.js';
 import { bootstrapOf, CallCounter, capaImage, ownedInventory, testClients } from './fixtures.js';
 import { applyEc2Cluster, operatorProviderDeps } from './operator-setup.js';
+import { workloadStandIn } from './workload-stand-in.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('ec2-upg');
@@ -233,7 +233,7 @@ describe.sequential('an aws-ec2 cluster upgraded, scaled down and restarted thro
     provider = new AwsEc2Provider({
       ...operatorProviderDeps(kc, counter, onClient),
       images: { owners: [account] },
-      workloadClient: () => new KubeClient(kc),
+      ...workloadStandIn(kc),
     });
     providers.push(provider);
     operator = await startTestOperator(kc, namespace(), [provider]);

@@ -4,6 +4,7 @@
 // ever (terminated ones counted), nothing tagged for the cluster after the delete.
 import { beforeAll, describe } from 'vitest';
 import { IMAGE_OWNERS_ENV } from '../../../providers/aws-ec2/services/images.js';
+import { WORKLOAD_KUBECONFIG_ENV } from '../../../providers/aws-ec2/workload-from-env.js';
 import { crashPointsOf } from '../../../src/crash/points.js';
 import { ec2Lifecycle } from '../../support/crash/ec2.js';
 import { testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
@@ -19,6 +20,7 @@ const SUBSET = [
   'aws:CreateNatGateway',
   'aws:CreateLoadBalancer',
   'aws:TerminateInstances',
+  'workload-create:bootstrap-token',
 ];
 let imageOwner = '';
 beforeAll(async () => {
@@ -37,7 +39,9 @@ describe.sequential('the aws-ec2 lifecycle through a crash at each point', () =>
         name,
         version: VERSION,
       }),
-    env: () => ({ [IMAGE_OWNERS_ENV]: imageOwner }),
+    // The test API server stands in for the workload cluster's API (join tokens): the emulator's
+    // load balancers answer nothing.
+    env: () => ({ [IMAGE_OWNERS_ENV]: imageOwner, [WORKLOAD_KUBECONFIG_ENV]: testKubeconfigPath() }),
     timeoutMs: 240_000,
   });
 });

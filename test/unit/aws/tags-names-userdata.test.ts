@@ -9,7 +9,6 @@ import { architectureOf } from '../../../providers/aws-ec2/services/images.js';
 import { desiredIngress } from '../../../providers/aws-ec2/services/securitygroups.js';
 import {
   type BootstrapInput,
-  bootstrapToken,
   caCertHash,
   renderUserData,
   USER_DATA_LIMIT,
@@ -104,7 +103,8 @@ describe('kubeadm user data', () => {
     serviceCIDR: '10.96.0.0/12',
     serviceDomain: 'cluster.local',
     certificates: certs,
-    token: bootstrapToken(certs, id.uid),
+    token: 'abcdef.0123456789abcdef',
+    tokenTTL: '900s',
   });
   const decode = (text: string) => {
     const config = parse(text.split('\n').slice(1).join('\n')) as {
@@ -118,11 +118,13 @@ describe('kubeadm user data', () => {
     certs = await generateClusterCertificates();
   });
 
-  it('the bootstrap token has kubeadm’s form, is stable, and differs per cluster', () => {
-    const token = bootstrapToken(certs, id.uid);
-    expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    expect(bootstrapToken(certs, id.uid)).toBe(token);
-    expect(bootstrapToken(certs, 'another-uid')).not.toBe(token);
+  it('init makes its token with the short TTL, not kubeadm’s 24 h default; a join carries its own', () => {
+    const init = decode(renderUserData(input('init'))).docs[0];
+    expect(init.bootstrapTokens).toEqual([
+      expect.objectContaining({ token: 'abcdef.0123456789abcdef', ttl: '900s' }),
+    ]);
+    const join = decode(renderUserData(input('joinWorker'))).docs[0];
+    expect(join.discovery.bootstrapToken.token).toBe('abcdef.0123456789abcdef');
   });
 
   it('the CA hash is sha256 of the CA’s public key info, as kubeadm computes it', () => {
