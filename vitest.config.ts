@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import KubeBuildsLastSequencer from './test/env/sequencer.js';
 
 export default defineConfig({
   test: {
     // Stopping the test environment's processes may take a few seconds.
     teardownTimeout: 30_000,
+    // The files that wait for another Kubernetes version's binaries (built while the tests run) go last.
+    sequence: { sequencer: KubeBuildsLastSequencer },
     projects: [
       {
         test: {

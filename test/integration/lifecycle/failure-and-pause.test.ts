@@ -7,11 +7,14 @@ import { kubeVersions } from '../../env/assets.js';
 import { describeCluster, waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { KUBE_BUILD_WAIT_MS, waitForKubeBinaries } from '../../support/kube-binaries.js';
 import { getObject, listObjects, useOperator, waitFor } from '../../support/operator.js';
 
 const kc = testKubeConfig();
 const namespace = useTestNamespace('failure');
 beforeAll(async () => installCRDs(kc));
+// Recovering is a move to the previous version, whose binaries make test may still be building.
+beforeAll(() => waitForKubeBinaries(previous!), KUBE_BUILD_WAIT_MS);
 const operator = useOperator(namespace);
 const [, previous] = kubeVersions();
 

@@ -10,6 +10,7 @@ import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { helloDeployment, helloImage, helloPods, startExecProbe, workload } from '../../support/hello.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
+import { KUBE_BUILD_WAIT_MS, waitForKubeBinaries } from '../../support/kube-binaries.js';
 import { deleteClusterAndWait, listObjects, useOperator, waitFor } from '../../support/operator.js';
 import { processesMentioning } from '../../support/procs.js';
 import { getJSON, publishedKubeconfig, startProbe, writeKubeconfig } from '../../support/workload.js';
@@ -17,6 +18,7 @@ import { getJSON, publishedKubeconfig, startProbe, writeKubeconfig } from '../..
 const kc = testKubeConfig();
 const namespace = useTestNamespace('local-life');
 beforeAll(async () => installCRDs(kc));
+beforeAll(() => waitForKubeBinaries(previous!), KUBE_BUILD_WAIT_MS);
 const operator = useOperator(namespace);
 
 const [newest, previous] = kubeVersions();

@@ -18,6 +18,7 @@ import {
 import type { ClusterCertificates } from '../../../src/provider/contract.js';
 import { isRunning } from '../../../src/supervisor/index.js';
 import { kubeVersions } from '../../env/assets.js';
+import { KUBE_BUILD_WAIT_MS, waitForKubeBinaries } from '../../support/kube-binaries.js';
 import {
   clusterContext,
   deleteMachineFully,
@@ -293,6 +294,7 @@ describe('local provider across versions', () => {
   let cluster: Cluster;
   let template: MachineTemplate;
 
+  beforeAll(() => waitForKubeBinaries(previous), KUBE_BUILD_WAIT_MS);
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'clusterforge-local-'));
     provider = new LocalProvider({ stateDir });
