@@ -87,6 +87,14 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   writer.useSecretCache((namespace, name) =>
     secrets.hasSynced() ? secrets.get(namespace, name) : undefined,
   );
+  // Read your writes: each answer to a write of ours goes into its kind's cache at once.
+  const cacheOf = new Map<string, Informer<KubeObject>>(
+    [clusters, controlPlanes, templates, deployments, machines, secrets].map((i) => [
+      `${i.spec.plural}.${i.spec.group}`,
+      i as unknown as Informer<KubeObject>,
+    ]),
+  );
+  writer.observeWrites((r, answer) => cacheOf.get(`${r.plural}.${r.group}`)?.observeWrite(answer as KubeObject));
   const deps: ControllerDeps = {
     clusters: storeOf(clusters),
     controlPlanes: storeOf(controlPlanes),
