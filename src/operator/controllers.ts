@@ -94,7 +94,9 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
       i as unknown as Informer<KubeObject>,
     ]),
   );
-  writer.observeWrites((r, answer) => cacheOf.get(`${r.plural}.${r.group}`)?.observeWrite(answer as KubeObject));
+  writer.observeWrites((r, answer) =>
+    cacheOf.get(`${r.plural}.${r.group}`)?.observeWrite(answer as KubeObject),
+  );
   const deps: ControllerDeps = {
     clusters: storeOf(clusters),
     controlPlanes: storeOf(controlPlanes),

@@ -245,7 +245,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       const key = keyOf(item);
       const cached = this.cache.get(key);
       // A list can be served from before one of our own writes that the cache holds already.
-      const keep = cached && isNewer(cached.metadata?.resourceVersion, item.metadata?.resourceVersion) === true;
+      const keep =
+        cached && isNewer(cached.metadata?.resourceVersion, item.metadata?.resourceVersion) === true;
       next.set(key, keep ? cached : stripManagedFields(item));
     }
     const added: string[] = [];
