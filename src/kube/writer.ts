@@ -27,11 +27,15 @@ const APPLY_PATCH = 'application/apply-patch+yaml';
 /** The Secrets an informer holds (ours, by label): read from memory instead of a GET per reconcile. */
 export type SecretCache = (namespace: string, name: string) => V1Secret | undefined;
 
+/** The cached Secrets of one namespace with all of `labels`, or undefined while the cache cannot say. */
+export type SecretLister = (namespace: string, labels: Record<string, string>) => V1Secret[] | undefined;
+
 /** Told of the API server's answer to each of our writes (the object as it is now), e.g. to update a cache. */
 export type WriteObserver = (resource: ResourceRef, answer: unknown) => void;
 
 export class ObjectWriter {
   private secretCache: SecretCache | undefined;
+  private secretLister: SecretLister | undefined;
   private observer: WriteObserver | undefined;
 
   constructor(
@@ -43,8 +47,22 @@ export class ObjectWriter {
    * Serve readSecret from `cache` where it has the Secret. A Secret it lacks (not ours, or not seen yet)
    * is still read from the API, so a miss costs what it cost before and is never taken for "absent".
    */
-  useSecretCache(cache: SecretCache): void {
+  useSecretCache(cache: SecretCache, lister?: SecretLister): void {
     this.secretCache = cache;
+    this.secretLister = lister;
+  }
+
+  /**
+   * Our Secrets in `namespace` with all of `labels`: from the cache once it has synced (it holds every
+   * Secret with the cluster label, and our own creates at once), else one list from the API.
+   */
+  async listSecrets(namespace: string, labels: Record<string, string>): Promise<V1Secret[]> {
+    const cached = this.secretLister?.(namespace, labels);
+    if (cached) return cached;
+    const labelSelector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return this.list<V1Secret>(resources.Secret, { namespace, labelSelector });
   }
 
   /** Tell `observer` of every object a write of ours returns (the informers' read-your-writes). */
@@ -256,7 +274,9 @@ export class ObjectWriter {
         path: resourcePath(resource, { namespace, name }),
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
       });
-      this.observed(resource, answer);
+      // Only an object that is still there: a deleted one's answer must not go back into a cache.
+      if ((answer as Named & { metadata?: { deletionTimestamp?: string } })?.metadata?.deletionTimestamp)
+        this.observed(resource, answer);
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
