@@ -46,6 +46,8 @@ export interface ManagementPlaneOptions {
   startTimeoutMs?: number;
   /** The API server's watch cache (default on); off: every watch and list is served by etcd. */
   watchCache?: boolean;
+  /** Serve /debug/pprof (off by default, as it costs a little; the scale bench profiles the server). */
+  profiling?: boolean;
 }
 
 export interface ManagementPlane {
@@ -192,6 +194,8 @@ export function apiServerArgs(opts: {
   etcdEndpoint: string;
   port: number;
   watchCache?: boolean;
+  /** Serve /debug/pprof (off by default, as it costs a little; the scale bench profiles the server). */
+  profiling?: boolean;
 }): string[] {
   const pki = (name: string) => join(opts.pkiDir, name);
   return [
@@ -214,7 +218,7 @@ export function apiServerArgs(opts: {
     '--disable-admission-plugins=ServiceAccount',
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
-    '--profiling=false',
+    `--profiling=${opts.profiling === true}`,
     ...(opts.watchCache === false ? ['--watch-cache=false'] : []),
   ];
 }
@@ -318,7 +322,13 @@ export async function startManagementPlane(opts: ManagementPlaneOptions): Promis
       const proc = launch(
         'kube-apiserver',
         assets.kubeApiServer,
-        apiServerArgs({ pkiDir: paths.pkiDir, etcdEndpoint, port, watchCache: opts.watchCache }),
+        apiServerArgs({
+          pkiDir: paths.pkiDir,
+          etcdEndpoint,
+          port,
+          watchCache: opts.watchCache,
+          profiling: opts.profiling,
+        }),
         { logPath: paths.apiServerLog, cwd: dir },
       );
       apiServer = proc;

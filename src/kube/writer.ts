@@ -27,8 +27,16 @@ const APPLY_PATCH = 'application/apply-patch+yaml';
 /** The Secrets an informer holds (ours, by label): read from memory instead of a GET per reconcile. */
 export type SecretCache = (namespace: string, name: string) => V1Secret | undefined;
 
+/** The cached Secrets of one namespace with all of `labels`, or undefined while the cache cannot say. */
+export type SecretLister = (namespace: string, labels: Record<string, string>) => V1Secret[] | undefined;
+
+/** Told of the API server's answer to each of our writes (the object as it is now), e.g. to update a cache. */
+export type WriteObserver = (resource: ResourceRef, answer: unknown) => void;
+
 export class ObjectWriter {
   private secretCache: SecretCache | undefined;
+  private secretLister: SecretLister | undefined;
+  private observer: WriteObserver | undefined;
 
   constructor(
     private readonly client: KubeClient,
@@ -39,8 +47,32 @@ export class ObjectWriter {
    * Serve readSecret from `cache` where it has the Secret. A Secret it lacks (not ours, or not seen yet)
    * is still read from the API, so a miss costs what it cost before and is never taken for "absent".
    */
-  useSecretCache(cache: SecretCache): void {
+  useSecretCache(cache: SecretCache, lister?: SecretLister): void {
     this.secretCache = cache;
+    this.secretLister = lister;
+  }
+
+  /**
+   * Our Secrets in `namespace` with all of `labels`: from the cache once it has synced (it holds every
+   * Secret with the cluster label, and our own creates at once), else one list from the API.
+   */
+  async listSecrets(namespace: string, labels: Record<string, string>): Promise<V1Secret[]> {
+    const cached = this.secretLister?.(namespace, labels);
+    if (cached) return cached;
+    const labelSelector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return this.list<V1Secret>(resources.Secret, { namespace, labelSelector });
+  }
+
+  /** Tell `observer` of every object a write of ours returns (the informers' read-your-writes). */
+  observeWrites(observer: WriteObserver): void {
+    this.observer = observer;
+  }
+
+  private observed<T>(resource: ResourceRef, answer: T): T {
+    if (answer && typeof answer === 'object') this.observer?.(resource, answer);
+    return answer;
   }
 
   async create<T extends Named>(resource: Resource, obj: T): Promise<T> {
@@ -50,6 +82,7 @@ export class ObjectWriter {
       query: { fieldManager: this.fieldManager },
       body: { apiVersion: apiVersionOf(resource), kind: resource.kind, ...obj },
     });
+    this.observed(resource, created);
     if (crashArmed) crashPointNamed(`kube-create:${resource.kind}`);
     return created;
   }
@@ -74,13 +107,14 @@ export class ObjectWriter {
     const status = mergePatchOf(before, after);
     if (status === undefined) return false;
     try {
-      await this.client.request({
+      const answer = await this.client.request({
         method: 'PATCH',
         path: resourcePath(resource, { namespace, name, subresource: 'status' }),
         query: { fieldManager: this.fieldManager },
         body: resourceVersion ? { metadata: { resourceVersion }, status } : { status },
         contentType: MERGE_PATCH,
       });
+      this.observed(resource, answer);
     } catch (err) {
       // The object went away since the cache saw it (a finished delete): there is no status to write.
       if (isNotFound(err)) return false;
@@ -115,13 +149,14 @@ export class ObjectWriter {
 
   /** A merge patch of the main resource; a resourceVersion in the body makes it conditional. */
   async patch(resource: Resource, namespace: string, name: string, body: object): Promise<unknown> {
-    return this.client.request({
+    const answer = await this.client.request({
       method: 'PATCH',
       path: resourcePath(resource, { namespace, name }),
       query: { fieldManager: this.fieldManager },
       body,
       contentType: MERGE_PATCH,
     });
+    return this.observed(resource, answer);
   }
 
   /** Adds the finalizer unless present; a conflict (someone wrote first) surfaces as a 409 to retry. */
@@ -177,7 +212,7 @@ export class ObjectWriter {
 
   /** Replaces the Secret; its metadata.resourceVersion makes this fail on a concurrent change. */
   async replaceSecret(secret: V1Secret): Promise<void> {
-    await this.client.request({
+    const answer = await this.client.request({
       method: 'PUT',
       path: resourcePath(resources.Secret, {
         namespace: secret.metadata!.namespace,
@@ -186,6 +221,7 @@ export class ObjectWriter {
       query: { fieldManager: this.fieldManager },
       body: secret,
     });
+    this.observed(resources.Secret, answer);
   }
 
   // Objects of any kind, by resource (ours, core, or another project's CRD): for the publishers,
@@ -219,23 +255,28 @@ export class ObjectWriter {
    * conflicting fields: what we applied before and leave out now is removed, what others own stays.
    */
   async apply<T>(resource: ResourceRef, obj: AppliedObject): Promise<T> {
-    return this.client.request<T>({
+    const answer = await this.client.request<T>({
       method: 'PATCH',
       path: resourcePath(resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }),
       query: { fieldManager: this.fieldManager, force: true },
       body: obj,
       contentType: APPLY_PATCH,
     });
+    return this.observed(resource, answer);
   }
 
   /** Deletes any object, treating "already gone" as success. Returns whether it existed. */
   async deleteObject(resource: ResourceRef, namespace: string | undefined, name: string): Promise<boolean> {
     try {
-      await this.client.request({
+      // The answer is the object (now with its deletionTimestamp) while finalizers hold it, else a Status.
+      const answer = await this.client.request({
         method: 'DELETE',
         path: resourcePath(resource, { namespace, name }),
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
       });
+      // Only an object that is still there: a deleted one's answer must not go back into a cache.
+      if ((answer as Named & { metadata?: { deletionTimestamp?: string } })?.metadata?.deletionTimestamp)
+        this.observed(resource, answer);
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;

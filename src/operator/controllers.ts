@@ -84,8 +84,19 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
   // watch), so certificates and kubeconfigs are read from memory and a deleted one is noticed at once.
   const secrets = manager.informer<V1Secret & KubeObject>(ownSecrets(opts.namespace));
   const writer = new ObjectWriter(manager.client);
-  writer.useSecretCache((namespace, name) =>
-    secrets.hasSynced() ? secrets.get(namespace, name) : undefined,
+  writer.useSecretCache(
+    (namespace, name) => (secrets.hasSynced() ? secrets.get(namespace, name) : undefined),
+    (namespace, labels) => (secrets.hasSynced() ? secrets.list({ namespace, labels }) : undefined),
+  );
+  // Read your writes: each answer to a write of ours goes into its kind's cache at once.
+  const cacheOf = new Map<string, Informer<KubeObject>>(
+    [clusters, controlPlanes, templates, deployments, machines, secrets].map((i) => [
+      `${i.spec.plural}.${i.spec.group}`,
+      i as unknown as Informer<KubeObject>,
+    ]),
+  );
+  writer.observeWrites((r, answer) =>
+    cacheOf.get(`${r.plural}.${r.group}`)?.observeWrite(answer as KubeObject),
   );
   const deps: ControllerDeps = {
     clusters: storeOf(clusters),

@@ -6,11 +6,17 @@
 // managedFields (half of an object, and nothing here reads them) and frozen; get(), list() and byIndex()
 // hand out the cached objects themselves, read-only, so a read costs no copy. A caller that must change
 // an object copies that one (structuredClone).
+//
+// Read your writes: observeWrite() puts the API server's answer to one of our own writes into the cache
+// at once, so the next reconcile does not act on the version before it (and write or tell the same thing
+// twice) while the watch event is still on its way. A watch event older than what the cache holds does not
+// replace it; handlers still hear of every event, so watch mappings behave as before.
 import type { Logger } from 'pino';
 import { IndexedStore, type IndexFunc, NAMESPACE_INDEX } from './indexer.js';
 import { type InformerStats, ListWatchLoop, type ListWatchTuning } from './list-watch.js';
 import { silentLogger } from './log.js';
 import { formatKey, type KubeObject, keyOf } from './object-key.js';
+import { isNewer } from './resource-version.js';
 import { type KubeClient, type ResourceRef, resourcePath, type WatchEvent } from './transport.js';
 
 /** What to watch: a resource, in one namespace or all, optionally narrowed by selectors. */
@@ -32,6 +38,9 @@ function stripManagedFields<T extends KubeObject>(obj: T): T {
   if (meta && 'managedFields' in meta) delete meta.managedFields;
   return obj;
 }
+
+/** How long a deleted key is remembered, so a late answer to a write cannot bring the object back. */
+const TOMBSTONE_MS = 60_000;
 
 /** Handlers receive keys only; a reconciler reads the object from the cache. */
 export interface InformerHandler<T> {
@@ -60,6 +69,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new IndexedStore<T>();
   private readonly handlers = new Set<InformerHandler<T>>();
   private readonly syncWaiters = new Set<() => void>();
+  /** Keys deleted recently: key -> [resourceVersion of the delete, when]. */
+  private readonly tombstones = new Map<string, [string | undefined, number]>();
   private synced = false;
   private stopping = false;
 
@@ -176,6 +187,25 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.cache.keys()];
   }
 
+  /**
+   * The object as the API server answered one of our writes (create, patch, update): cached at once when
+   * it is newer than the cached one, without telling the handlers (its watch event will). Ignored when
+   * the version cannot be compared, the object is going away, or the key was deleted since.
+   */
+  observeWrite(answer: T): void {
+    const meta = answer.metadata;
+    if (!meta?.name || !meta.resourceVersion) return;
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) return;
+    const key = keyOf(answer);
+    const cached = this.cache.get(key);
+    const against = cached ? cached.metadata?.resourceVersion : this.tombstoneVersion(key);
+    if (cached || against !== undefined) {
+      if (isNewer(meta.resourceVersion, against) !== true) return;
+    } else if (isNewer(meta.resourceVersion, '0') !== true) return;
+    if (!this.matches(answer)) return;
+    this.cache.set(key, stripManagedFields(structuredClone(answer)));
+  }
+
   get size(): number {
     return this.cache.size;
   }
@@ -212,7 +242,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const item of items) {
       if (!item.apiVersion) item.apiVersion = apiVersion;
       if (!item.kind && kind) item.kind = kind;
-      next.set(keyOf(item), stripManagedFields(item));
+      const key = keyOf(item);
+      const cached = this.cache.get(key);
+      // A list can be served from before one of our own writes that the cache holds already.
+      const keep =
+        cached && isNewer(cached.metadata?.resourceVersion, item.metadata?.resourceVersion) === true;
+      next.set(key, keep ? cached : stripManagedFields(item));
     }
     const added: string[] = [];
     const updated: string[] = [];
@@ -246,17 +281,49 @@ export class Informer<T extends KubeObject = KubeObject> {
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
-        this.cache.set(key, obj);
+        // Older than an answer to our own write that the cache already holds: keep that one.
+        if (isNewer(old?.metadata?.resourceVersion, obj.metadata?.resourceVersion) !== true)
+          this.cache.set(key, obj);
         if (old) this.emit('onUpdate', key);
         else this.emit('onAdd', key);
         break;
       case 'DELETED':
         this.cache.delete(key);
+        this.bury(key, obj.metadata?.resourceVersion);
         this.emit('onDelete', key, old ?? obj);
         break;
       default:
         this.log.debug({ type: (event as { type?: string }).type }, 'ignoring a watch event of unknown type');
     }
+  }
+
+  private bury(key: string, resourceVersion: string | undefined): void {
+    const now = Date.now();
+    this.tombstones.delete(key); // so that the newest stays last in insertion order
+    this.tombstones.set(key, [resourceVersion, now]);
+    for (const [k, [, at]] of this.tombstones) {
+      if (now - at < TOMBSTONE_MS) break; // insertion order: the rest are younger
+      this.tombstones.delete(k);
+    }
+  }
+
+  private tombstoneVersion(key: string): string | undefined {
+    const t = this.tombstones.get(key);
+    return t && Date.now() - t[1] < TOMBSTONE_MS ? (t[0] ?? '0') : undefined;
+  }
+
+  /** Whether the object is one this informer watches (its namespace and label selector). */
+  private matches(obj: T): boolean {
+    if (this.spec.namespace && obj.metadata?.namespace !== this.spec.namespace) return false;
+    const selector = this.spec.labelSelector;
+    if (!selector) return !this.spec.fieldSelector;
+    // Only the selector forms the operator uses: `label` (exists) and `label=value`, comma-separated.
+    return selector.split(',').every((term) => {
+      const [name, value] = term.split('=');
+      const labels = obj.metadata?.labels ?? {};
+      if (!name || term.includes('!')) return false;
+      return value === undefined ? name in labels : labels[name] === value;
+    });
   }
 
   private emit(kind: 'onAdd', key: string, last?: undefined, initialList?: boolean): void;

@@ -10,6 +10,8 @@ export interface KubeObject {
     namespace?: string;
     uid?: string;
     resourceVersion?: string;
+    deletionTimestamp?: string | Date;
+    finalizers?: string[];
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: Array<{

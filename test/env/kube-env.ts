@@ -36,6 +36,8 @@ export interface KubeEnvOptions {
    * compactEtcd(), but no periodic BOOKMARK events are sent (only the watch cache sends them).
    */
   watchCache?: boolean;
+  /** kube-apiserver serves /debug/pprof (the scale bench's APISERVER_PROFILE). Default off. */
+  profiling?: boolean;
 }
 
 export interface KubeEnv {
@@ -85,6 +87,7 @@ export async function startKubeEnv(opts: KubeEnvOptions = {}): Promise<KubeEnv> 
       what: 'starting the test Kubernetes environment',
       ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
       ...(opts.watchCache !== undefined ? { watchCache: opts.watchCache } : {}),
+      ...(opts.profiling ? { profiling: true } : {}),
     });
   } catch (err) {
     // The error carries the tail of the failing process's log; a folder we made is removed.

@@ -142,13 +142,10 @@ const deleteInfrastructure: TaskRunner = async (scope) => {
     kubeconfigSecretName(name),
     userKubeconfigSecretName(name),
   ]);
-  const existing = await scope.deps.writer.list<{ metadata: { name: string } }>(resources.Secret, {
-    namespace: ns,
-    labelSelector: `${CLUSTER_NAME_LABEL}=${name}`,
-  });
+  const existing = await scope.deps.writer.listSecrets(ns, { [CLUSTER_NAME_LABEL]: name });
   for (const secret of existing) {
-    if (ours.has(secret.metadata.name))
-      await scope.deps.writer.delete(resources.Secret, ns, secret.metadata.name);
+    const secretName = secret.metadata?.name;
+    if (secretName && ours.has(secretName)) await scope.deps.writer.delete(resources.Secret, ns, secretName);
   }
   scope.deps.certificates.forget(scope.cluster);
   scope.infrastructureDeleted = true;

@@ -76,15 +76,18 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
     let health: HealthRound | undefined;
     if (this.expectations.settled(keyOf(cp), machines)) {
       health = await healthRound(this.deps, cp, cluster, machines, log);
-      plan = planRollout({
-        replicas: cp.spec.replicas,
-        version: cp.spec.version,
-        template: templateName,
-        machines: viewsOf(machines, health?.remediated),
-        maxSurge: cp.spec.rolloutStrategy.maxSurge,
-        maxUnavailable: 0,
-        oneAtATime: true,
-      });
+      const remediated = health?.remediated;
+      const planOf = (now: typeof machines): RolloutPlan =>
+        planRollout({
+          replicas: cp.spec.replicas,
+          version: cp.spec.version,
+          template: templateName,
+          machines: viewsOf(now, remediated),
+          maxSurge: cp.spec.rolloutStrategy.maxSurge,
+          maxUnavailable: 0,
+          oneAtATime: true,
+        });
+      plan = planOf(machines);
       for (let i = 0; i < plan.create; i++) {
         const name = await createMachine(this.deps, this.expectations, {
           owner: cp,
@@ -102,6 +105,16 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
         await this.deps.writer.delete(resources.Machine, cp.metadata.namespace!, name);
         log.info({ machine: name }, 'deleting control-plane machine');
         this.deps.events.normal(cp, 'MachineDeleted', `deleting control-plane machine ${name}`);
+      }
+      // The status tells what comes next (the cache has our writes already), so the next reconcile
+      // has nothing new to write about the machine just created or deleted.
+      if (plan.create > 0 || plan.delete.length > 0) {
+        const acted = plan;
+        plan = {
+          ...planOf(machinesOfControlPlane(this.deps, cp)),
+          create: acted.create,
+          delete: acted.delete,
+        };
       }
     }
 

@@ -63,15 +63,18 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
     let health: HealthRound | undefined;
     if (this.expectations.settled(keyOf(md), machines)) {
       health = await healthRound(this.deps, md, cluster, machines, log);
-      plan = planRollout({
-        replicas: md.spec.replicas,
-        version,
-        template: templateName,
-        machines: viewsOf(machines, health?.remediated),
-        maxSurge: md.spec.strategy.maxSurge,
-        maxUnavailable: md.spec.strategy.maxUnavailable,
-        oneAtATime: false,
-      });
+      const remediated = health?.remediated;
+      const planOf = (now: typeof machines): RolloutPlan =>
+        planRollout({
+          replicas: md.spec.replicas,
+          version,
+          template: templateName,
+          machines: viewsOf(now, remediated),
+          maxSurge: md.spec.strategy.maxSurge,
+          maxUnavailable: md.spec.strategy.maxUnavailable,
+          oneAtATime: false,
+        });
+      plan = planOf(machines);
       for (let i = 0; i < plan.create; i++) {
         const name = await createMachine(this.deps, this.expectations, {
           owner: md,
@@ -92,6 +95,11 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
       }
       if (plan.delete.length > 0) {
         this.deps.events.normal(md, 'MachinesDeleted', `deleting ${plan.delete.join(', ')}`);
+      }
+      // As for a ControlPlane: the status tells what comes next, from the cache that has our writes.
+      if (plan.create > 0 || plan.delete.length > 0) {
+        const acted = plan;
+        plan = { ...planOf(machinesOfDeployment(this.deps, md)), create: acted.create, delete: acted.delete };
       }
     }
 

@@ -60,6 +60,11 @@ export function scaleReport(results: ScaleResult[]): string[] {
     );
     rows.push(`  delete of all (${total(r.delete.requests)} requests):`);
     for (const [key, n] of deleted) rows.push(`    ${key.padEnd(60)} ${n}`);
+    if (r.apiServerProfile)
+      rows.push(
+        '  kube-apiserver CPU profile (go tool pprof -top):',
+        ...r.apiServerProfile.map((l) => `    ${l}`),
+      );
   }
   rows.push(
     '',

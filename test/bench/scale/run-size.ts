@@ -29,6 +29,7 @@ import {
   snapshotCluster,
   writeWithStatus,
 } from './objects.js';
+import { apiServerProfileDir, profileApiServer, profileTop } from './apiserver-profile.js';
 import { cpuMeter, cpuSeconds, peakRssMiB } from './procstat.js';
 import { ReadyTracker } from './ready-tracker.js';
 
@@ -51,6 +52,8 @@ export interface ScaleResult {
   restart: { seconds?: number };
   delete: { seconds?: number; requests: Reading };
   floor: { seconds: number; requests: number; objectsPerCluster: number };
+  /** With APISERVER_PROFILE_DIR: the top of kube-apiserver's CPU profile while the clusters came up. */
+  apiServerProfile?: string[];
 }
 
 const NAMESPACE = 'scale';
@@ -62,7 +65,8 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
   const n = opts.clusters;
   // Generous bounds: the bench reports what it saw by then rather than waiting forever.
   const readyDeadlineMs = Math.max(300_000, n * 600);
-  const env = await startKubeEnv();
+  const profileDir = apiServerProfileDir();
+  const env = await startKubeEnv(profileDir ? { profiling: true } : {});
   const stateDir = await mkdtemp(join(tmpdir(), 'clusterforge-scale-'));
   let operator: OperatorProcess | undefined;
   let tracker: ReadyTracker | undefined;
@@ -99,6 +103,10 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
     const controlPlaneCpu = cpuMeter(controlPlanePids);
     progress(`scale ${n}: creating ${manifests.length} objects`);
     const started = performance.now();
+    // The first 60 s of the climb (or less for a small N): creates and the operator's first steps.
+    const profiling = profileDir
+      ? profileApiServer(env.kubeconfigPath, profileDir, n, Math.min(60, Math.max(10, Math.round(n / 10))))
+      : undefined;
     await inParallel(manifests, CREATE_PARALLEL, async (m) => {
       await create(client, m);
     });
@@ -119,6 +127,7 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
       count: tracker.readyAt.size,
       waitedSeconds,
     };
+    const apiServerProfile = profiling ? await profileTop(await profiling) : undefined;
     const requestsToReady = diff(await operator.read('clusterforge_api_requests_total'), requestsBefore);
     const operatorCpuSeconds = cpuSeconds(operator.pid) - operatorCpu0;
     const controlPlaneCpuSeconds = controlPlaneCpu();
@@ -178,6 +187,7 @@ export async function benchOneSize(opts: ScaleOptions): Promise<ScaleResult> {
         requests: deleteRequests,
       },
       floor: { seconds: floorSeconds, requests: floorRequests, objectsPerCluster: snapshot.length },
+      ...(apiServerProfile ? { apiServerProfile } : {}),
     };
   } finally {
     await tracker?.stop();
