@@ -20,6 +20,7 @@ import {
   startOperatorProcess,
   total,
 } from '../support.js';
+import { apiServerProfileDir, profileApiServer, profileTop } from './apiserver-profile.js';
 import {
   clusterManifests,
   create,
@@ -29,7 +30,6 @@ import {
   snapshotCluster,
   writeWithStatus,
 } from './objects.js';
-import { apiServerProfileDir, profileApiServer, profileTop } from './apiserver-profile.js';
 import { cpuMeter, cpuSeconds, peakRssMiB } from './procstat.js';
 import { ReadyTracker } from './ready-tracker.js';
 

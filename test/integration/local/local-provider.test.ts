@@ -294,14 +294,15 @@ describe('local provider across versions', () => {
   let cluster: Cluster;
   let template: MachineTemplate;
 
-  beforeAll(() => waitForKubeBinaries(previous), KUBE_BUILD_WAIT_MS);
   beforeAll(async () => {
+    // make test may still be building the previous version's binaries (hack/with-kube-builds.sh).
+    await waitForKubeBinaries(previous);
     stateDir = mkdtempSync(join(tmpdir(), 'clusterforge-local-'));
     provider = new LocalProvider({ stateDir });
     certs = await generateClusterCertificates();
     cluster = makeCluster('upgrade');
     template = makeTemplate('upgrade-cp');
-  });
+  }, KUBE_BUILD_WAIT_MS);
 
   afterAll(() => {
     if (stateDir) {
