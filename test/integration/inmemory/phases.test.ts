@@ -1,5 +1,6 @@
 // The Cluster's phase as a user watches it with `kubectl get -w` while the workers are scaled up and
-// down: Scaling, then Ready, never Upgrading; and an Event on the Cluster for every phase change.
+// down: Scaling, then Ready, never Upgrading, and Ready only with the Ready condition True; and an Event on
+// the Cluster for every phase change.
 import { spawn } from 'node:child_process';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const core = kc.makeApiClient(CoreV1Api);
 const namespace = useTestNamespace('inmemory-phases');
 const NAME = 'phases';
 
-/** `kubectl get -w` of the Cluster's phase and state: every line it printed, until stop(). */
+/** `kubectl get -w` of the Cluster's phase, Ready condition and state: every line it printed, until stop(). */
 function watchPhase(): { stop: () => Promise<string[]> } {
   const child = spawn(
     'kubectl',
@@ -27,7 +28,7 @@ function watchPhase(): { stop: () => Promise<string[]> } {
       `cluster.clusterforge.dev/${NAME}`,
       '--watch',
       '--no-headers',
-      '--output=custom-columns=PHASE:.status.phase,STATE:.status.lifecycle.state',
+      '--output=custom-columns=PHASE:.status.phase,READY:.status.conditions[?(@.type=="Ready")].status,STATE:.status.lifecycle.state',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -111,7 +112,7 @@ describe.sequential('the phase of a cluster whose workers are scaled', () => {
     ['up', 3],
     ['down', 1],
   ] as const)(
-    'scaled %s to %i: Scaling, then Ready, never Upgrading; an Event for each change',
+    'scaled %s to %i: Scaling, then Ready (with Ready=True), never Upgrading; an Event for each change',
     async (_, replicas) => {
       const watch = watchPhase();
       // The watch prints the current phase first: start from a line that says Ready.
@@ -126,7 +127,7 @@ describe.sequential('the phase of a cluster whose workers are scaled', () => {
         { timeoutMs: 40_000 },
       );
       const seen = await watch.stop();
-      expect(seen).toEqual(['Ready ready', 'Scaling scaling', 'Ready ready']);
+      expect(seen).toEqual(['Ready True ready', 'Scaling False scaling', 'Ready True ready']);
       const notes = await waitFor('the events of the scale', async () => {
         const all = await phaseEvents();
         return all.includes('phase Ready (ready) -> Scaling (scaling)') &&
