@@ -86,9 +86,11 @@ export function readiness(scope: ClusterScope): {
   const members = ours && cp ? ownedByControlPlane(cp, machines) : undefined;
   const byMachines = members !== undefined && members.machines.length > 0;
   return {
+    // An owner being deleted is not ready, whatever its machines say while they go.
     controlPlane: {
       ready:
         cp !== undefined &&
+        !cp.metadata.deletionTimestamp &&
         (byMachines ? allReady(members) : current(cp) && isTrue(cp.status?.conditions, 'Ready')),
       readyMachines: byMachines
         ? live(members).filter(isMachineReady).length
@@ -97,6 +99,7 @@ export function readiness(scope: ClusterScope): {
     pools: deployments.map((d) => {
       if (!ours) {
         const ready =
+          !d.metadata.deletionTimestamp &&
           current(d) &&
           d.status?.replicas === d.spec.replicas &&
           d.status?.readyReplicas === d.spec.replicas &&
@@ -106,7 +109,7 @@ export function readiness(scope: ClusterScope): {
       const owned = ownedByPool(d, machines);
       return {
         deployment: d,
-        ready: allReady(owned),
+        ready: !d.metadata.deletionTimestamp && allReady(owned),
         readyMachines: live(owned).filter(isMachineReady).length,
       };
     }),
