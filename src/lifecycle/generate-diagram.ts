@@ -194,9 +194,10 @@ The rules, most urgent first:
 Consequences worth knowing:
 
 - Phases are as level-derived as Cluster API's. A cluster that loses a worker node after \`ready\` shows
-  Provisioning until the node is back. While the first worker machines are being created (replica counts
-  not yet met), the phase reads Scaling. In \`ready\` the ensure and publish tasks still run, so drift is
-  repaired.
+  Provisioning until the node is back. Until the cluster has been Ready once (its sticky \`Provisioned\`
+  condition), machines still to come read Provisioning; after, a machine missing, extra, being removed
+  or not yet Ready once (a new kubelet's Node is NotReady at first) reads Scaling. In \`ready\` the ensure
+  and publish tasks still run, so drift is repaired.
 - \`deleted\` is final. It is reached only when the observation says our finalizer is gone
   (\`finalizerRemoved\`). Usually the object disappears first, at \`deleting.finalizer\`.
 

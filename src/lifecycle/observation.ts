@@ -43,8 +43,8 @@ export interface Observation {
   workersAtDesiredVersion: boolean;
   /**
    * The control plane and every pool have exactly their desired machines: none missing, none extra or being
-   * removed, and none still coming up (a machine that never had a Node). So a scale lasts until its last
-   * machine is up or gone.
+   * removed, and none still coming up (never Ready yet, whether its Node registered or not). So a scale
+   * lasts until its last machine is up or gone.
    */
   replicasMatch: boolean;
   /**

@@ -2,8 +2,11 @@
 // of a test and remembers every failure they showed (the Failed phase, a failureReason) and every
 // condition message: a failure that lasts a moment is seen (a watch gets every change; a poll could
 // step over it), and the messages tell what a user was shown while the operator backed off.
+import { spawn } from 'node:child_process';
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/meta.js';
+import { testKubeconfigPath } from './kube.js';
 
 export interface SeenFailure {
   kind: string;
@@ -66,6 +69,47 @@ export function watchPhases(
     stop() {
       stopped = true;
       for (const a of aborts) a.abort();
+    },
+  };
+}
+
+/**
+ * `kubectl get -w` of a Cluster's phase, Ready condition and lifecycle state, as a user watches it:
+ * stop() ends it and returns every line it printed, each change once ("Ready True ready").
+ */
+export function watchClusterPhase(namespace: string, name: string): { stop: () => Promise<string[]> } {
+  const child = spawn(
+    'kubectl',
+    [
+      `--kubeconfig=${testKubeconfigPath()}`,
+      `--namespace=${namespace}`,
+      'get',
+      `cluster.clusterforge.dev/${name}`,
+      '--watch',
+      '--no-headers',
+      '--output=custom-columns=PHASE:.status.phase,READY:.status.conditions[?(@.type=="Ready")].status,STATE:.status.lifecycle.state',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await closed;
+      expect(err).toBe('');
+      const lines = out
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).join(' '))
+        .filter(Boolean);
+      return lines.filter((l, i) => i === 0 || lines[i - 1] !== l);
     },
   };
 }

@@ -17,10 +17,12 @@ export const LEADER_ELECTION_LEASE = 'clusterforge-operator';
 /** Cluster-wide: the operator watches every namespace and acts on clusters wherever they are. */
 export const operatorClusterRules: PolicyRule[] = [
   {
-    // Informers (src/runtime/informer.ts) list and watch every kind; the template is only read.
+    // Informers (src/runtime/informer.ts) list and watch every kind. A template gets an owner reference
+    // to the Clusters that use it (patch), and is deleted with the last of them
+    // (src/controllers/common/template-owner.ts).
     apiGroups: [GROUP],
     resources: ['machinetemplates'],
-    verbs: ['list', 'watch'],
+    verbs: ['list', 'watch', 'patch', 'delete'],
   },
   {
     // Clusters: finalizer add/remove (ObjectWriter.patch). The operator never creates or deletes one.

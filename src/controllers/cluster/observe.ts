@@ -10,7 +10,7 @@ import { CONTROL_PLANE_NAME_LABEL, DEPLOYMENT_NAME_LABEL } from '../../api/v1alp
 import type { Observation } from '../../lifecycle/observation.js';
 import { isTrue } from '../common/conditions.js';
 import { isPaused } from '../common/paused.js';
-import { isMachineReady, oldestVersion } from '../common/queries.js';
+import { hasJoined, isMachineReady, oldestVersion } from '../common/queries.js';
 import type { ClusterScope } from './scope.js';
 
 const current = (o: { metadata: { generation?: number }; status?: { observedGeneration?: number } }) =>
@@ -33,8 +33,11 @@ const live = (o: Owned) => o.machines.filter((m) => !m.metadata.deletionTimestam
 const rolling = (o: Owned) =>
   o.machines.some((m) => m.spec.version !== o.version || m.spec.machineTemplateRef.name !== o.template);
 
-/** A live machine that has never had a Node: it is still coming up (a machine that lost its Node has one). */
-const joining = (m: Machine) => !m.metadata.deletionTimestamp && !isMachineReady(m) && !m.status?.nodeRef;
+/**
+ * A live machine that has never been Ready: it is still coming up, even once its Node registered (a
+ * kubelet's Node is NotReady for a while). One that was Ready and lost it has joined: not a scale.
+ */
+const joining = (m: Machine) => !m.metadata.deletionTimestamp && !hasJoined(m);
 
 /** Exactly the desired machines, each up: none missing, none extra or being removed, none still joining. */
 const counted = (o: Owned) => o.machines.length === o.replicas && !o.machines.some(joining);
@@ -63,6 +66,56 @@ function ownedByPool(md: MachineDeployment, machines: Machine[]): Owned {
   };
 }
 
+/** One part's readiness and how many of its machines are ready. */
+export interface PartReadiness {
+  ready: boolean;
+  readyMachines: number;
+}
+
+/**
+ * Whether the control plane and each pool are ready, from the Machines where they are ours. The phase and
+ * the Cluster's ControlPlaneReady and WorkersReady conditions both read this, so they always agree: an
+ * owner's status written a moment later (it lags the Machines) can make neither say Ready alone.
+ */
+export function readiness(scope: ClusterScope): {
+  controlPlane: PartReadiness;
+  pools: (PartReadiness & { deployment: MachineDeployment })[];
+} {
+  const { controlPlane: cp, deployments, machines } = scope;
+  const ours = scope.provider.selfManagedControlPlane;
+  const members = ours && cp ? ownedByControlPlane(cp, machines) : undefined;
+  const byMachines = members !== undefined && members.machines.length > 0;
+  return {
+    // An owner being deleted is not ready, whatever its machines say while they go.
+    controlPlane: {
+      ready:
+        cp !== undefined &&
+        !cp.metadata.deletionTimestamp &&
+        (byMachines ? allReady(members) : current(cp) && isTrue(cp.status?.conditions, 'Ready')),
+      readyMachines: byMachines
+        ? live(members).filter(isMachineReady).length
+        : (cp?.status?.readyReplicas ?? 0),
+    },
+    pools: deployments.map((d) => {
+      if (!ours) {
+        const ready =
+          !d.metadata.deletionTimestamp &&
+          current(d) &&
+          d.status?.replicas === d.spec.replicas &&
+          d.status?.readyReplicas === d.spec.replicas &&
+          d.status?.updatedReplicas === d.spec.replicas;
+        return { deployment: d, ready, readyMachines: d.status?.readyReplicas ?? 0 };
+      }
+      const owned = ownedByPool(d, machines);
+      return {
+        deployment: d,
+        ready: !d.metadata.deletionTimestamp && allReady(owned),
+        readyMachines: live(owned).filter(isMachineReady).length,
+      };
+    }),
+  };
+}
+
 export function observe(scope: ClusterScope): Observation {
   const { cluster, controlPlane: cp, deployments, machines } = scope;
   const ours = scope.provider.selfManagedControlPlane;
@@ -73,27 +126,16 @@ export function observe(scope: ClusterScope): Observation {
   const failure = scope.failure();
   const members = ours && cp ? ownedByControlPlane(cp, machines) : undefined;
   const pools = deployments.map((d) => ({ d, owned: ours ? ownedByPool(d, machines) : undefined }));
-  const workersReady = pools.every(({ d, owned }) =>
-    owned
-      ? allReady(owned)
-      : current(d) &&
-        d.status?.replicas === d.spec.replicas &&
-        d.status?.readyReplicas === d.spec.replicas &&
-        d.status?.updatedReplicas === d.spec.replicas,
-  );
+  const ready = readiness(scope);
   const world: Observation = {
     deleting: Boolean(cluster.metadata.deletionTimestamp),
     paused: isPaused(cluster),
     generation: cluster.metadata.generation ?? 0,
     infrastructureReady,
     controlPlaneInitialized: cp?.status?.initialized === true,
-    controlPlaneReady:
-      cp !== undefined &&
-      (members && members.machines.length > 0
-        ? allReady(members)
-        : current(cp) && isTrue(cp.status?.conditions, 'Ready')),
+    controlPlaneReady: ready.controlPlane.ready,
     desiredVersion: cp?.spec.version ?? '',
-    workersReady,
+    workersReady: ready.pools.every((p) => p.ready),
     workersAtDesiredVersion: pools.every(({ d, owned }) =>
       owned ? !rolling(owned) : current(d) && (d.status?.updatedReplicas ?? 0) === (d.status?.replicas ?? 0),
     ),

@@ -6,6 +6,7 @@ import { withHealth } from '../common/health.js';
 import { unpauseCommand } from '../common/paused.js';
 import { oldestVersion } from '../common/queries.js';
 import { clusterHealth } from './health.js';
+import { readiness } from './observe.js';
 import { publicationConditions } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
@@ -44,6 +45,10 @@ export function clusterStatus(
       gen,
     );
   }
+  // From the facts the phase is derived from (observe.ts), not the owners' Ready conditions, which are
+  // written a moment after the Machines change: so the phase never reads Ready while Ready is False.
+  const ready = readiness(scope);
+  const cpReady = cp?.status?.conditions?.find((c) => c.type === 'Ready');
   conditions = setCondition(
     conditions,
     !cp
@@ -53,24 +58,25 @@ export function clusterStatus(
           reason: 'ControlPlaneNotFound',
           message: controlPlaneMissing(scope),
         }
-      : isTrue(cp.status?.conditions, 'Ready')
+      : ready.controlPlane.ready
         ? { type: 'ControlPlaneReady', status: 'True', reason: 'Ready' }
         : {
             type: 'ControlPlaneReady',
             status: 'False',
-            reason:
-              cp.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? 'WaitingForControlPlane',
-            message: `${cp.status?.readyReplicas ?? 0} of ${cp.spec.replicas} control-plane machines ready`,
+            reason: (cpReady?.status === 'False' && cpReady.reason) || 'WaitingForControlPlane',
+            message: `${ready.controlPlane.readyMachines} of ${cp.spec.replicas} control-plane machines ready`,
           },
     gen,
   );
-  const notReady = scope.deployments.filter((d) => !isTrue(d.status?.conditions, 'Ready'));
+  const notReady = ready.pools.filter((p) => !p.ready);
   conditions = setCondition(
     conditions,
     conditionOf('WorkersReady', notReady.length === 0, 'Ready', {
       reason: 'WaitingForWorkers',
       message: notReady
-        .map((d) => `${d.metadata.name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} ready`)
+        .map(
+          (p) => `${p.deployment.metadata.name}: ${p.readyMachines} of ${p.deployment.spec.replicas} ready`,
+        )
         .join('; '),
     }),
     gen,

@@ -15,6 +15,7 @@ import {
   userKubeconfigSecretName,
 } from '../../publish/kubeconfig-secret.js';
 import { certificateSecretNames } from '../common/certificates.js';
+import { releaseTemplates } from '../common/template-owner.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
@@ -147,6 +148,9 @@ const deleteInfrastructure: TaskRunner = async (scope) => {
     const secretName = secret.metadata?.name;
     if (secretName && ours.has(secretName)) await scope.deps.writer.delete(resources.Secret, ns, secretName);
   }
+  // The MachineTemplates it owns (template-owner.ts): its machines are gone, nothing needs them now.
+  const templates = await releaseTemplates(scope.deps, scope.cluster);
+  if (templates.length > 0) scope.log.info({ templates }, 'deleted the MachineTemplates of the cluster');
   scope.deps.certificates.forget(scope.cluster);
   scope.infrastructureDeleted = true;
 };

@@ -37,6 +37,13 @@ export function controlPlaneOfCluster(deps: ControllerDeps, cluster: Cluster): C
 export const isMachineReady = (m: Machine): boolean =>
   m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+/** The Machine condition, True for good once the machine has been Ready (its Node, or its API server). */
+export const JOINED = 'Joined';
+
+/** Ready now, or once: a machine that is not is still coming up (a Node registered but not Ready counts). */
+export const hasJoined = (m: Machine): boolean =>
+  isMachineReady(m) || (m.status?.conditions?.some((c) => c.type === JOINED && c.status === 'True') ?? false);
+
 /** Compares v1.X.Y versions; negative when a < b. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.slice(1).split('.').map(Number);

@@ -20,6 +20,7 @@ import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewsOf } fro
 import { clusterOfControlPlane, machinesOfControlPlane, oldestVersion } from '../common/queries.js';
 import { countReplicas, machineConditions } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { adoptTemplate } from '../common/template-owner.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result, soonest } from '../deps.js';
 import { type HealthRound, healthRound, withRemediationCondition } from '../health/remediate.js';
 import { MANAGED_RESYNC_MS, managedControlPlaneStatus } from './managed.js';
@@ -60,6 +61,7 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
         `the ${provider.name} provider runs the control plane as machines, and spec.machineTemplateRef cannot be added to an existing ControlPlane: delete this ControlPlane and create it again with spec.machineTemplateRef naming a MachineTemplate`,
       );
     }
+    if (templateName !== undefined) await adoptTemplate(this.deps, cluster, templateName);
     if (!isTrue(cluster.status?.conditions, 'InfrastructureReady')) {
       return this.wait(cp, 'WaitingForInfrastructure', 'the cluster infrastructure is not ready yet');
     }

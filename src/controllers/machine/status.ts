@@ -3,6 +3,7 @@ import type { Machine, MachineStatus } from '../../api/v1alpha1/index.js';
 import type { MachineStatusReport } from '../../provider/contract.js';
 import { conditionOf, notReady, setCondition } from '../common/conditions.js';
 import { setFailure } from '../common/failure.js';
+import { hasJoined, JOINED } from '../common/queries.js';
 
 export function statusFromReport(machine: Machine, report: MachineStatusReport): MachineStatus {
   const gen = machine.metadata.generation;
@@ -50,6 +51,16 @@ export function statusFromReport(machine: Machine, report: MachineStatusReport):
     conditionOf('Ready', report.ready, 'Ready', {
       reason: p.state === 'failed' ? p.reason : 'NotReady',
       message: readyMessage,
+    }),
+    gen,
+  );
+  // Sticky: a machine that has been Ready once has joined; one Ready=False since then is not a new one
+  // still coming up (the Cluster counts a scale as going on until its new machines are Ready).
+  conditions = setCondition(
+    conditions,
+    conditionOf(JOINED, report.ready || hasJoined(machine), 'FirstReady', {
+      reason: 'Joining',
+      message: 'the machine has not been Ready yet',
     }),
     gen,
   );

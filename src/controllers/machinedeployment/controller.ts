@@ -14,6 +14,7 @@ import { createMachine, deleteOwnedMachines, syncNodeDrainTimeout, viewsOf } fro
 import { compareVersions, controlPlaneOfCluster, machinesOfDeployment } from '../common/queries.js';
 import { countReplicas, machineConditions, type ReplicaCounts } from '../common/replicas.js';
 import { planRollout, type RolloutPlan } from '../common/rollout.js';
+import { adoptTemplate } from '../common/template-owner.js';
 import { MANAGED_RESYNC_MS } from '../controlplane/managed.js';
 import { type ControllerDeps, jittered, RESYNC_MS, type Result, soonest } from '../deps.js';
 import { type HealthRound, healthRound, withRemediationCondition } from '../health/remediate.js';
@@ -39,6 +40,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
         ? this.stall(md, 'ClusterNotFound', message)
         : this.wait(md, 'WaitingForCluster', message);
     }
+    await adoptTemplate(this.deps, cluster, md.spec.machineTemplateRef.name);
     const provider = this.deps.providers.for(cluster);
     const unsupported =
       provider &&

@@ -1,58 +1,21 @@
 // The Cluster's phase as a user watches it with `kubectl get -w` while the workers are scaled up and
-// down: Scaling, then Ready, never Upgrading; and an Event on the Cluster for every phase change.
-import { spawn } from 'node:child_process';
+// down: Scaling, then Ready, never Upgrading, and Ready only with the Ready condition True; and an Event on
+// the Cluster for every phase change.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryProvider } from '../../../providers/inmemory/provider.js';
 import type { RunningOperator } from '../../../src/operator/run.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
-import { kubectl, testKubeConfig, testKubeconfigPath, useTestNamespace } from '../../support/kube.js';
+import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import { startTestOperator, waitFor } from '../../support/operator.js';
+import { watchClusterPhase } from '../../support/phase-watch.js';
 import { applyClusterTemplate } from '../../support/templates.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const namespace = useTestNamespace('inmemory-phases');
 const NAME = 'phases';
-
-/** `kubectl get -w` of the Cluster's phase and state: every line it printed, until stop(). */
-function watchPhase(): { stop: () => Promise<string[]> } {
-  const child = spawn(
-    'kubectl',
-    [
-      `--kubeconfig=${testKubeconfigPath()}`,
-      `--namespace=${namespace()}`,
-      'get',
-      `cluster.clusterforge.dev/${NAME}`,
-      '--watch',
-      '--no-headers',
-      '--output=custom-columns=PHASE:.status.phase,STATE:.status.lifecycle.state',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
-  });
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return {
-    stop: async () => {
-      child.kill('SIGTERM');
-      await closed;
-      expect(err).toBe('');
-      const lines = out
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/).join(' '))
-        .filter(Boolean);
-      return lines.filter((l, i) => i === 0 || lines[i - 1] !== l);
-    },
-  };
-}
 
 async function scaleWorkers(replicas: number): Promise<void> {
   const scaled = await kubectl([
@@ -111,9 +74,9 @@ describe.sequential('the phase of a cluster whose workers are scaled', () => {
     ['up', 3],
     ['down', 1],
   ] as const)(
-    'scaled %s to %i: Scaling, then Ready, never Upgrading; an Event for each change',
+    'scaled %s to %i: Scaling, then Ready (with Ready=True), never Upgrading; an Event for each change',
     async (_, replicas) => {
-      const watch = watchPhase();
+      const watch = watchClusterPhase(namespace(), NAME);
       // The watch prints the current phase first: start from a line that says Ready.
       await new Promise((r) => setTimeout(r, 500));
       await scaleWorkers(replicas);
@@ -126,7 +89,7 @@ describe.sequential('the phase of a cluster whose workers are scaled', () => {
         { timeoutMs: 40_000 },
       );
       const seen = await watch.stop();
-      expect(seen).toEqual(['Ready ready', 'Scaling scaling', 'Ready ready']);
+      expect(seen).toEqual(['Ready True ready', 'Scaling False scaling', 'Ready True ready']);
       const notes = await waitFor('the events of the scale', async () => {
         const all = await phaseEvents();
         return all.includes('phase Ready (ready) -> Scaling (scaling)') &&

@@ -10,6 +10,7 @@ import { builtImage } from '../../../providers/local/kubelet/images.js';
 import { hostLeftovers, nodePaths } from '../../../providers/local/kubelet/node.js';
 import { clusterPaths, machinePaths } from '../../../providers/local/state.js';
 import { renderTemplate } from '../../../src/templates/render.js';
+import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import {
@@ -19,6 +20,7 @@ import {
   useOperator,
   waitFor,
 } from '../../support/operator.js';
+import { watchClusterPhase } from '../../support/phase-watch.js';
 import { writeKubeconfig } from '../../support/workload.js';
 
 const kc = testKubeConfig();
@@ -116,6 +118,18 @@ async function deletionState(): Promise<string> {
   return JSON.stringify({ cluster: cluster && brief(cluster), machines: machines.map(brief) }, null, 1);
 }
 
+/** Until the Cluster's phase is Ready at its current generation, every part converged. */
+async function phaseReady(): Promise<void> {
+  await waitFor(
+    'the Cluster converged and its phase Ready',
+    async () => {
+      const c = await waitConverged(kc, namespace(), CLUSTER, 60_000);
+      return c.status.phase === 'Ready' ? c : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
+}
+
 describe('a local cluster with kubelet workers', () => {
   it('runs pods on its own nodes; workers join and leave and leave nothing behind', async () => {
     operator();
@@ -200,7 +214,11 @@ describe('a local cluster with kubelet workers', () => {
     // Scale 2 -> 3 -> 1: nodes join and leave; a removed node leaves nothing on the host.
     const scale = (n: number) =>
       kubectl(['scale', 'machinedeployment', `${CLUSTER}-workers`, `--replicas=${n}`, '-n', namespace()]);
+    // The phase as `kubectl get -w` shows it through each scale: Scaling, then Ready, never Provisioning
+    // while a new kubelet's Node is NotReady, never Ready while the Ready condition is False.
     const before = await workerMachines();
+    let watch = watchClusterPhase(namespace(), CLUSTER);
+    await new Promise((r) => setTimeout(r, 500));
     await scale(3);
     await waitFor(
       '3 Ready nodes',
@@ -210,7 +228,11 @@ describe('a local cluster with kubelet workers', () => {
       },
       { timeoutMs: 120_000, intervalMs: 1_000 },
     );
+    await phaseReady();
+    expect(await watch.stop()).toEqual(['Ready True ready', 'Scaling False scaling', 'Ready True ready']);
     const three = await workerMachines();
+    watch = watchClusterPhase(namespace(), CLUSTER);
+    await new Promise((r) => setTimeout(r, 500));
     await scale(1);
     await waitFor('1 node', async () => ((await nodes(path)).length === 1 ? true : undefined), {
       timeoutMs: 120_000,
@@ -223,6 +245,8 @@ describe('a local cluster with kubelet workers', () => {
         timeoutMs: 60_000,
       },
     );
+    await phaseReady();
+    expect(await watch.stop()).toEqual(['Ready True ready', 'Scaling False scaling', 'Ready True ready']);
     const kept = await workerMachines();
     const removed = three.filter((m) => !kept.includes(m));
     expect(removed).toHaveLength(2);
