@@ -16,17 +16,13 @@
 // identity (agent-pool.ts). Destroying a watch's socket closes that one connection and nothing else.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type AgentPool, sharedAgentPool } from './agent-pool.js';
 import { applyDeadlines } from './deadlines.js';
 import { connectionDropped, KubeApiError } from './errors.js';
+import type { KubeConfigSource } from './kubeconfig-source.js';
 import { TokenBucket } from './token-bucket.js';
 
-/**
- * What a KubeClient needs of a kubeconfig: client-node's KubeConfig (the operator), or the CLI's lighter
- * Kubeconfig (src/kube/kubeconfig/), which does not load client-node's generated models at start-up.
- */
-export type KubeConfigSource = Pick<KubeConfig, 'getCurrentCluster' | 'applyToHTTPSOptions'>;
+export type { KubeConfigSource } from './kubeconfig-source.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
