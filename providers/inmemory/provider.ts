@@ -7,6 +7,7 @@
 //   ControlPlane controller as the local provider's do.
 // - The kubeconfig: a real client certificate from the cluster's CA, cached per cluster (credentials.ts).
 // Everything is derived from the objects themselves, so a restarted operator carries on unchanged.
+import type { Cluster } from '../../src/api/v1alpha1/index.js';
 import { loadCertificate } from '../../src/pki/index.js';
 import type * as contract from '../../src/provider/contract.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
@@ -20,6 +21,10 @@ export class InMemoryProvider implements contract.InfrastructureProvider {
   readonly servesWorkloadAPI = false;
   /** Public for tests: how many clusters hold a cached certificate. */
   readonly credentials = new AdminCredentials();
+
+  providerIDFor(cluster: Cluster, machineName: string): string {
+    return inMemoryProviderID(cluster.metadata.namespace ?? 'default', machineName);
+  }
 
   async ensureInfrastructure(ctx: contract.ClusterContext): Promise<contract.InfrastructureStatus> {
     if (!ctx.cluster.spec.infrastructure.inMemory) {

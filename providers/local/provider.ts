@@ -87,6 +87,11 @@ export class LocalProvider implements contract.InfrastructureProvider {
     this.root = opts.stateDir ?? stateRoot(this.env);
   }
 
+  providerIDFor(cluster: Cluster, machineName: string): string {
+    const paths = this.paths(cluster);
+    return localProviderID(paths.namespace, paths.name, machineName);
+  }
+
   /** The folder a cluster's state lives in. */
   clusterDir(namespace: string, name: string): string {
     return clusterPaths(this.root, namespace, name).dir;

@@ -143,6 +143,12 @@ export interface InfrastructureProvider {
    * The local provider's do not: a health check then judges them by the provider's report alone.
    */
   readonly controlPlaneNodes?: boolean;
+  /**
+   * The provider ID a machine of that name will have, where it follows from names alone (inmemory,
+   * local): the Machine is then created with it, a write less than patching it in after the first
+   * report. Absent where the infrastructure assigns it (an EC2 instance ID).
+   */
+  providerIDFor?(cluster: Cluster, machineName: string): string;
 
   ensureInfrastructure(ctx: ClusterContext): Promise<InfrastructureStatus>;
   deleteInfrastructure(ctx: ClusterContext): Promise<Progress>;

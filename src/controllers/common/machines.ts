@@ -24,6 +24,8 @@ export interface NewMachine {
   templateName: string;
   /** The owner's, copied as Cluster API copies it (and kept in step: syncNodeDrainTimeout). */
   nodeDrainTimeout?: string | undefined;
+  /** The provider's ID for a machine of that name, where it follows from the name (providerIDFor). */
+  providerIDFor?: ((machineName: string) => string) | undefined;
 }
 
 /** Five random lower-case letters and digits, as Kubernetes' generateName uses. */
@@ -56,6 +58,7 @@ export async function createMachine(
       version: spec.version,
       machineTemplateRef: { name: spec.templateName },
       ...(spec.nodeDrainTimeout ? { nodeDrainTimeout: spec.nodeDrainTimeout } : {}),
+      ...(spec.providerIDFor ? { providerID: spec.providerIDFor(name) } : {}),
     },
   };
   expectations.expect(keyOf(spec.owner), name);

@@ -99,6 +99,7 @@ export class ControlPlaneReconciler extends MachineOwnerReconciler<ControlPlane>
           version: cp.spec.version,
           templateName,
           nodeDrainTimeout: cp.spec.nodeDrainTimeout,
+          providerIDFor: provider.providerIDFor && ((m) => provider.providerIDFor!(cluster, m)),
         });
         log.info({ machine: name, version: cp.spec.version }, 'created control-plane machine');
         this.deps.events.normal(cp, 'MachineCreated', `created control-plane machine ${name}`);

@@ -86,6 +86,7 @@ export class MachineDeploymentReconciler extends MachineOwnerReconciler<MachineD
           version,
           templateName,
           nodeDrainTimeout: md.spec.nodeDrainTimeout,
+          providerIDFor: provider?.providerIDFor && ((m) => provider.providerIDFor!(cluster, m)),
         });
         log.info({ machine: name, version }, 'created worker machine');
       }

@@ -84,6 +84,8 @@ describe.sequential('an inmemory cluster through the operator', () => {
       expect(isReady(m), name).toBe(true);
       expect(m.status.phase, name).toBe('Running');
       expect(m.spec.providerID).toBe(`inmemory://${namespace()}/${name}`);
+      // Made with its provider ID (it follows from the name): the spec was never patched after.
+      expect(m.metadata.generation, name).toBe(1);
       expect(m.status.nodeRef).toEqual({ name });
       expect(m.status.addresses).toContainEqual({
         type: 'InternalIP',
