@@ -37,14 +37,31 @@ export async function adoptTemplate(deps: ControllerDeps, cluster: Cluster, name
   if (!template || template.metadata.deletionTimestamp || !cluster.metadata.uid) return;
   const refs = template.metadata.ownerReferences ?? [];
   if (refs.some((r) => isClusterRef(r) && r.uid === cluster.metadata.uid)) return;
+  // A ControlPlane and a MachineDeployment sharing the template reconcile at once: the second waits for
+  // the first one's patch instead of sending its own, which the resourceVersion would refuse (409).
+  const inFlight = adoptions.get(deps.writer) ?? new Map<string, Promise<unknown>>();
+  adoptions.set(deps.writer, inFlight);
+  const key = `${ns}/${name}/${cluster.metadata.uid}`;
+  const pending = inFlight.get(key);
+  if (pending) {
+    await pending;
+    return;
+  }
   const others = refs.filter((r) => !(isClusterRef(r) && r.name === cluster.metadata.name));
-  await deps.writer.patch(resources.MachineTemplate, ns, name, {
-    metadata: {
-      ownerReferences: [...others, clusterOwnerRef(cluster)],
-      resourceVersion: template.metadata.resourceVersion,
-    },
-  });
+  const patch = deps.writer
+    .patch(resources.MachineTemplate, ns, name, {
+      metadata: {
+        ownerReferences: [...others, clusterOwnerRef(cluster)],
+        resourceVersion: template.metadata.resourceVersion,
+      },
+    })
+    .finally(() => inFlight.delete(key));
+  inFlight.set(key, patch);
+  await patch;
 }
+
+/** Adoption patches on their way, per writer (one per operator process): template key -> the patch. */
+const adoptions = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /** Whether a ControlPlane or MachineDeployment of the namespace, not being deleted, names the template. */
 function inUse(deps: ControllerDeps, ns: string, name: string): boolean {
