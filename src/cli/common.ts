@@ -1,8 +1,8 @@
 // What every `clusterforge` command shares: exit codes, errors that carry their fix, the kubeconfig
 // and namespace flags (resolved as kubectl resolves them), output formats and colours.
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
 import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
-import { stringify } from 'yaml';
 import type { Kubeconfig } from '../kube/kubeconfig/config.js';
 import { connectionErrorCode, KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
@@ -234,8 +234,12 @@ export function formatObjects(objects: object[], format: OutputFormat): string {
     const body = objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
     return `${JSON.stringify(body, null, 2)}\n`;
   }
+  const { stringify } = requireYaml();
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 }
+
+// yaml is 73 modules: required on the first -o yaml, not at every start of the CLI (issue #15).
+const requireYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml');
 
 // ---------------------------------------------------------------------------------------------------
 // Colours, on a terminal only (and never with NO_COLOR set)

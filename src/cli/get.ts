@@ -2,11 +2,9 @@
 // Cluster API Secret <name>-kubeconfig, key `value`).
 import { chmod, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { parse } from 'yaml';
 import { CAPI_CLUSTER_NAME_LABEL } from '../api/v1alpha1/labels.js';
 import { resources } from '../kube/resources.js';
-import { kubeconfigSecretName } from '../publish/kubeconfig-secret.js';
-import { mergeKubeconfigs } from '../publish/merged-kubeconfig.js';
+import { kubeconfigSecretName } from '../publish/kubeconfig-secret-names.js';
 import { isNotFound } from '../runtime/errors.js';
 import { type KubeClient, resourcePath } from '../runtime/transport.js';
 import {
@@ -168,13 +166,15 @@ async function runGetAllKubeconfigs(name: string | undefined, flags: GetFlags): 
       'clusters publish theirs once Ready: see kubectl get clusters.clusterforge.dev -A',
     );
   }
+  // Loaded here, as yaml in emit: a plain `get kubeconfig NAME` starts without them (issue #15's 2x kubectl).
+  const { mergeKubeconfigs } = await import('../publish/merged-kubeconfig.js');
   await emit(mergeKubeconfigs(published), flags);
 }
 
 async function emit(text: string, flags: GetFlags): Promise<void> {
   const out =
     flags.output === 'json'
-      ? `${JSON.stringify(parse(text), null, 2)}\n`
+      ? `${JSON.stringify((await import('yaml')).parse(text), null, 2)}\n`
       : text.endsWith('\n')
         ? text
         : `${text}\n`;

@@ -11,7 +11,7 @@ import { BY_CLUSTER } from '../controllers/common/indexes.js';
 import type { Store } from '../controllers/common/store.js';
 import { loadCertificate } from '../pki/inspect.js';
 import { providerNameOf } from '../provider/registry.js';
-import { kubeconfigSecretName } from '../publish/kubeconfig-secret.js';
+import { kubeconfigSecretName } from '../publish/kubeconfig-secret-names.js';
 
 /** The caches the fleet metrics read. */
 export interface FleetSource {

@@ -15,9 +15,7 @@ import {
 import type { ObjectWriter } from '../kube/writer.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import type { KubeconfigMaterial } from '../provider/contract.js';
-
-export const kubeconfigSecretName = (cluster: string): string => `${cluster}-kubeconfig`;
-export const userKubeconfigSecretName = (cluster: string): string => `${cluster}-user-kubeconfig`;
+import { kubeconfigSecretName, userKubeconfigSecretName } from './kubeconfig-secret-names.js';
 
 const SERVER_ANNOTATION = 'clusterforge.dev/kubeconfig-server';
 

@@ -8,12 +8,8 @@ import {
 } from '../../api/v1alpha1/labels.js';
 import { apiMessage } from '../../kube/errors.js';
 import { resources } from '../../kube/resources.js';
-import {
-  kubeconfigSecretName,
-  publishKubeconfigSecret,
-  serverURL,
-  userKubeconfigSecretName,
-} from '../../publish/kubeconfig-secret.js';
+import { publishKubeconfigSecret, serverURL } from '../../publish/kubeconfig-secret.js';
+import { kubeconfigSecretName, userKubeconfigSecretName } from '../../publish/kubeconfig-secret-names.js';
 import { certificateSecretNames } from '../common/certificates.js';
 import { releaseTemplates } from '../common/template-owner.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';

@@ -5,12 +5,14 @@ import { accessSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import type { Cluster, KubeconfigData, User } from './config.js';
 
 /** One kubeconfig's text; an empty file is an empty kubeconfig (as for kubectl). */
+// js-yaml, as client-node reads kubeconfigs with it (the same YAML rules), and one module where yaml
+// is 73: every command of the CLI reads a kubeconfig first (issue #15's start-up within 2x kubectl).
 export function parseKubeconfig(text: string): KubeconfigData {
-  const obj = (parse(text) ?? {}) as Record<string, unknown>;
+  const obj = (load(text) ?? {}) as Record<string, unknown>;
   if (typeof obj !== 'object' || Array.isArray(obj)) throw new Error('not a kubeconfig (not a YAML map)');
   const current = obj['current-context'];
   return {
