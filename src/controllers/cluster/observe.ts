@@ -116,6 +116,19 @@ export function readiness(scope: ClusterScope): {
   };
 }
 
+/**
+ * Whether the control plane serves: its status says so, or (machines of ours) one of its machines is
+ * Ready, which the ControlPlane's status tells only a reconcile later. The lifecycle and the kubeconfig
+ * task read this, as ControlPlaneReady reads the Machines, so one Cluster write carries all three.
+ */
+export function controlPlaneInitialized(scope: ClusterScope): boolean {
+  const cp = scope.controlPlane;
+  if (!cp) return false;
+  if (cp.status?.initialized === true) return true;
+  if (!scope.provider.selfManagedControlPlane) return false;
+  return live(ownedByControlPlane(cp, scope.machines)).some(isMachineReady);
+}
+
 export function observe(scope: ClusterScope): Observation {
   const { cluster, controlPlane: cp, deployments, machines } = scope;
   const ours = scope.provider.selfManagedControlPlane;
@@ -132,7 +145,7 @@ export function observe(scope: ClusterScope): Observation {
     paused: isPaused(cluster),
     generation: cluster.metadata.generation ?? 0,
     infrastructureReady,
-    controlPlaneInitialized: cp?.status?.initialized === true,
+    controlPlaneInitialized: controlPlaneInitialized(scope),
     controlPlaneReady: ready.controlPlane.ready,
     desiredVersion: cp?.spec.version ?? '',
     workersReady: ready.pools.every((p) => p.ready),

@@ -12,6 +12,7 @@ import { publishKubeconfigSecret, serverURL } from '../../publish/kubeconfig-sec
 import { kubeconfigSecretName, userKubeconfigSecretName } from '../../publish/kubeconfig-secret-names.js';
 import { certificateSecretNames } from '../common/certificates.js';
 import { releaseTemplates } from '../common/template-owner.js';
+import { controlPlaneInitialized } from './observe.js';
 import { publishToConsumers, withdrawPublications } from './publish.js';
 import type { ClusterScope } from './scope.js';
 
@@ -37,7 +38,7 @@ const ensureCertificates: TaskRunner = async (scope) => {
 
 const publishKubeconfig: TaskRunner = async (scope) => {
   const endpoint = scope.infrastructure?.endpoint ?? scope.cluster.status?.controlPlaneEndpoint;
-  if (!scope.controlPlane?.status?.initialized || !endpoint) return;
+  if (!controlPlaneInitialized(scope) || !endpoint) return;
   const certificates = scope.certificates ?? (await scope.deps.certificates.load(scope.cluster));
   const ctx = { cluster: scope.cluster, log: scope.log, ...(certificates ? { certificates } : {}) };
   try {
