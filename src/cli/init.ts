@@ -31,6 +31,7 @@ import {
   OPERATOR_NAME,
   PROVIDERS,
   parseProviders,
+  SECRET_NAME,
 } from './install/manifests.js';
 import {
   type DeploymentLike,
@@ -146,7 +147,7 @@ export function initCommand(): Command {
 
 /** A Secret's name is a DNS subdomain (RFC 1123); said here rather than by the API server after half an install. */
 function secretName(text: string): string {
-  if (text.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(text)) {
+  if (text === '' || text.length > 253 || !SECRET_NAME.test(text)) {
     throw new InvalidArgumentError('not a Secret name (lower-case letters, digits, - and .)');
   }
   return text;

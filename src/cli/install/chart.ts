@@ -5,7 +5,14 @@
 // `init --dry-run -o yaml` (docs/helm.md says why the split).
 import { readdirSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { AWS_CREDENTIALS_SECRET, LOG_LEVELS, METRICS_PORT, OPERATOR_NAME, PROVIDERS } from './manifests.js';
+import {
+  AWS_CREDENTIALS_SECRET,
+  LOG_LEVELS,
+  METRICS_PORT,
+  OPERATOR_NAME,
+  PROVIDERS,
+  SECRET_NAME,
+} from './manifests.js';
 import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac.js';
 
 export interface ChartFile {
@@ -81,7 +88,10 @@ function valuesSchema(): string {
       aws: {
         type: 'object',
         additionalProperties: false,
-        properties: { credentialsSecret: { type: 'string' } },
+        properties: {
+          // A Secret's name (RFC 1123 subdomain), or empty; init's --aws-credentials-secret checks the same.
+          credentialsSecret: { type: 'string', pattern: SECRET_NAME.source, maxLength: 253 },
+        },
       },
       resources: { type: 'object' },
       serviceMonitor: {

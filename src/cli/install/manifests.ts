@@ -11,6 +11,9 @@ import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac
 export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks', 'inmemory'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/** A Secret's name (a DNS subdomain, RFC 1123), or empty (the chart's "none"). */
+export const SECRET_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/;
+
 /** The operator's LOG_LEVEL values (pino's levels, src/runtime/log.ts). */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

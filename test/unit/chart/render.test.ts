@@ -99,6 +99,21 @@ describe('the Helm chart', () => {
     }
   }, 60_000);
 
+  it('init refuses, as the chart does, a credentials Secret that no Secret could be named', async () => {
+    const bad = await runCli(['init', '--dry-run', '--aws-credentials-secret', 'Team_AWS']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--aws-credentials-secret');
+    const rendered = await helm([
+      'template',
+      'clusterforge',
+      CHART,
+      '--set',
+      'aws.credentialsSecret=Team_AWS',
+    ]);
+    expect(rendered.code).not.toBe(0);
+    expect(rendered.stderr).toContain('/aws/credentialsSecret');
+  }, 60_000);
+
   it('refuses bad values and names the field', async () => {
     const template = (values: string[]) => helm(['template', 'clusterforge', CHART, ...sets(values)]);
     const noSecret = await template(['providers={aws-eks}']);
