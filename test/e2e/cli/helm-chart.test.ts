@@ -1,6 +1,6 @@
-// The Helm chart on the real API server: `helm install` (taking over what `init`'s tests may have made,
-// as a user moving from init to the chart would), an upgrade to 3 shards, and `helm uninstall`, which
-// leaves the CRDs. No node runs here, so the Deployment is accepted, not rolled out. What the chart
+// The Helm chart on the real API server: `helm install --create-namespace` (taking over what `init`'s
+// tests may have made, as a user moving from init to the chart would), an upgrade to 3 shards, and
+// `helm uninstall`, which leaves the CRDs. No node runs here, so the Deployment is accepted, not rolled out. What the chart
 // renders is compared with `init` in test/unit/chart/render.test.ts.
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,14 +31,27 @@ afterAll(async () => {
 
 describe('the Helm chart on the API server', () => {
   it('installs, upgrades to 3 shards and uninstalls, leaving the CRDs', async () => {
-    const installed = await helm(['install', 'clusterforge', CHART, ...kube, '--take-ownership']);
+    // The release record needs its namespace before anything is made: --create-namespace makes it bare,
+    // then the chart's Namespace gives it the labels. --take-ownership: init.test.ts may have made the
+    // cluster-wide ClusterRole and binding, and adopting them is how a user moves from init to the chart.
+    const installed = await helm([
+      'install',
+      'clusterforge',
+      CHART,
+      ...kube,
+      '--create-namespace',
+      '--take-ownership',
+    ]);
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toContain('STATUS: deployed');
     const deployment = await apps.readNamespacedDeployment({ name: NAME, namespace: ns });
     expect(deployment.spec?.replicas).toBe(1);
     expect(deployment.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
     const namespace = await kc.makeApiClient(CoreV1Api).readNamespace({ name: ns });
-    expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(namespace.metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'app.kubernetes.io/managed-by': 'Helm',
+    });
     const binding = await kc.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: NAME });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: NAME, namespace: ns }]);
 
