@@ -23,13 +23,15 @@ deps: node_modules/.package-lock.json ## Install the npm packages
 build: deps ## Compile TypeScript into dist/
 	npm run -s build
 
-generate: deps ## Regenerate crds/, docs/lifecycle.md and docs/observability/ from the code
+generate: deps ## Regenerate crds/, the chart's generated files, docs/lifecycle.md and docs/observability/ from the code
 	npm run -s gen:crds
+	npx tsx src/cli/install/generate-chart.ts
 	@if [ -f src/lifecycle/generate-diagram.ts ]; then npx tsx src/lifecycle/generate-diagram.ts; fi
 	npx tsx src/operator/observability/generate.ts
 
-check-generated: deps ## Fail when crds/, docs/lifecycle.md or docs/observability/ is stale (run `make generate`)
+check-generated: deps ## Fail when crds/, charts/clusterforge/, docs/lifecycle.md or docs/observability/ is stale (run `make generate`)
 	npx tsx src/api/generate-crds.ts --check
+	npx tsx src/cli/install/generate-chart.ts --check
 	npx tsx src/lifecycle/generate-diagram.ts --check
 	npx tsx src/operator/observability/generate.ts --check
 

@@ -7,6 +7,7 @@
 #   make node-packages                    # containerd, runc, CNI plugins for real nodes (apt-get when missing)
 #   make node-images                      # build the pause and hello images (hack/node-images.sh, once per content)
 #   make promtool                         # build promtool for the alert-rule tests (hack/promtool.sh, once per version)
+#   make helm                             # build helm for the chart test (hack/helm.sh, once per version)
 
 KUBE_VERSIONS ?=
 PYTHON ?= python3
@@ -71,9 +72,17 @@ node-images: ## Build the node images (pause, hello) as OCI archives into the ca
 promtool: ## Build promtool from the Prometheus Go module into the cache; prints its path
 	@hack/promtool.sh
 
+# helm, for the test of charts/clusterforge/ (helm lint, and helm template against init --dry-run);
+# only its path is printed on stdout.
+.PHONY: helm
+helm: ## Build helm from the Helm Go module into the cache; prints its path
+	@hack/helm.sh
+
 # The integration tests include those tests (kstatus and Lua for the health checks, promtool for the
-# alert rules), and the local provider's tests of real nodes.
-test test-integration: lua kstatus node-packages node-images promtool
+# alert rules, helm for the chart's install), and the local provider's tests of real nodes. The unit
+# tests render the chart (test/unit/chart/).
+test test-integration: lua kstatus node-packages node-images promtool helm
+test-unit: helm
 
 # The operator image, built without a daemon or a base-image pull (hack/operator-image.sh; the
 # Containerfile says the same for docker/podman users). Only the archive's path is printed on stdout.

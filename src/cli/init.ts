@@ -1,6 +1,6 @@
 // `clusterforge init`: installs (or upgrades) Clusterforge in the management cluster with server-side
 // apply, then waits for the operator to roll out. A second run changes nothing.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { Progress } from '../devenv/progress.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { KubeClient } from '../runtime/transport.js';
@@ -26,9 +26,12 @@ import {
   FIELD_MANAGER,
   installObjects,
   type KubeObject,
+  LOG_LEVELS,
+  type LogLevel,
   OPERATOR_NAME,
   PROVIDERS,
   parseProviders,
+  SECRET_NAME,
 } from './install/manifests.js';
 import {
   type DeploymentLike,
@@ -50,6 +53,8 @@ interface InitFlags extends KubeFlags {
   waitTimeout: number;
   shards: number;
   serviceMonitor: ServiceMonitorWhen;
+  logLevel?: LogLevel;
+  awsCredentialsSecret?: string;
 }
 
 /** When init adds a ServiceMonitor for the metrics Service. */
@@ -74,7 +79,10 @@ Examples:
   clusterforge init --wait=false
 
   # Three replicas, each reconciling a third of the clusters (docs/sharding.md)
-  clusterforge init --shards 3`;
+  clusterforge init --shards 3
+
+  # AWS credentials from a Secret you made (or sealed) yourself: none in the output
+  clusterforge init --infrastructure aws-ec2 --aws-credentials-secret my-aws-creds --dry-run -o yaml`;
 
 export function initCommand(): Command {
   const cmd = withKubeFlags(
@@ -107,6 +115,17 @@ export function initCommand(): Command {
           .default('auto'),
       )
       .addOption(
+        new Option('--log-level <level>', "the operator's LOG_LEVEL (default: the operator's, info)").choices(
+          LOG_LEVELS,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--aws-credentials-secret <name>',
+          'an existing Secret in the namespace with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...: referenced instead of one made from the environment',
+        ).argParser(secretName),
+      )
+      .addOption(
         outputOption(['yaml', 'json'], 'print objects (with --dry-run) or the results as yaml or json'),
       )
       .addOption(
@@ -126,6 +145,14 @@ export function initCommand(): Command {
   return usageExits(cmd);
 }
 
+/** A Secret's name is a DNS subdomain (RFC 1123); said here rather than by the API server after half an install. */
+function secretName(text: string): string {
+  if (text === '' || text.length > 253 || !SECRET_NAME.test(text)) {
+    throw new InvalidArgumentError('not a Secret name (lower-case letters, digits, - and .)');
+  }
+  return text;
+}
+
 async function runInit(flags: InitFlags): Promise<void> {
   const version = packageVersion();
   const providers = parseProviders(flags.infrastructure);
@@ -139,6 +166,8 @@ async function runInit(flags: InitFlags): Promise<void> {
       crdDir: new URL('crds/', packageRoot()),
       shards: flags.shards,
       serviceMonitor,
+      ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+      ...(flags.awsCredentialsSecret ? { awsCredentialsSecret: flags.awsCredentialsSecret } : {}),
     });
 
   if (flags.dryRun) {

@@ -11,6 +11,13 @@ import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac
 export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks', 'inmemory'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/** A Secret's name (a DNS subdomain, RFC 1123), or empty (the chart's "none"). */
+export const SECRET_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/;
+
+/** The operator's LOG_LEVEL values (pino's levels, src/runtime/log.ts). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export const OPERATOR_NAME = 'clusterforge-operator';
 export const AWS_CREDENTIALS_SECRET = 'clusterforge-aws-credentials';
 export const METRICS_PORT = 8080;
@@ -34,6 +41,10 @@ export interface InstallOptions {
   shards?: number;
   /** Add a ServiceMonitor (Prometheus Operator) for the metrics Service; its CRD must exist. */
   serviceMonitor?: boolean;
+  /** The operator's LOG_LEVEL; unset: the operator's default (info). */
+  logLevel?: LogLevel;
+  /** An existing Secret with the AWS variables: referenced (required by the pod), never created. */
+  awsCredentialsSecret?: string;
 }
 
 /** Required for the AWS providers; the others are copied when set. */
@@ -157,7 +168,7 @@ export function installObjects(opts: InstallOptions): KubeObject[] {
     },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns }],
   });
-  if (aws) {
+  if (aws && !opts.awsCredentialsSecret) {
     const data = awsCredentials(opts.env);
     objects.push({
       apiVersion: 'v1',
@@ -246,9 +257,17 @@ function operatorDeployment(opts: InstallOptions, common: Record<string, string>
               env: [
                 // The local provider keeps its state under XDG_STATE_HOME; the root filesystem is read-only.
                 { name: 'XDG_STATE_HOME', value: '/var/lib/clusterforge' },
+                ...(opts.logLevel ? [{ name: 'LOG_LEVEL', value: opts.logLevel }] : []),
               ],
               // AWS credentials when `init --infrastructure aws-...` created the Secret; optional otherwise.
-              envFrom: [{ secretRef: { name: AWS_CREDENTIALS_SECRET, optional: true } }],
+              // A Secret named by --aws-credentials-secret is required: the pod waits for it, visibly.
+              envFrom: [
+                {
+                  secretRef: opts.awsCredentialsSecret
+                    ? { name: opts.awsCredentialsSecret, optional: false }
+                    : { name: AWS_CREDENTIALS_SECRET, optional: true },
+                },
+              ],
               livenessProbe: {
                 httpGet: { path: '/healthz', port: 'metrics' },
                 initialDelaySeconds: 10,

@@ -125,6 +125,30 @@ describe('installObjects with shards', () => {
   });
 });
 
+describe('installObjects with a log level and a credentials Secret by reference', () => {
+  const container = (objects: ReturnType<typeof installObjects>) =>
+    (objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0];
+
+  it("sets LOG_LEVEL only when asked (the operator's default is info)", () => {
+    expect(container(installObjects({ ...base, providers: ['local'] })).env).toEqual([
+      { name: 'XDG_STATE_HOME', value: '/var/lib/clusterforge' },
+    ]);
+    const env = container(installObjects({ ...base, providers: ['local'], logLevel: 'debug' })).env;
+    expect(env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+  });
+
+  it('references the named Secret, required, makes none and reads no AWS variable', () => {
+    const objects = installObjects({
+      ...base,
+      providers: ['aws-ec2', 'aws-eks'],
+      env: {},
+      awsCredentialsSecret: 'team-aws',
+    });
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(container(objects).envFrom).toEqual([{ secretRef: { name: 'team-aws', optional: false } }]);
+  });
+});
+
 describe('parseProviders', () => {
   it('takes a comma-separated list and refuses unknown names with exit code 2', () => {
     expect(parseProviders('local, aws-ec2,local')).toEqual(['local', 'aws-ec2']);
