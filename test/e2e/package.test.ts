@@ -122,6 +122,21 @@ describe('the npm package', () => {
     );
   });
 
+  it("installs the local provider's helper scripts whole (dev up --workers 0 below runs only lb-process)", async () => {
+    const local = join(installed, 'dist', 'providers', 'local');
+    for (const [argv, file] of [
+      [[process.execPath, '--check'], 'lb-process.mjs'],
+      [[process.execPath, '--check'], 'heartbeat-process.mjs'],
+      [['bash', '-n'], 'node-init.sh'],
+    ] as const) {
+      const check = await runCommand([...argv, join(local, file)], { cwd: elsewhere, env });
+      expect(check.code, `${file}: ${explain(check)}`).toBe(0);
+      expect(readFileSync(join(local, file), 'utf8')).toBe(
+        readFileSync(join(repo, 'providers', 'local', file), 'utf8'),
+      );
+    }
+  });
+
   it('runs from the install prefix with no trace of the checkout in its environment', async () => {
     expect(Object.values(env).filter((v) => v?.includes(repo))).toEqual([]);
     const version = await clusterforge(['--version']);
