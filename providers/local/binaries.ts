@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { buildCommand } from '../../src/package/root.js';
 
 export interface KubeBinaries {
   dir: string;
@@ -87,7 +88,7 @@ export async function findBinaries(
   if (cached) return { found: true, binaries: cached };
   return {
     found: false,
-    message: `no etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet for ${version} in ${dir}; run make kube-assets${
+    message: `no etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet for ${version} in ${dir}; run ${buildCommand('kube-assets', [version])}${
       fromEnv ? ` (KUBEBUILDER_ASSETS=${fromEnv} holds another version, or not all of them)` : ''
     }`,
   };

@@ -7,7 +7,7 @@ import type { Kubeconfig } from '../kube/kubeconfig/config.js';
 import { connectionErrorCode, KubeApiError } from '../runtime/errors.js';
 import { KubeClient } from '../runtime/transport.js';
 
-export { packageRoot, packageVersion } from './package-root.js';
+export { packageRoot, packageVersion } from '../package/root.js';
 
 /** The exit codes of every command; docs/cli.md lists them for users. */
 export const ExitCode = {

@@ -1,7 +1,7 @@
 // `clusterforge version` and `clusterforge --version`: what this build is, and which API it serves.
 import { Command } from 'commander';
 import { API_VERSION } from '../api/v1alpha1/group.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../package/root.js';
 
 export function versionInfo(): { clusterforge: string; api: string; node: string } {
   return { clusterforge: packageVersion(), api: API_VERSION, node: process.version };

@@ -5,30 +5,13 @@
 //   ${CLUSTERFORGE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/clusterforge}/kube/<version>/
 
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildCommand, packageDir } from '../package/root.js';
 
-/**
- * The root of the clusterforge package (the checkout): the nearest folder above this file whose
- * package.json is clusterforge's. This file is src/devenv/assets.ts, or dist/src/devenv/assets.js.
- */
-export const packageRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'clusterforge') return dir;
-      } catch {
-        // not ours: keep looking
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error(`cannot find the clusterforge package.json above ${fileURLToPath(import.meta.url)}`);
-})();
+/** The root of the clusterforge package: the checkout, or the installed copy (src/package/root.ts). */
+export const packageRoot: string = packageDir();
 
 const BINARIES = ['etcd', 'kube-apiserver'] as const;
 
@@ -92,7 +75,7 @@ export function assetsFor(version: string): KubeAssets {
   if (missing.length > 0) {
     throw new Error(
       `Kubernetes ${version} binaries are missing (${missing.join(', ')} not found in ${dir}). ` +
-        `Run \`make kube-assets\` (or \`hack/kube-assets.sh ${version}\`) to build them once, ` +
+        `Run \`${buildCommand('kube-assets', [version])}\` to build them once (with Go), ` +
         'or set KUBEBUILDER_ASSETS to a folder that holds etcd and kube-apiserver.',
     );
   }
@@ -121,7 +104,7 @@ export function resolveKubeAssets(version?: string): KubeAssets {
     if (missing.length > 0) {
       throw new Error(
         `KUBEBUILDER_ASSETS=${fromEnv} must contain the executables etcd and kube-apiserver; ` +
-          `missing: ${missing.join(', ')}. Unset it to use the binaries built by \`make kube-assets\`.`,
+          `missing: ${missing.join(', ')}. Unset it to use the binaries built by \`${buildCommand('kube-assets')}\`.`,
       );
     }
     const envAssets = assetsIn(fromEnv, '');

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { builtImage, type NodeImage } from '../../providers/local/kubelet/images.js';
+import { buildCommand, isCheckout } from '../package/root.js';
 import { kubectlOk } from './kubectl.js';
 import { FIELD_MANAGER } from './objects.js';
 import { Progress } from './progress.js';
@@ -15,9 +16,15 @@ export const WORKLOAD = { name: 'hello', namespace: 'default', replicas: 2, port
 export async function helloImage(env: NodeJS.ProcessEnv = process.env): Promise<NodeImage> {
   const lookup = await builtImage('hello', env);
   if (lookup.found) return lookup.image;
-  const hint = lookup.message.includes('make node-images') ? '' : '; run make node-images';
-  throw new Error(`the demo's hello image is missing: ${lookup.message}${hint} (make demo does it first)`);
+  const build = buildCommand('node-images');
+  const hint = lookup.message.includes(build) ? '' : `; run ${build}`;
+  const first = isCheckout() ? ' (make demo does it first)' : '';
+  throw new Error(`the demo's hello image is missing: ${lookup.message}${hint}${first}`);
 }
+
+/** How a user starts the dev environment over: make in a checkout, the command itself when installed. */
+const restart = (): string =>
+  isCheckout() ? 'make demo-down && make demo' : 'clusterforge dev down && clusterforge dev up';
 
 function helloDeployment(image: NodeImage): object {
   const labels = { app: WORKLOAD.name };
@@ -136,7 +143,7 @@ export async function waitWorkload(
       progress.fail();
       throw new Error(
         `pod ${stuck.name} on ${stuck.node}: ${stuck.waiting}. A node loads its images when it starts: ` +
-          `after \`make node-images\` built a new hello image, start over with \`make demo-down && make demo\`; ${hint}`,
+          `after \`${buildCommand('node-images')}\` built a new hello image, start over with \`${restart()}\`; ${hint}`,
       );
     }
     if (Date.now() > deadline) {

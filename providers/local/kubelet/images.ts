@@ -4,6 +4,7 @@
 // it, the newest build in the cache is used.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildCommand } from '../../../src/package/root.js';
 import { kubeCacheRoot } from '../binaries.js';
 
 export interface NodeImage {
@@ -48,5 +49,5 @@ export async function builtImage(name: string, env: NodeJS.ProcessEnv = process.
   candidates.sort((a, b) => b.mtime - a.mtime);
   const newest = candidates[0];
   if (newest) return { found: true, image: newest.image };
-  return { found: false, message: `no ${name} image in ${root}; run make node-images` };
+  return { found: false, message: `no ${name} image in ${root}; run ${buildCommand('node-images')}` };
 }
