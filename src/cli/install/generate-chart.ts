@@ -1,7 +1,7 @@
 // Writes the generated files of charts/clusterforge/ (chart.ts says which); `--check` fails when one is
 // stale or when the chart holds a CRD that crds/ no longer has. Run after generate-crds.ts.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { packageRoot, packageVersion } from '../package-root.js';
+import { packageRoot, packageVersion } from '../../package/root.js';
 import { renderChartFiles } from './chart.js';
 
 const root = packageRoot();
