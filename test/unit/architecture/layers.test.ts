@@ -10,6 +10,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const RANK: Record<string, number> = {
   api: 0,
   crash: 0,
+  package: 0,
   net: 1,
   runtime: 1,
   supervisor: 1,
