@@ -1,6 +1,6 @@
 // `clusterforge init`: installs (or upgrades) Clusterforge in the management cluster with server-side
 // apply, then waits for the operator to roll out. A second run changes nothing.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { Progress } from '../devenv/progress.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { KubeClient } from '../runtime/transport.js';
@@ -26,10 +26,12 @@ import {
   FIELD_MANAGER,
   installObjects,
   type KubeObject,
+  METRICS_PORT,
   OPERATOR_NAME,
   PROVIDERS,
   parseProviders,
 } from './install/manifests.js';
+import { parseApiServer } from './install/pod-network.js';
 import {
   type DeploymentLike,
   formatDuration,
@@ -50,6 +52,9 @@ interface InitFlags extends KubeFlags {
   waitTimeout: number;
   shards: number;
   serviceMonitor: ServiceMonitorWhen;
+  hostNetwork?: boolean;
+  apiServer?: string;
+  metricsPort: number;
 }
 
 /** When init adds a ServiceMonitor for the metrics Service. */
@@ -74,7 +79,17 @@ Examples:
   clusterforge init --wait=false
 
   # Three replicas, each reconciling a third of the clusters (docs/sharding.md)
-  clusterforge init --shards 3`;
+  clusterforge init --shards 3
+
+  # A cluster without kube-proxy, where the kubernetes Service does not route (docs/cli.md#init)
+  clusterforge init --host-network --api-server 10.0.0.10:6443 --metrics-port 9443`;
+
+/** A TCP port, for commander. */
+function port(text: string): number {
+  const n = wholeNumber(1)(text);
+  if (n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (1 to 65535)`);
+  return n;
+}
 
 export function initCommand(): Command {
   const cmd = withKubeFlags(
@@ -106,6 +121,19 @@ export function initCommand(): Command {
           .choices(SERVICE_MONITOR_WHEN)
           .default('auto'),
       )
+      .option(
+        '--api-server <host:port>',
+        'the API server address the operator uses instead of the kubernetes Service (KUBERNETES_SERVICE_HOST/PORT), for clusters without kube-proxy',
+      )
+      .option(
+        '--host-network',
+        "run the operator in the node's network namespace (Pod Security level privileged for its namespace)",
+      )
+      .addOption(
+        new Option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz in the pod')
+          .argParser(port)
+          .default(METRICS_PORT),
+      )
       .addOption(
         outputOption(['yaml', 'json'], 'print objects (with --dry-run) or the results as yaml or json'),
       )
@@ -129,6 +157,7 @@ export function initCommand(): Command {
 async function runInit(flags: InitFlags): Promise<void> {
   const version = packageVersion();
   const providers = parseProviders(flags.infrastructure);
+  const apiServer = flags.apiServer === undefined ? undefined : parseApiServer(flags.apiServer);
   const objectsFor = (serviceMonitor: boolean) =>
     installObjects({
       namespace: flags.namespace,
@@ -139,6 +168,9 @@ async function runInit(flags: InitFlags): Promise<void> {
       crdDir: new URL('crds/', packageRoot()),
       shards: flags.shards,
       serviceMonitor,
+      metricsPort: flags.metricsPort,
+      ...(flags.hostNetwork ? { hostNetwork: true } : {}),
+      ...(apiServer ? { apiServer } : {}),
     });
 
   if (flags.dryRun) {
