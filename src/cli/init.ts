@@ -28,11 +28,13 @@ import {
   type KubeObject,
   LOG_LEVELS,
   type LogLevel,
+  METRICS_PORT,
   OPERATOR_NAME,
   PROVIDERS,
   parseProviders,
   SECRET_NAME,
 } from './install/manifests.js';
+import { parseApiServer } from './install/pod-network.js';
 import {
   type DeploymentLike,
   formatDuration,
@@ -55,6 +57,9 @@ interface InitFlags extends KubeFlags {
   serviceMonitor: ServiceMonitorWhen;
   logLevel?: LogLevel;
   awsCredentialsSecret?: string;
+  hostNetwork?: boolean;
+  apiServer?: string;
+  metricsPort: number;
 }
 
 /** When init adds a ServiceMonitor for the metrics Service. */
@@ -82,7 +87,17 @@ Examples:
   clusterforge init --shards 3
 
   # AWS credentials from a Secret you made (or sealed) yourself: none in the output
-  clusterforge init --infrastructure aws-ec2 --aws-credentials-secret my-aws-creds --dry-run -o yaml`;
+  clusterforge init --infrastructure aws-ec2 --aws-credentials-secret my-aws-creds --dry-run -o yaml
+
+  # A cluster without kube-proxy, where the kubernetes Service does not route (docs/cli.md#init)
+  clusterforge init --host-network --api-server 10.0.0.10:6443 --metrics-port 9443`;
+
+/** A TCP port, for commander. */
+function port(text: string): number {
+  const n = wholeNumber(1)(text);
+  if (n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (1 to 65535)`);
+  return n;
+}
 
 export function initCommand(): Command {
   const cmd = withKubeFlags(
@@ -113,6 +128,19 @@ export function initCommand(): Command {
         )
           .choices(SERVICE_MONITOR_WHEN)
           .default('auto'),
+      )
+      .option(
+        '--api-server <host:port>',
+        'the API server address the operator uses instead of the kubernetes Service (KUBERNETES_SERVICE_HOST/PORT), for clusters without kube-proxy',
+      )
+      .option(
+        '--host-network',
+        "run the operator in the node's network namespace (Pod Security level privileged for its namespace)",
+      )
+      .addOption(
+        new Option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz in the pod')
+          .argParser(port)
+          .default(METRICS_PORT),
       )
       .addOption(
         new Option('--log-level <level>', "the operator's LOG_LEVEL (default: the operator's, info)").choices(
@@ -156,6 +184,7 @@ function secretName(text: string): string {
 async function runInit(flags: InitFlags): Promise<void> {
   const version = packageVersion();
   const providers = parseProviders(flags.infrastructure);
+  const apiServer = flags.apiServer === undefined ? undefined : parseApiServer(flags.apiServer);
   const objectsFor = (serviceMonitor: boolean) =>
     installObjects({
       namespace: flags.namespace,
@@ -168,6 +197,9 @@ async function runInit(flags: InitFlags): Promise<void> {
       serviceMonitor,
       ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
       ...(flags.awsCredentialsSecret ? { awsCredentialsSecret: flags.awsCredentialsSecret } : {}),
+      metricsPort: flags.metricsPort,
+      ...(flags.hostNetwork ? { hostNetwork: true } : {}),
+      ...(apiServer ? { apiServer } : {}),
     });
 
   if (flags.dryRun) {

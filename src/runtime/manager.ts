@@ -31,7 +31,7 @@ export interface LeaderElectionConfig {
   namespace: string;
   /** Lease name. Default `clusterforge-controller-manager`. */
   name?: string;
-  /** Default: `<hostname>_<random>`. */
+  /** Default: `<POD_NAME or hostname>_<random>`. */
   identity?: string;
   /** Default 15. */
   leaseDurationSeconds?: number;
@@ -133,7 +133,10 @@ export class Manager {
     const le = opts.leaderElection || undefined;
     if (le && opts.shards) throw new Error('a manager shards its work or elects a leader, not both');
     this.identity =
-      le?.identity ?? opts.shards?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+      le?.identity ??
+      opts.shards?.identity ??
+      // A pod on the host network has the node's hostname; init gives it POD_NAME (downward API).
+      `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString('hex')}`;
     if (opts.shards) {
       this.shards = new ShardSet({
         ...opts.shards,

@@ -6,6 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Manifest } from '../../kube/manifest.js';
 import { CliError, ExitCode } from '../common.js';
+import {
+  type PodNetworkOptions,
+  podNetworkEnv,
+  podNetworkSpec,
+  podNetworkStrategy,
+  podSecurityLevel,
+} from './pod-network.js';
 import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac.js';
 
 export const PROVIDERS = ['local', 'aws-ec2', 'aws-eks', 'inmemory'] as const;
@@ -27,7 +34,7 @@ export const FIELD_MANAGER = 'clusterforge-init';
 /** An object `init` installs, or the same object as the API server has it. */
 export type KubeObject = Manifest;
 
-export interface InstallOptions {
+export interface InstallOptions extends PodNetworkOptions {
   namespace: string;
   image: string;
   providers: ProviderName[];
@@ -45,6 +52,8 @@ export interface InstallOptions {
   logLevel?: LogLevel;
   /** An existing Secret with the AWS variables: referenced (required by the pod), never created. */
   awsCredentialsSecret?: string;
+  /** The port of /metrics, /healthz and /readyz in the pod (`--metrics-port`); default METRICS_PORT. */
+  metricsPort?: number;
 }
 
 /** Required for the AWS providers; the others are copied when set. */
@@ -128,8 +137,9 @@ export function installObjects(opts: InstallOptions): KubeObject[] {
       name: ns,
       labels: {
         ...common,
-        // The operator's pod meets the restricted Pod Security Standard; nothing else should run here.
-        'pod-security.kubernetes.io/enforce': 'restricted',
+        // The operator's pod meets the restricted Pod Security Standard (unless on the host network);
+        // nothing else should run here.
+        'pod-security.kubernetes.io/enforce': podSecurityLevel(opts),
       },
     },
   });
@@ -219,6 +229,7 @@ function serviceMonitor(opts: InstallOptions, common: Record<string, string>): K
 
 function operatorDeployment(opts: InstallOptions, common: Record<string, string>): KubeObject {
   const podLabels = { ...common, ...selectorLabels };
+  const port = opts.metricsPort ?? METRICS_PORT;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -232,10 +243,12 @@ function operatorDeployment(opts: InstallOptions, common: Record<string, string>
       // One leader-elected replica, or one per shard (each claims its share through shard Leases).
       replicas: opts.shards ?? 1,
       selector: { matchLabels: selectorLabels },
+      ...podNetworkStrategy(opts),
       template: {
         metadata: { labels: podLabels },
         spec: {
           serviceAccountName: OPERATOR_NAME,
+          ...podNetworkSpec(opts),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 65532,
@@ -250,14 +263,15 @@ function operatorDeployment(opts: InstallOptions, common: Record<string, string>
                 'operator',
                 '--leader-elect',
                 `--leader-election-namespace=${opts.namespace}`,
-                `--metrics-bind-address=0.0.0.0:${METRICS_PORT}`,
+                `--metrics-bind-address=0.0.0.0:${port}`,
                 ...((opts.shards ?? 1) > 1 ? [`--shards=${opts.shards}`] : []),
               ],
-              ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+              ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
               env: [
                 // The local provider keeps its state under XDG_STATE_HOME; the root filesystem is read-only.
                 { name: 'XDG_STATE_HOME', value: '/var/lib/clusterforge' },
                 ...(opts.logLevel ? [{ name: 'LOG_LEVEL', value: opts.logLevel }] : []),
+                ...podNetworkEnv(opts),
               ],
               // AWS credentials when `init --infrastructure aws-...` created the Secret; optional otherwise.
               // A Secret named by --aws-credentials-secret is required: the pod waits for it, visibly.
