@@ -52,11 +52,12 @@ test-crash: deps kube-assets aws-emulator ## Kill the operator at every crash po
 	CLUSTERFORGE_CRASH_WALK=all npx vitest run test/integration/crash/local-crash-walk.test.ts
 	CLUSTERFORGE_CRASH_WALK=all npx vitest run test/integration/crash/ec2-crash-walk.test.ts
 
-# Only the default Kubernetes version is built before the tests; the others (the upgrade tests' source)
-# build in the background, at a low priority, while the tests run (hack/with-kube-builds.sh).
+# Only the default Kubernetes version is built before the tests; helm, promtool and the other versions
+# (the upgrade tests' source) build in the background, at a low priority, while the tests run
+# (hack/with-background-builds.sh).
 test: KUBE_VERSIONS = $(firstword $(shell grep -Ev '^[[:space:]]*(\#|$$)' hack/kube-versions))
 test: deps kube-assets aws-emulator lint typecheck check-generated build ## Everything CI runs: lint, type-check, every test
-	hack/with-kube-builds.sh npx vitest run
+	hack/with-background-builds.sh npx vitest run
 
 bench: deps kube-assets node-packages node-images build ## Benchmarks; they print their figures
 	npm run -s bench

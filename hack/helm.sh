@@ -15,6 +15,13 @@ major=${HELM_VERSION%%.*}
 
 log() { printf '[helm] %s\n' "$*" >&2; }
 
+# One build at a time: a caller that comes while make test's background build runs waits for it
+# (hack/with-background-builds.sh) and then finds the binary, instead of building it a second time.
+if [ ! -x "$out/helm" ]; then
+  mkdir -p "$out"
+  exec 9>"$out/.build.lock"
+  flock 9
+fi
 if [ ! -x "$out/helm" ]; then
   command -v go >/dev/null || { log "go is not installed (Helm is built from helm.sh/helm/$major)"; exit 1; }
   log "building helm $HELM_VERSION (first time only; a few minutes)"

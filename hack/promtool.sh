@@ -17,6 +17,13 @@ out=${CLUSTERFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterforge}/tools/pr
 
 log() { printf '[promtool] %s\n' "$*" >&2; }
 
+# One build at a time: a caller that comes while make test's background build runs waits for it
+# (hack/with-background-builds.sh) and then finds the binary, instead of building it a second time.
+if [ ! -x "$out/promtool" ]; then
+  mkdir -p "$out"
+  exec 9>"$out/.build.lock"
+  flock 9
+fi
 if [ ! -x "$out/promtool" ]; then
   log "building promtool $PROMTOOL_VERSION (first time only; a few minutes)"
   started=$SECONDS

@@ -80,8 +80,10 @@ helm: ## Build helm from the Helm Go module into the cache; prints its path
 
 # The integration tests include those tests (kstatus and Lua for the health checks, promtool for the
 # alert rules, helm for the chart's install), and the local provider's tests of real nodes. The unit
-# tests render the chart (test/unit/chart/).
-test test-integration: lua kstatus node-packages node-images promtool helm
+# tests render the chart (test/unit/chart/). `make test` builds promtool and helm in the background
+# while its tests run (hack/with-background-builds.sh); the tests that need them wait for that build.
+test test-integration: lua kstatus node-packages node-images
+test-integration: promtool helm
 test-unit: helm
 
 # The operator image, built without a daemon or a base-image pull (hack/operator-image.sh; the

@@ -1,4 +1,4 @@
-// Runs helm (built once per version by hack/helm.sh, `make helm`, a dependency of `make test`) on
+// Runs helm (built once per version by hack/helm.sh: `make helm`, or make test's background build) on
 // charts/clusterforge/, with Helm's own state (cache, config, data) in a folder of the test's, removed
 // by dispose(): a test leaves nothing under ~/.cache/helm or ~/.config/helm.
 import { execFile } from 'node:child_process';

@@ -1,5 +1,5 @@
 // For the tests that run the binaries of another Kubernetes version than the default one: `make test`
-// builds those in the background while the tests run (hack/with-kube-builds.sh), so such a test waits
+// builds those in the background while the tests run (hack/with-background-builds.sh), so such a test waits
 // for them here, and test/env/sequencer.ts runs the files that call this last.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

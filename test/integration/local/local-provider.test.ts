@@ -295,7 +295,7 @@ describe('local provider across versions', () => {
   let template: MachineTemplate;
 
   beforeAll(async () => {
-    // make test may still be building the previous version's binaries (hack/with-kube-builds.sh).
+    // make test may still be building the previous version's binaries (hack/with-background-builds.sh).
     await waitForKubeBinaries(previous);
     stateDir = mkdtempSync(join(tmpdir(), 'clusterforge-local-'));
     provider = new LocalProvider({ stateDir });
