@@ -45,7 +45,7 @@ export async function httpsRequest(
         ca: identity.ca,
         cert: identity.cert,
         key: identity.key,
-        agent: false,
+        // No agent with a stream of our own: http uses createConnection only when there is none.
         ...(stream
           ? {
               createConnection: () =>
@@ -57,7 +57,7 @@ export async function httpsRequest(
                   key: identity.key,
                 }),
             }
-          : {}),
+          : { agent: false }),
         timeout: req.timeoutMs ?? 3_000,
         headers: payload
           ? {
@@ -77,6 +77,8 @@ export async function httpsRequest(
     );
     r.on('timeout', () => r.destroy(new Error(`timed out: ${url}`)));
     r.on('error', reject);
+    // What ends the stream (a port-forward's error channel) fails the request, never the process.
+    stream?.on('error', (err) => r.destroy(err));
     r.on('close', () => stream?.destroy());
     r.end(payload);
   });

@@ -160,7 +160,12 @@ export class EtcdStandIn {
     const others = before.map((m) => `${m.name || `unstarted-${m.ID}`}=${m.peerURLs?.[0]}`).join(',');
     await this.createPod(node, others, 'existing');
     const peer = `http://${await this.podIP(node)}:2380`;
-    const added = await this.through(via, (g, url) => g.addLearner(url, peer));
+    // etcd refuses a member add ("unhealthy cluster") until its members have been up a few seconds.
+    const added = await waitFor(
+      `${node} added as a learner`,
+      async () => await this.through(via, (g, url) => g.addLearner(url, peer)).catch(() => undefined),
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     await this.waitStarted(node, via);
     await waitFor(
       `${node} promoted`,

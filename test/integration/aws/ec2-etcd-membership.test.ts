@@ -9,6 +9,7 @@
 // same way): it ends with exactly as many members as machines, the leader having moved first.
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClientFactory } from '../../../providers/aws-common/clients.js';
 import { clusterTagKey } from '../../../providers/aws-common/tags.js';
@@ -55,16 +56,23 @@ describe('aws-ec2: etcd membership through a port-forward to real etcd pods', ()
   let template: MachineTemplate;
   let tagKey: string;
   const machines: Machine[] = [];
+  /** What the provider logged, to see the order of its etcd steps. */
+  const logged: { msg: string; from?: string; member?: string; why?: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
 
   const nodeOf = (m: Machine) => m.status?.addresses?.find((a) => a.type === 'Hostname')?.address as string;
-  const ctxOf = (m: Machine) =>
-    machineCtx(
+  const ctxOf = (m: Machine) => ({
+    ...machineCtx(
       cluster,
       certs,
       m,
       template,
       machines.filter((p) => p !== m),
-    );
+    ),
+    log,
+  });
+  const etcdSteps = () =>
+    logged.filter((l) => l.msg.startsWith('etcd ')).map((l) => `${l.msg}: ${l.from ?? l.member}`);
   /** Launches a control-plane machine in the emulator and records its addresses, as the Machine controller does. */
   const launch = async (name: string): Promise<Machine> => {
     const m = awsMachine(cluster, name, 'ControlPlane', template, 'v1.37.2');
@@ -190,11 +198,18 @@ describe('aws-ec2: etcd membership through a port-forward to real etcd pods', ()
     if (leader !== firstId) await etcd.through(leaderNode, (g, url) => g.moveLeader(url, firstId));
     expect(await etcd.leader(nodeOf(fourth))).toBe(firstId);
 
+    logged.length = 0;
     await deleteMachine(first, fourth);
+    expect(etcdSteps()).toEqual([
+      `etcd leadership moved: ${nodeOf(first)}`,
+      `etcd member removed: ${nodeOf(first)}`,
+    ]);
     const after = await etcd.leader(nodeOf(fourth));
     expect(after).not.toBe(firstId);
     expect(after).not.toBe('0');
+    logged.length = 0;
     await deleteMachine(second, fourth);
+    expect(etcdSteps()).toEqual([`etcd member removed: ${nodeOf(second)}`]);
     expect(machines).toHaveLength(3);
     expect(await memberNames(fourth)).toEqual(nodeNames(machines));
   }, 300_000);
@@ -206,8 +221,14 @@ describe('aws-ec2: etcd membership through a port-forward to real etcd pods', ()
     await etcd.addUnstarted('http://10.0.250.251:2380', nodeOf(third));
     expect(await etcd.members(nodeOf(third))).toHaveLength(5);
     // A pass over a ready control-plane machine looks at the members, the machines having changed.
+    logged.length = 0;
     const report = await provider.ensureMachine(ctxOf(third));
     expect(report.ready).toBe(true);
+    const removed = logged.filter((l) => l.msg === 'etcd member removed').map((l) => `${l.member}: ${l.why}`);
+    expect(removed.sort()).toEqual([
+      `${orphan}: no control-plane machine has its node`,
+      'http://10.0.250.251:2380: it never started and no machine has its address',
+    ]);
     expect(await memberNames(third)).toEqual(nodeNames(machines));
     await etcd.remove(orphan);
   }, 300_000);
