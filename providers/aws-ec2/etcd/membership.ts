@@ -58,6 +58,18 @@ const controlPlaneOf = (ctx: MachineContext): Machine[] => [
 const belongsTo = (member: EtcdMember, node: string | undefined, ip: string | undefined): boolean =>
   (node !== undefined && member.name === node) || (ip !== undefined && peerHost(member.peerURLs) === ip);
 
+/**
+ * Leadership candidates, the member of the newest machine first (as KubeadmControlPlane picks): a
+ * scale-down or rollout takes the oldest machines first, so the new leader is the last to go.
+ */
+function newestFirst(ctx: MachineContext, members: EtcdMember[]): EtcdMember[] {
+  const created = (m: EtcdMember): string => {
+    const machine = ctx.peers.find((p) => p.spec.role === 'ControlPlane' && nodeNameOf(p) === m.name);
+    return machine?.metadata.creationTimestamp ?? '';
+  };
+  return [...members].sort((a, b) => created(b).localeCompare(created(a)));
+}
+
 export class EtcdMembership {
   private readonly identities = new EtcdIdentities();
   private readonly seen = new Map<string, Seen>();
@@ -153,7 +165,10 @@ export class EtcdMembership {
       );
     }
     if (!mine.isLearner && mine.name) {
-      const candidates = members.filter((m) => healthy.has(m.ID) && m.ID !== mine.ID);
+      const candidates = newestFirst(
+        ctx,
+        members.filter((m) => healthy.has(m.ID) && m.ID !== mine.ID),
+      );
       const move = await moveLeadershipOff(gateway, memberURL(mine.name), mine.ID, candidates);
       if (move.moved) log.info({ from: mine.name, to: move.to.name }, 'etcd leadership moved');
       else if (move.why === 'refused')
