@@ -244,6 +244,29 @@ describe('aws-ec2: etcd membership through a port-forward to real etcd pods', ()
     await etcd.remove(orphan);
   }, 300_000);
 
+  it('refuses a removal that would lose quorum; the member of a dead machine goes', async () => {
+    const [third, fourth, fifth] = machines as [Machine, Machine, Machine];
+    await etcd.remove(nodeOf(fifth)); // the fifth machine's node dies, and its etcd pod with it
+    // Once the two left have elected a leader, removing the third would leave one healthy of two.
+    const refused = await waitFor(
+      'the deletion of the third machine refused',
+      async () => {
+        const p = await provider.deleteMachine(ctxOf(third));
+        return p.state === 'failed' ? p : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    expect(refused).toMatchObject({
+      reason: 'EtcdQuorumAtRisk',
+      message: `refusing to remove the etcd member of ${nodeOf(third)}: 1 of the 2 remaining voting members are healthy, 2 are needed for a quorum`,
+    });
+    expect((await instancesOfMachine(tagKey, 'demo-cp-3')).map((i) => i.State?.Name)).toEqual(['running']);
+    expect(await memberNames(fourth)).toEqual(nodeNames(machines));
+    // Deleting the dead machine (as remediation would) removes its member through a live one.
+    await deleteMachine(fifth, fourth);
+    expect(await memberNames(fourth)).toEqual(nodeNames([third, fourth]));
+  }, 300_000);
+
   it('deleted to the last machine and its infrastructure: nothing left', async () => {
     const last = machines.at(-1) as Machine;
     for (const m of machines.slice(0, -1)) await deleteMachine(m, last);
