@@ -44,18 +44,31 @@ export async function portForwardStream(
   // WebSocketHandler reads only getCurrentCluster and applyToHTTPSOptions of the KubeConfig.
   const forward = new PortForward(kubeConfig as KubeConfig, true);
   let timer: NodeJS.Timeout | undefined;
-  const ws = await Promise.race([
-    forward.portForward(target.namespace, target.pod, [target.port], output, errors, input),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`port-forward to ${target.namespace}/${target.pod}: no answer in ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const opening = forward.portForward(target.namespace, target.pod, [target.port], output, errors, input);
+  let ws: Awaited<typeof opening>;
+  try {
+    ws = await Promise.race([
+      opening,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`port-forward to ${target.namespace}/${target.pod}: no answer in ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (err) {
+    // A connection that opens after the deadline is closed, never left behind.
+    opening.then(
+      (late) => (late as { close?(): void }).close?.(),
+      () => undefined,
+    );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   const socket = ws as { close(): void; on?(event: string, fn: (...a: unknown[]) => void): void };
   stream = new Duplex({
     read() {},
