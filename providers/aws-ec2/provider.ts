@@ -16,6 +16,7 @@ import type { KubeClient } from '../../src/runtime/transport.js';
 import { AwsClientFactory } from '../aws-common/clients.js';
 import { resolveCredentials, type SecretReader } from '../aws-common/credentials.js';
 import { classifyAwsError, progressFromError } from '../aws-common/errors.js';
+import { EtcdMembership } from './etcd/membership.js';
 import { JoinTokens } from './join-tokens/join-tokens.js';
 import { DEFAULT_TOKEN_TTL_MS, kubeadmTTL } from './join-tokens/token.js';
 import {
@@ -73,7 +74,7 @@ export interface AwsEc2ProviderOptions {
   periods?: Partial<Ec2Periods>;
   /**
    * How to reach a workload cluster's API as its admin (to set kubeadm-config's kubernetesVersion
-   * before an upgrade; for the join tokens). Default: through the load balancer with an admin
+   * before an upgrade; for the join tokens; for etcd, by port-forward). Default: through the load balancer with an admin
    * certificate.
    */
   workloadClient?: (admin: contract.KubeconfigMaterial) => KubeClient;
@@ -150,6 +151,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
   private readonly periods: Ec2Periods;
   private readonly workloadClient: (admin: contract.KubeconfigMaterial) => KubeClient;
   private readonly tokens: JoinTokens;
+  private readonly etcd: EtcdMembership;
 
   constructor(private readonly opts: AwsEc2ProviderOptions = {}) {
     this.factory = opts.clients ?? new AwsClientFactory();
@@ -162,6 +164,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
       async (ctx) => this.workloadClient(await this.kubeconfig(ctx)),
       opts.joinTokenTTLMs ?? DEFAULT_TOKEN_TTL_MS,
     );
+    this.etcd = new EtcdMembership(async (ctx) => this.workloadClient(await this.kubeconfig(ctx)));
   }
 
   /** The scope of one call, or the Progress that says why there is none. */
@@ -267,6 +270,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
       from = 0;
     }
     this.states.delete(s.id.uid);
+    this.etcd.forget(s.id.uid);
     for (const [key, at] of this.deleted) if (Date.now() - at >= DELETED_MEMORY_MS) this.deleted.delete(key);
     this.deleted.set(s.id.uid, Date.now());
     s.log.info('infrastructure deleted');
@@ -298,6 +302,7 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
         forLaunch: (role) => this.tokens.forLaunch(ctx, role, s.log),
       });
       if (report.providerID) await this.tokens.tend(ctx, report.providerID, s.log);
+      if (report.ready) await this.etcd.tidy(ctx, s.log);
       return report;
     } catch (err) {
       const progress = progressFromError(
@@ -343,6 +348,12 @@ export class AwsEc2Provider implements contract.InfrastructureProvider {
     if (!(s instanceof Ec2Scope)) return s;
     try {
       if (ctx.machine.spec.role === 'ControlPlane' && !s.state.targetGroupArn) await discoverLoadBalancing(s);
+      const member = await this.etcd
+        .beforeDelete(ctx, s.log)
+        .catch((err: Error) =>
+          inProgress(`waiting to remove the machine's etcd member: ${err.message}`, 15_000),
+        );
+      if (member.state !== 'done') return member;
       await this.tokens.remove(ctx, s.log);
       return await deleteInstance(s, ctx, s.state.targetGroupArn);
     } catch (err) {

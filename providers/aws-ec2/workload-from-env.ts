@@ -1,8 +1,9 @@
 // For tests against an AWS emulator, whose instances boot nothing and whose load balancers answer
 // nothing: CLUSTERFORGE_AWS_EC2_WORKLOAD_KUBECONFIG names a kubeconfig whose API server stands in
-// for every aws-ec2 workload cluster's API (kubeadm-config, join tokens). Unset: each cluster's own
-// API, through its load balancer, as its admin. CLUSTERFORGE_AWS_EC2_WORKLOAD_KUBECONFIG_DATA holds the
-// kubeconfig itself, for an operator in a pod whose environment comes from a Secret (envFrom).
+// for every aws-ec2 workload cluster's API (kubeadm-config, join tokens, etcd port-forwards). Unset:
+// each cluster's own API, through its load balancer, as its admin.
+// CLUSTERFORGE_AWS_EC2_WORKLOAD_KUBECONFIG_DATA holds the kubeconfig itself, for an operator in a pod
+// whose environment comes from a Secret (envFrom).
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../src/runtime/transport.js';
 import type { AwsEc2ProviderOptions } from './provider.js';

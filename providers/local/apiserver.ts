@@ -1,10 +1,12 @@
 // One kube-apiserver per control-plane machine, on its own loopback port, with the cluster's
 // certificates, talking to every voting etcd member there is when it starts.
+
+import type { EtcdGateway } from '../../src/etcd/gateway.js';
+import { httpsRequest, type TlsIdentity } from '../../src/net/https.js';
 import { done, inProgress, type Progress } from '../../src/provider/contract.js';
 import { crashesForgiven } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
-import { type EtcdGateway, votingClientURLs } from './etcd.js';
-import { httpsRequest, type TlsIdentity } from './https.js';
+import { votingClientURLs } from './etcd.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 
 export const apiServerURL = (port: number): string => `https://127.0.0.1:${port}`;

@@ -1,6 +1,7 @@
 // The certificate files of a cluster and its machines, issued from the cluster's CAs.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TlsIdentity } from '../../src/net/https.js';
 import {
   expiresWithin,
   issueAdminCertificate,
@@ -9,7 +10,6 @@ import {
   issueNodeClientCertificate,
 } from '../../src/pki/index.js';
 import type { ClusterCertificates, KeyPair } from '../../src/provider/contract.js';
-import type { TlsIdentity } from './https.js';
 import { type ClusterPaths, ensureDir, exists, type MachinePaths, writeFileAtomic } from './state.js';
 
 /** Renew the provider's own client certificates when they have less than this left. */

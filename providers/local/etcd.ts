@@ -2,93 +2,20 @@
 // machine is added through the JSON gateway of a running member as a learner, started with
 // --initial-cluster-state existing and the full member list, then promoted to a voting member once
 // it has caught up. Removal happens through another member BEFORE the process is stopped, and is
-// refused when the remaining members would not keep a quorum.
+// refused when the remaining members would not keep a quorum; a leader hands leadership on first.
 import { open, readFile, unlink } from 'node:fs/promises';
+import {
+  type EtcdGateway,
+  type EtcdMember,
+  EtcdRequestError,
+  quorumAfterRemoval,
+} from '../../src/etcd/gateway.js';
+import { moveLeadershipOff } from '../../src/etcd/leadership.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { crashesForgiven, isRunning } from '../../src/supervisor/index.js';
 import { controlPlaneFiles } from './certificates.js';
-import { httpsJson, type TlsIdentity } from './https.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { type MachineRecord, machinePaths, readMachineRecords } from './state.js';
-
-export interface EtcdMember {
-  ID: string;
-  name?: string;
-  peerURLs?: string[];
-  clientURLs?: string[];
-  isLearner?: boolean;
-}
-
-export class EtcdRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** etcd's v3 API through its JSON gateway, with a client certificate. */
-export class EtcdGateway {
-  constructor(private readonly identity: TlsIdentity) {}
-
-  private async call<T>(clientURL: string, path: string, body: unknown): Promise<T> {
-    const res = await httpsJson<T & { code?: number; message?: string }>(
-      `${clientURL}${path}`,
-      this.identity,
-      {
-        method: 'POST',
-        body,
-      },
-    );
-    if (res.status !== 200 || !res.body) {
-      const message = res.body?.message ?? (res.text.slice(0, 300) || `HTTP ${res.status}`);
-      throw new EtcdRequestError(`etcd ${path} at ${clientURL}: ${message}`, res.status, res.body?.code);
-    }
-    return res.body;
-  }
-
-  async members(clientURL: string): Promise<EtcdMember[]> {
-    const res = await this.call<{ members?: EtcdMember[] }>(clientURL, '/v3/cluster/member/list', {});
-    return res.members ?? [];
-  }
-
-  async addLearner(
-    clientURL: string,
-    peerURL: string,
-  ): Promise<{ member: EtcdMember; members: EtcdMember[] }> {
-    const res = await this.call<{ member?: EtcdMember; members?: EtcdMember[] }>(
-      clientURL,
-      '/v3/cluster/member/add',
-      { peerURLs: [peerURL], isLearner: true },
-    );
-    if (!res.member?.ID) throw new Error(`etcd member add at ${clientURL} returned no member`);
-    return { member: res.member, members: res.members ?? [] };
-  }
-
-  async promote(clientURL: string, id: string): Promise<void> {
-    await this.call(clientURL, '/v3/cluster/member/promote', { ID: id });
-  }
-
-  async remove(clientURL: string, id: string): Promise<void> {
-    await this.call(clientURL, '/v3/cluster/member/remove', { ID: id });
-  }
-
-  /** `/health`: a quorum read (or, serializable, a local one: what a learner can answer). */
-  async healthy(clientURL: string, serializable = false): Promise<boolean> {
-    try {
-      const res = await httpsJson<{ health?: string }>(
-        `${clientURL}/health${serializable ? '?serializable=true' : ''}`,
-        this.identity,
-        { timeoutMs: 2_000 },
-      );
-      return res.status === 200 && res.body?.health === 'true';
-    } catch {
-      return false;
-    }
-  }
-}
 
 export const etcdClientURL = (record: MachineRecord): string =>
   `https://127.0.0.1:${record.ports.etcdClient}`;
@@ -340,23 +267,19 @@ export async function planMemberRemoval(
   const members = await gateway.members(via);
   const mine = members.find((m) => m.peerURLs?.includes(peerURL));
   if (!mine) return { progress: done() };
-  if (!mine.isLearner) {
-    const remaining = members.filter((m) => !m.isLearner && m.ID !== mine.ID);
-    if (remaining.length === 0) return { progress: done() };
-    let healthy = 0;
-    for (const m of remaining) {
-      const url = m.clientURLs?.[0];
-      if (url && (await gateway.healthy(url))) healthy++;
-    }
-    const quorum = Math.floor(remaining.length / 2) + 1;
-    if (healthy < quorum) {
-      return {
-        progress: failed(
-          'EtcdQuorumAtRisk',
-          `refusing to remove the etcd member of ${scope.record.name}: ${healthy} of the ${remaining.length} remaining voting members are healthy, ${quorum} are needed for a quorum`,
-        ),
-      };
-    }
+  const healthy = new Set<string>();
+  for (const m of members) {
+    const url = m.clientURLs?.[0];
+    if (m.ID !== mine.ID && !m.isLearner && url && (await gateway.healthy(url))) healthy.add(m.ID);
+  }
+  const quorum = quorumAfterRemoval(members, mine, (m) => healthy.has(m.ID));
+  if (!quorum.ok) {
+    return {
+      progress: failed(
+        'EtcdQuorumAtRisk',
+        `refusing to remove the etcd member of ${scope.record.name}: ${quorum.healthy} of the ${quorum.remaining} remaining voting members are healthy, ${quorum.quorum} are needed for a quorum`,
+      ),
+    };
   }
   return { progress: done(), memberId: mine.ID, via };
 }
@@ -365,6 +288,16 @@ export async function planMemberRemoval(
 export async function removeEtcdMember(scope: MachineScope, gateway: EtcdGateway): Promise<Progress> {
   const plan = await planMemberRemoval(scope, gateway);
   if (plan.progress.state !== 'done' || !plan.memberId || !plan.via) return plan.progress;
+  const via = plan.via;
+  // Leadership goes to the member asked (it answered a quorum read) before this one leaves.
+  const asked = (await gateway.members(via)).filter((m) => m.clientURLs?.includes(via));
+  const move = await moveLeadershipOff(gateway, etcdClientURL(scope.record), plan.memberId, asked);
+  if (move.moved) scope.log.info({ machine: scope.record.name, to: move.to.name }, 'etcd leadership moved');
+  else if (move.why === 'refused')
+    scope.log.warn(
+      { machine: scope.record.name, err: move.message },
+      'etcd refused to move leadership; removing the member anyway',
+    );
   try {
     await gateway.remove(plan.via, plan.memberId);
   } catch (err) {

@@ -10,6 +10,7 @@ import { readFile, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Cluster } from '../../src/api/v1alpha1/index.js';
+import { EtcdGateway } from '../../src/etcd/gateway.js';
 import { allocatePorts, LOOPBACK } from '../../src/net/ports.js';
 import { loadCertificate } from '../../src/pki/index.js';
 import type * as contract from '../../src/provider/contract.js';
@@ -25,7 +26,7 @@ import {
   type ServiceNetwork,
 } from './certificates.js';
 import { ensureComponentKubeconfigs, ensureComponents, stopComponents } from './components.js';
-import { EtcdGateway, ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
+import { ensureEtcdMember, planMemberRemoval, removeEtcdMember, stopEtcd } from './etcd.js';
 import { ensureLoadBalancer, stopLoadBalancer, syncLoadBalancer } from './loadbalancer.js';
 import { type MachineScope, saveMachine } from './scope.js';
 import {

@@ -4,10 +4,10 @@
 // runs, so no pod ever runs on it.
 import { arch, release } from 'node:os';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Lease, type V1Node } from '@kubernetes/client-node';
+import type { TlsIdentity } from '../../src/net/https.js';
 import { done, failed, inProgress, type Progress } from '../../src/provider/contract.js';
 import { childEnvironment, crashesForgiven } from '../../src/supervisor/index.js';
 import { workerFiles } from './certificates.js';
-import type { TlsIdentity } from './https.js';
 import { isNotFound, nodeReady, syncedLabels } from './node-object.js';
 import { ensureProcess, type MachineScope, saveMachine, stopProcess } from './scope.js';
 import { installScript } from './scripts.js';

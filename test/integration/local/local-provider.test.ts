@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerReady } from '../../../providers/local/apiserver.js';
-import { EtcdGateway, type EtcdMember } from '../../../providers/local/etcd.js';
-import { httpsRequest, type TlsIdentity } from '../../../providers/local/https.js';
 import { LocalProvider, localProviderID } from '../../../providers/local/provider.js';
 import type { Cluster, MachineTemplate } from '../../../src/api/v1alpha1/index.js';
+import { EtcdGateway, type EtcdMember } from '../../../src/etcd/gateway.js';
+import { httpsRequest, type TlsIdentity } from '../../../src/net/https.js';
 import {
   generateClusterCertificates,
   issueEtcdClientCertificate,

@@ -15,6 +15,7 @@ const RANK: Record<string, number> = {
   runtime: 1,
   supervisor: 1,
   templates: 1,
+  etcd: 2,
   lifecycle: 2,
   provider: 2,
   kube: 3,
