@@ -4,7 +4,7 @@
 clusterforge-operator
 {{- end }}
 
-{{- define "clusterforge.metricsPort" -}}
+{{- define "clusterforge.servicePort" -}}
 8080
 {{- end }}
 

@@ -13,6 +13,7 @@ import {
   PROVIDERS,
   SECRET_NAME,
 } from './manifests.js';
+import { API_SERVER_HOST } from './pod-network.js';
 import { operatorClusterRules, operatorNamespaceRules, shardRules } from './rbac.js';
 
 export interface ChartFile {
@@ -33,7 +34,8 @@ function helpers(): string {
     `{{- /* ${GENERATED} */ -}}`,
     '',
     define('clusterforge.operatorName', OPERATOR_NAME),
-    define('clusterforge.metricsPort', String(METRICS_PORT)),
+    // The Service's port; the pod's is the value metricsPort (init: the Service keeps 8080 either way).
+    define('clusterforge.servicePort', String(METRICS_PORT)),
     define('clusterforge.defaultAwsCredentialsSecret', AWS_CREDENTIALS_SECRET),
     `{{- /* src/cli/install/rbac.ts */ -}}`,
     define('clusterforge.clusterRules', stringify(operatorClusterRules)),
@@ -58,6 +60,8 @@ function chartYaml(version: string): string {
     { lineWidth: 0 },
   )}`;
 }
+
+const PORT = { type: 'integer', minimum: 1, maximum: 65535 };
 
 /** What helm checks `--set` and values files against (helm install, template and lint). */
 function valuesSchema(): string {
@@ -93,6 +97,22 @@ function valuesSchema(): string {
           credentialsSecret: { type: 'string', pattern: SECRET_NAME.source, maxLength: 253 },
         },
       },
+      // init --host-network, --api-server host:port, --metrics-port (src/cli/install/pod-network.ts).
+      hostNetwork: { type: 'boolean', description: "run the operator in the node's network namespace" },
+      apiServer: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          // A name, an IPv4 or a bare IPv6 address (what init's --api-server keeps of [fd00::1]:6443).
+          host: {
+            type: 'string',
+            pattern: API_SERVER_HOST.source,
+            description: 'empty: the kubernetes Service',
+          },
+          port: PORT,
+        },
+      },
+      metricsPort: { ...PORT, default: METRICS_PORT },
       resources: { type: 'object' },
       serviceMonitor: {
         type: 'object',

@@ -16,6 +16,10 @@ export interface PodNetworkOptions {
   apiServer?: ApiServerAddress;
 }
 
+/** The host --api-server keeps: a name, IPv4, or IPv6 (two colons or more) without its brackets; or
+ * empty. The chart's values schema checks apiServer.host with it. */
+export const API_SERVER_HOST = /^([^:/[\]\s]+|[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*)?$/;
+
 /** `host:port`, `[ipv6]:port`, or the same with https://, as `--api-server` takes it. */
 export function parseApiServer(text: string): ApiServerAddress {
   const m = /^(?:https:\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/[\]\s]+):(\d{1,5})\/?$/.exec(text.trim());

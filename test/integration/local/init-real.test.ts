@@ -4,7 +4,9 @@
 // installs the operator there; the Deployment rolls out on the node, /readyz answers from the pod, and
 // the operator in the pod brings an aws-ec2 cluster (AWS: the test environment's emulator) to Ready
 // with none of its requests refused by RBAC. A second init changes nothing; init with the other tag
-// rolls the Deployment and the new pod takes the leader Lease, then deletes the aws-ec2 cluster.
+// rolls the Deployment and the new pod takes the leader Lease. Then the Helm chart takes the install
+// over with the same settings (helm upgrade --install --take-ownership), its pod rolls out on the node
+// and takes the Lease, and deletes the aws-ec2 cluster.
 //
 // The node has no kube-proxy, so the `kubernetes` Service does not route: init runs the operator with
 // --host-network and --api-server (docs/cli.md#init), as on a cluster with Cilium's kube-proxy
@@ -28,6 +30,7 @@ import { renderTemplate } from '../../../src/templates/render.js';
 import { runCli } from '../../e2e/cli/cli.js';
 import { waitConverged } from '../../support/converge.js';
 import { installCRDs } from '../../support/crds.js';
+import { CHART, type Helm, startHelm } from '../../support/helm.js';
 import { kubectl, testKubeConfig, useTestNamespace } from '../../support/kube.js';
 import {
   deleteClusterAndWait,
@@ -63,6 +66,7 @@ let mgmtPath: string;
 let mgmtKc: KubeConfig;
 let initArgs: string[];
 let metricsPort: number;
+let helm: Helm | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'clusterforge-init-real-'));
@@ -70,6 +74,8 @@ beforeAll(async () => {
   next = await retagImage(image, `${image.ref}-next`, dir);
 }, 600_000);
 afterAll(async () => {
+  // Helm's own state; its release record goes with the management cluster.
+  await helm?.dispose();
   if (dir) await rm(dir, { recursive: true, force: true });
   figures.push(`whole file: ${seconds(Date.now() - started)}`);
   console.log(figures.join('\n'));
@@ -282,7 +288,70 @@ describe.sequential('clusterforge init on a management cluster with a real node'
     );
   }, 240_000);
 
-  it('the new pod deletes the aws-ec2 cluster, leaving nothing in the emulator; the management cluster goes, leaving nothing on the host', async () => {
+  it('helm upgrade --install --take-ownership with the same settings rolls the chart out on the node', async () => {
+    const [old] = await operatorPods();
+    const server = new URL(mgmtKc.getCurrentCluster()?.server as string);
+    const tagAt = next.ref.lastIndexOf(':');
+    helm = await startHelm();
+    const t = Date.now();
+    // As a user moving from init to the chart: the same settings as values, the Secret init made by
+    // reference (the chart never holds credentials), adopting every object init applied. Helm 4 applies
+    // server-side, and init's field manager owns those fields (the CRDs' too): --force-conflicts.
+    const installed = await helm([
+      'upgrade',
+      '--install',
+      'clusterforge',
+      CHART,
+      '--kubeconfig',
+      mgmtPath,
+      '--namespace',
+      SYSTEM,
+      '--take-ownership',
+      '--force-conflicts',
+      ...[
+        `image.repository=${next.ref.slice(0, tagAt)}`,
+        `image.tag=${next.ref.slice(tagAt + 1)}`,
+        'providers={aws-ec2}',
+        `aws.credentialsSecret=${AWS_CREDENTIALS_SECRET}`,
+        'hostNetwork=true',
+        `apiServer.host=${server.hostname}`,
+        `apiServer.port=${server.port}`,
+        `metricsPort=${metricsPort}`,
+      ].flatMap((v) => ['--set', v]),
+    ]);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toContain('STATUS: deployed');
+    const deployment = await mgmtJSON(['get', 'deployment', '-n', SYSTEM, OPERATOR_NAME]);
+    expect(deployment.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(deployment.metadata.annotations['meta.helm.sh/release-name']).toBe('clusterforge');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(next.ref);
+    const ns = await mgmtJSON(['get', 'namespace', SYSTEM]);
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    // The pod template's managed-by label changed: the Deployment rolls, the old pod going first.
+    const pod = await waitFor(
+      "the chart's pod to be the only one, Ready",
+      async () => {
+        const now = await operatorPods();
+        const [p] = now;
+        return now.length === 1 && p.metadata.name !== old.metadata.name && isReady(p) ? p : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250, describe: describeOperator },
+    );
+    const ready = Date.now() - t;
+    expect(pod.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(pod.spec.hostNetwork).toBe(true);
+    expect((await fetch(`http://${pod.status.podIP}:${metricsPort}/readyz`)).status).toBe(200);
+    await waitFor(
+      "the chart's pod to hold the leader Lease",
+      async () => ((await leaseHolder()).startsWith(`${pod.metadata.name}_`) ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 250, describe: async () => `holder: ${await leaseHolder()}` },
+    );
+    figures.push(
+      `helm upgrade --install --take-ownership: new pod Ready in ${seconds(ready)}, Lease taken after ${seconds(Date.now() - t)}`,
+    );
+  }, 240_000);
+
+  it("the chart's pod deletes the aws-ec2 cluster, leaving nothing in the emulator; the management cluster goes, leaving nothing on the host", async () => {
     expect(
       (await mgmt(['delete', '-n', ec2Namespace, `cluster.clusterforge.dev/${EC2}`, '--wait=false'])).trim(),
     ).not.toBe('');

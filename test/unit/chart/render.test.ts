@@ -49,6 +49,36 @@ const SETTINGS: { name: string; init: string[]; values: string[]; namespace?: st
     values: ['serviceMonitor.enabled=true', 'shards=2', 'logLevel=warn'],
     namespace: 'cf-ops',
   },
+  { name: 'the host network', init: ['--host-network'], values: ['hostNetwork=true'] },
+  {
+    name: 'an API server address',
+    init: ['--api-server', '10.0.0.10:6443'],
+    values: ['apiServer.host=10.0.0.10', 'apiServer.port=6443'],
+  },
+  { name: 'metrics port 9443', init: ['--metrics-port', '9443'], values: ['metricsPort=9443'] },
+  {
+    name: 'the host network, an IPv6 API server, metrics port 9443 and aws-ec2 with a Secret (as init-real)',
+    init: [
+      '--host-network',
+      '--api-server',
+      'https://[fd00::1]:7443',
+      '--metrics-port',
+      '9443',
+      '--infrastructure',
+      'aws-ec2',
+      '--aws-credentials-secret',
+      'team-aws',
+    ],
+    values: [
+      'hostNetwork=true',
+      'apiServer.host=fd00::1',
+      'apiServer.port=7443',
+      'metricsPort=9443',
+      'providers={aws-ec2}',
+      'aws.credentialsSecret=team-aws',
+    ],
+    namespace: 'cf-net',
+  },
 ];
 
 const sets = (values: string[]) => values.flatMap((v) => ['--set', v]);
@@ -124,6 +154,12 @@ describe('the Helm chart', () => {
       ['shards=0', 'shards'],
       ['logLevel=loud', 'logLevel'],
       ['replicas=3', 'replicas'],
+      ['hostNetwork=yes', 'hostNetwork'],
+      ['apiServer=10.0.0.10:6443', 'apiServer'],
+      ['apiServer.host=10.0.0.10:6443', 'apiServer/host'],
+      ['apiServer.port=0', 'apiServer/port'],
+      ['metricsPort=0', 'metricsPort'],
+      ['metricsPort=65536', 'metricsPort'],
     ] as const) {
       const bad = await template([value]);
       expect(bad.code, value).not.toBe(0);
