@@ -109,8 +109,8 @@ export function operatorCommand(): Command {
       'concurrent MachineDeployment reconciles (default: --concurrency)',
     )
     .option('--machine-concurrency <n>', 'concurrent Machine reconciles (default: --concurrency)')
-    .option('--kube-api-qps <n>', 'requests per second to the management API server; 0: no limit', '200')
-    .option('--kube-api-burst <n>', 'requests that may go at once above --kube-api-qps', '400')
+    .option('--kube-api-qps <n>', 'requests per second to the management API server; 0: no limit', '500')
+    .option('--kube-api-burst <n>', 'requests that may go at once above --kube-api-qps', '1000')
     .addOption(new Option('--namespace <ns>', 'watch only this namespace (default: all)'))
     .addHelpText(
       'after',
