@@ -34,6 +34,8 @@ describe('the Helm chart on the API server', () => {
     // The release record needs its namespace before anything is made: --create-namespace makes it bare,
     // then the chart's Namespace gives it the labels. --take-ownership: init.test.ts may have made the
     // cluster-wide ClusterRole and binding, and adopting them is how a user moves from init to the chart.
+    // --force-conflicts: the CRDs exist already, applied server-side by another field manager (the test
+    // environment's kubectl, init's tests), and Helm 4 applies crds/ server-side too (docs/helm.md).
     const installed = await helm([
       'install',
       'clusterforge',
@@ -41,6 +43,7 @@ describe('the Helm chart on the API server', () => {
       ...kube,
       '--create-namespace',
       '--take-ownership',
+      '--force-conflicts',
     ]);
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toContain('STATUS: deployed');
