@@ -127,6 +127,7 @@ describe.sequential('an aws-eks cluster through the operator', () => {
   it('rewrites the token once it has lived two thirds of its life', async () => {
     const before = await secret(`${NAME}-kubeconfig`);
     const oldToken = parse(decode(before)).users[0].user.token;
+    const oldIssued: string = before.metadata.annotations['clusterforge.dev/credential-issued-at'];
     // Age the credential as eleven minutes would (the check reads these annotations), then make the
     // Cluster controller look (any change to the Cluster does; so would its own requeue at 10 min).
     const now = Date.now();
@@ -147,11 +148,14 @@ describe.sequential('an aws-eks cluster through the operator', () => {
       `cluster.clusterforge.dev/${NAME}`,
       `test/touched=${now}`,
     ]);
+    // Wait for the rewrite by its issue time, not by the token's text: a token signed in the same second
+    // as the one before it is the same text (SigV4 signs X-Amz-Date to the second).
     const after = await waitFor(
-      'a new token',
+      'a rewritten token',
       async () => {
         const s = await secret(`${NAME}-kubeconfig`);
-        return parse(decode(s)).users[0].user.token !== oldToken ? s : undefined;
+        const issued = Date.parse(s.metadata.annotations['clusterforge.dev/credential-issued-at']);
+        return issued >= now - 1_000 ? s : undefined;
       },
       {
         timeoutMs: 30_000,
@@ -170,8 +174,18 @@ describe.sequential('an aws-eks cluster through the operator', () => {
         },
       },
     );
-    const issued = Date.parse(after.metadata.annotations['clusterforge.dev/credential-issued-at']);
-    expect(issued).toBeGreaterThanOrEqual(now - 1_000);
+    // The new token was signed at the rewrite: its X-Amz-Date is the Secret's issue time.
+    const issued = new Date(after.metadata.annotations['clusterforge.dev/credential-issued-at']);
+    const token = parse(decode(after)).users[0].user.token as string;
+    const presigned = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString());
+    const signedAt = issued
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    expect(presigned.searchParams.get('X-Amz-Date')).toBe(signedAt);
+    const expires = Date.parse(after.metadata.annotations['clusterforge.dev/credential-expires-at']);
+    expect(expires - issued.getTime()).toBe(15 * 60_000);
+    if (oldIssued.slice(0, 19) !== issued.toISOString().slice(0, 19)) expect(token).not.toBe(oldToken);
   });
 
   it('registers with Argo CD (awsAuthConfig) and Flux (configMapRef): no token minted, none written', async () => {
