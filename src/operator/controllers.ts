@@ -118,7 +118,7 @@ export function registerControllers(manager: Manager, opts: OperatorOptions): Co
     objs.map((o) => ({ namespace: key.namespace, name: o.metadata!.name! }));
   const byClusterName: MapFunc = (key, obj) =>
     same(key, (obj as unknown as v1alpha1.Machine).spec?.clusterName);
-  const controlPlaneToCluster: MapFunc = (key, obj) =>
+  const controlPlaneToCluster: MapFunc = (key) =>
     keysOf(key, clusters.byIndex(BY_CONTROL_PLANE_REF, namespacedValue(key.namespace, key.name)));
   const clusterToControlPlane: MapFunc = (key, obj) =>
     same(key, (obj as unknown as v1alpha1.Cluster).spec?.controlPlaneRef?.name);

@@ -56,7 +56,9 @@ export class ClusterReconciler {
       reportPhaseChange(this.deps, cluster, after, scope.failure(), log);
       if (deleting && after.phase === 'Paused') this.reportPausedDeletion(scope);
       if (after.tasks.includes('removeFinalizer') || after.state === 'deleted') {
-        await this.deps.writer.removeFinalizer(resources.Cluster, cluster, FINALIZER);
+        // After the status write above: its answer, in the cache, has the resourceVersion to patch.
+        const latest = this.deps.clusters.get(cluster.metadata.namespace!, cluster.metadata.name!) ?? cluster;
+        await this.deps.writer.removeFinalizer(resources.Cluster, latest, FINALIZER);
         log.info('cluster deleted');
       } else if (succeeded) {
         scope.requeueAfter(

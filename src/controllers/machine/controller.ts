@@ -162,7 +162,10 @@ export class MachineReconciler {
         'cluster or provider gone; releasing the machine without a provider call',
       );
     }
-    await this.deps.writer.removeFinalizer(resources.Machine, machine, FINALIZER);
+    // The copy our status write left in the cache: the one read at the start has an older
+    // resourceVersion, and the finalizer patch would be refused with a conflict (one retry per machine).
+    const latest = this.deps.machines.get(machine.metadata.namespace!, machine.metadata.name!) ?? machine;
+    await this.deps.writer.removeFinalizer(resources.Machine, latest, FINALIZER);
     this.deps.events.normal(machine, 'Deleted', 'machine deleted');
     return {};
   }

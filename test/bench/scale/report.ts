@@ -4,13 +4,15 @@ import type { ScaleResult } from './run-size.js';
 
 const s = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(1)} s`);
 
-/** `verb resource` -> count, from clusterforge_api_requests_total label sets. */
+/** `verb resource` (and ` → code` when not 2xx) -> count, from clusterforge_api_requests_total label sets. */
 function byVerbAndResource(r: Reading): Map<string, number> {
   const out = new Map<string, number>();
   for (const [labels, n] of r) {
     const verb = /verb="([^"]+)"/.exec(labels)?.[1] ?? '?';
     const resource = /resource="([^"]+)"/.exec(labels)?.[1] ?? '?';
-    const key = `${verb} ${resource}`;
+    const code = /code="([^"]+)"/.exec(labels)?.[1] ?? '';
+    // Conflicts and other refusals are writes that bought nothing: show them apart.
+    const key = code.startsWith('2') || code === '' ? `${verb} ${resource}` : `${verb} ${resource} → ${code}`;
     out.set(key, (out.get(key) ?? 0) + n);
   }
   return out;
