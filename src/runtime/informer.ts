@@ -190,13 +190,19 @@ export class Informer<T extends KubeObject = KubeObject> {
   /**
    * The object as the API server answered one of our writes (create, patch, update): cached at once when
    * it is newer than the cached one, without telling the handlers (its watch event will). Ignored when
-   * the version cannot be compared, the object is going away, or the key was deleted since.
+   * the version cannot be compared or the key was deleted since. An answer that removed the last
+   * finalizer of a deleted object means the object is gone: it leaves the cache at once, so that the
+   * watch events still on their way (which hold the finalizer) do not start its deletion over.
    */
   observeWrite(answer: T): void {
     const meta = answer.metadata;
     if (!meta?.name || !meta.resourceVersion) return;
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) return;
     const key = keyOf(answer);
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
+      this.cache.delete(key);
+      this.bury(key, meta.resourceVersion);
+      return;
+    }
     const cached = this.cache.get(key);
     const against = cached ? cached.metadata?.resourceVersion : this.tombstoneVersion(key);
     if (cached || against !== undefined) {
@@ -280,13 +286,17 @@ export class Informer<T extends KubeObject = KubeObject> {
     const old = this.cache.get(key);
     switch (event.type) {
       case 'ADDED':
-      case 'MODIFIED':
+      case 'MODIFIED': {
+        // From before the answer that removed the object's last finalizer: it is gone; its DELETED follows.
+        const buried = old ? undefined : this.tombstoneVersion(key);
+        if (buried !== undefined && isNewer(obj.metadata?.resourceVersion, buried) !== true) break;
         // Older than an answer to our own write that the cache already holds: keep that one.
         if (isNewer(old?.metadata?.resourceVersion, obj.metadata?.resourceVersion) !== true)
           this.cache.set(key, obj);
         if (old) this.emit('onUpdate', key);
         else this.emit('onAdd', key);
         break;
+      }
       case 'DELETED':
         this.cache.delete(key);
         this.bury(key, obj.metadata?.resourceVersion);

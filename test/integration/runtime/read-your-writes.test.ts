@@ -1,6 +1,6 @@
 // The informer's read-your-writes against the shared real API server: the answer to a write is cached at
-// once, an older watch event that arrives after it does not replace it, and a late answer cannot bring
-// back an object whose deletion the watch has told.
+// once, an older watch event that arrives after it does not replace it, a late answer cannot bring back
+// an object whose deletion the watch has told, and the answer that removed the last finalizer drops it.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Informer } from '../../../src/runtime/informer.js';
@@ -75,6 +75,57 @@ describe('Informer.observeWrite', () => {
     // Every handler call, the older ADDED included, read the newer object.
     expect(new Set(seenVersions)).toEqual(new Set([latest.metadata?.resourceVersion]));
     expect(informer.get(namespace(), 'cm')?.data).toEqual({ v: '2' });
+  });
+
+  it('drops an object once the answer removed its last finalizer; the watch events before it do not bring it back', async () => {
+    const proxy = await TcpProxy.start(testKubeConfig().getCurrentCluster()!.server);
+    cleanup.push(() => proxy.close());
+    const informer = startInformer(new KubeClient(proxy.kubeConfig(testKubeConfig())));
+    await informer.waitForSync({ timeoutMs: 20_000 });
+    await direct().request({
+      method: 'POST',
+      path: resourcePath(CONFIGMAPS, { namespace: namespace() }),
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'held', finalizers: ['test.dev/hold'] },
+      },
+    });
+    await vi.waitFor(() => expect(informer.get(namespace(), 'held')).toBeDefined(), WAIT);
+    const cachedOnEvent: Array<string | undefined> = [];
+    let deletedHeard = false;
+    informer.addHandler({
+      onAdd: (key) => cachedOnEvent.push(informer.getByKey(key)?.metadata?.resourceVersion),
+      onUpdate: (key) => cachedOnEvent.push(informer.getByKey(key)?.metadata?.resourceVersion),
+      onDelete: () => {
+        deletedHeard = true;
+      },
+    });
+
+    cachedOnEvent.length = 0; // addHandler's replay of the cached object
+
+    // The deletion (a MODIFIED with the finalizer still on) and the finalizer's removal both happen while
+    // the watch hears nothing; the answer to the removal comes first.
+    proxy.stallAll();
+    await direct().request({
+      method: 'DELETE',
+      path: resourcePath(CONFIGMAPS, { namespace: namespace(), name: 'held' }),
+    });
+    const released = await direct().request<V1ConfigMap>({
+      method: 'PATCH',
+      path: resourcePath(CONFIGMAPS, { namespace: namespace(), name: 'held' }),
+      body: { metadata: { finalizers: null } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(released.metadata?.deletionTimestamp).toBeDefined();
+    informer.observeWrite(released);
+    expect(informer.get(namespace(), 'held')).toBeUndefined();
+
+    proxy.dropAll();
+    await vi.waitFor(() => expect(deletedHeard).toBe(true), WAIT);
+    // Whatever the watch told before its DELETED, no handler found the object back in the cache.
+    expect(cachedOnEvent.filter((v) => v !== undefined)).toEqual([]);
+    expect(informer.get(namespace(), 'held')).toBeUndefined();
   });
 
   it('does not bring back a deleted object, and ignores objects outside its selector', async () => {
